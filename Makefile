@@ -1,0 +1,48 @@
+# One task runner for people and CI. Every target creates and uses .venv/.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# invisible-watermark declares torch + opencv-python as dependencies; it needs neither at run time,
+# so it is installed without them (we depend on opencv-python-headless instead).
+WATERMARK := invisible-watermark==0.2.0
+
+.PHONY: run test lint bench install install-dev system-deps demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml | system-deps
+	$(PIP) install --quiet -e '.[ml]'
+	$(PIP) install --quiet --no-deps $(WATERMARK)
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[ml,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/civicshield demo --out out/demo
+
+test: install-dev
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: install-dev
+	$(BIN)/python bench/bench_pdq.py
+	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_analyze.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""The one error tree of CivicShield.
+
+Every error carries a stable machine ``code`` (safe to store and to match on), the HTTP status a service
+should answer with, and the exit code the CLI uses. Exactly one place renders them per surface
+(``cli._render_error``; the service's exception handler)::
+
+    CivicShieldError                      internal_error        500  exit 1
+    ├── UsageError                        usage_error           400  exit 2
+    ├── ConfigurationError                configuration_error   500  exit 2
+    │   └── AnalyzerUnavailable           analyzer_unavailable  500  exit 2
+    ├── MediaError                        media_error           422  exit 3
+    │   ├── UnsupportedMedia              unsupported_media     415  exit 3
+    │   ├── MediaTooLarge                 media_too_large       413  exit 3
+    │   └── CorruptMedia                  corrupt_media         422  exit 3
+    ├── BankError                         bank_error            422  exit 2
+    │   ├── BankFormatError               bank_format_error     422  exit 2
+    │   └── BankNotFound                  bank_not_found        404  exit 2
+    ├── SigningError                      signing_failed        422  exit 5
+    └── NotFound                          not_found             404  exit 2
+
+Library code raises these and nothing else for bad input: a raw ``OSError`` or ``av.error.InvalidDataError``
+escaping to a caller is a bug.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AnalyzerUnavailable",
+    "BankError",
+    "BankFormatError",
+    "BankNotFound",
+    "CivicShieldError",
+    "ConfigurationError",
+    "CorruptMedia",
+    "MediaError",
+    "MediaTooLarge",
+    "NotFound",
+    "SigningError",
+    "UnsupportedMedia",
+    "UsageError",
+]
+
+
+class CivicShieldError(Exception):
+    """Base of every error we raise on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, detail: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = dict(detail or {})
+
+    def to_dict(self) -> dict[str, object]:
+        """The wire shape: ``{"error": {"code": ..., "message": ...}}``."""
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.detail:
+            body["detail"] = self.detail
+        return {"error": body}
+
+
+class UsageError(CivicShieldError):
+    code = "usage_error"
+    http_status = 400
+    exit_code = 2
+
+
+class ConfigurationError(CivicShieldError):
+    code = "configuration_error"
+    exit_code = 2
+
+
+class AnalyzerUnavailable(ConfigurationError):
+    """An analyzer could not be loaded (missing optional dependency, duplicate name, bad settings)."""
+
+    code = "analyzer_unavailable"
+
+
+class MediaError(CivicShieldError):
+    code = "media_error"
+    http_status = 422
+    exit_code = 3
+
+
+class UnsupportedMedia(MediaError):
+    code = "unsupported_media"
+    http_status = 415
+
+
+class MediaTooLarge(MediaError):
+    """Bytes, pixels, duration or decoded frames over the configured limits (decompression bombs land here)."""
+
+    code = "media_too_large"
+    http_status = 413
+
+
+class CorruptMedia(MediaError):
+    code = "corrupt_media"
+
+
+class BankError(CivicShieldError):
+    code = "bank_error"
+    http_status = 422
+    exit_code = 2
+
+
+class BankFormatError(BankError):
+    code = "bank_format_error"
+
+
+class BankNotFound(BankError):
+    code = "bank_not_found"
+    http_status = 404
+
+
+class SigningError(CivicShieldError):
+    code = "signing_failed"
+    http_status = 422
+    exit_code = 5
+
+
+class NotFound(CivicShieldError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 2

@@ -1,0 +1,62 @@
+"""Typed settings, built once at the entry point (CLI, service) and passed down. Nothing reads the
+environment anywhere else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+TrustProfile = Literal["none", "c2pa", "verify"]
+TRUST_PROFILES: tuple[TrustProfile, ...] = ("none", "c2pa", "verify")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Decoding limits. Anything over them is refused with ``MediaTooLarge`` before or while decoding."""
+
+    max_bytes: int = 512 * 1024 * 1024
+    max_pixels: int = 80_000_000
+    max_duration_s: float = 3 * 60 * 60.0
+    max_decoded_frames: int = 20_000
+    max_audio_samples: int = 16_000 * 60 * 60 * 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about an analysis run."""
+
+    data_dir: Path = field(default_factory=lambda: Path(".civicshield"))
+    limits: Limits = field(default_factory=Limits)
+    trust: TrustProfile = "verify"
+    # Extra C2PA trust anchors (PEM file) added to the profile's, e.g. a test CA or a national signer.
+    extra_trust_anchors: Path | None = None
+    video_fps: float = 1.0
+    analyzers: tuple[str, ...] | None = None  # None = every registered analyzer that loads
+
+    @property
+    def banks_dir(self) -> Path:
+        return self.data_dir / "banks"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from ``CIVICSHIELD_*`` variables, falling back to the defaults above."""
+        env = dict(os.environ if environ is None else environ)
+        base = cls()
+        data_dir = Path(env.get("CIVICSHIELD_DATA_DIR", str(base.data_dir)))
+        trust = env.get("CIVICSHIELD_TRUST", base.trust)
+        if trust not in TRUST_PROFILES:
+            from civicshield.errors import ConfigurationError
+
+            raise ConfigurationError(f"CIVICSHIELD_TRUST must be one of {', '.join(TRUST_PROFILES)}, not {trust!r}")
+        anchors = env.get("CIVICSHIELD_TRUST_ANCHORS")
+        return replace(
+            base,
+            data_dir=data_dir,
+            trust=trust,  # type: ignore[arg-type]
+            extra_trust_anchors=Path(anchors) if anchors else None,
+        )
