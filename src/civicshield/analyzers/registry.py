@@ -30,6 +30,14 @@ class LoadFailure:
     reason: str
 
 
+def _import_failure(exc: ImportError, ep: EntryPoint) -> str:
+    missing = str(getattr(exc, "name", None) or exc)
+    if ep.module.startswith(missing) or missing.startswith(ep.module):
+        return f"plugin module {ep.module!r} is not installed"
+    extra = _EXTRA_FOR_MODULE.get(missing.split(".")[0], "its optional dependency")
+    return f"missing module {missing!r} (install {extra})"
+
+
 class AnalyzerRegistry:
     """Analyzer classes by name, plus the ones that failed to load."""
 
@@ -47,9 +55,7 @@ class AnalyzerRegistry:
             try:
                 obj = ep.load()
             except ImportError as exc:
-                missing = getattr(exc, "name", None) or str(exc)
-                extra = _EXTRA_FOR_MODULE.get(str(missing).split(".")[0], "its optional dependency")
-                failures[ep.name] = LoadFailure(ep.name, ep.value, f"missing module {missing!r} (install {extra})")
+                failures[ep.name] = LoadFailure(ep.name, ep.value, _import_failure(exc, ep))
                 continue
             except Exception as exc:  # a broken plugin must not take the others down
                 failures[ep.name] = LoadFailure(ep.name, ep.value, f"{type(exc).__name__}: {exc}")

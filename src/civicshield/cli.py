@@ -1,0 +1,237 @@
+"""``civicshield``: the command line. A thin shell over the library; errors are rendered in one place.
+
+Exit codes (also in the README):
+    0  every item was analyzed (whatever the verdicts)
+    1  internal error (a bug: please report it)
+    2  usage or configuration error (bad arguments, unknown analyzer, bad bank file)
+    3  at least one item could not be analyzed (unsupported, corrupt or too large); the others are reported
+    4  ``--fail-on LABEL`` matched at least one item
+    5  signing failed
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from civicshield import __version__
+from civicshield.analyzers.registry import AnalyzerRegistry
+from civicshield.collect import STDIN, expand
+from civicshield.errors import CivicShieldError, MediaError, UsageError
+from civicshield.media import Media
+from civicshield.pipeline import Engine
+from civicshield.report import ReportItem, render_html
+from civicshield.report.thumbnails import thumbnail
+from civicshield.settings import TRUST_PROFILES, Settings
+from civicshield.verdict import Verdict
+
+app = typer.Typer(name="civicshield", help="Explained verdicts on images, video and audio.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _render_error(exc: CivicShieldError) -> None:
+    err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except CivicShieldError as exc:
+        _render_error(exc)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+def _settings(trust: str | None, trust_anchors: Path | None, data_dir: Path | None,
+              analyzers: Sequence[str] | None) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if trust is not None:
+        if trust not in TRUST_PROFILES:
+            raise UsageError(f"--trust must be one of {', '.join(TRUST_PROFILES)}")
+        changes["trust"] = trust
+    if trust_anchors is not None:
+        changes["extra_trust_anchors"] = trust_anchors
+    if data_dir is not None:
+        changes["data_dir"] = data_dir
+    if analyzers:
+        changes["analyzers"] = tuple(analyzers)
+    return settings.with_(**changes)
+
+
+TrustOpt = Annotated[str | None, typer.Option("--trust", help="C2PA trust profile: none | c2pa | verify "
+                                              "(default verify: what Content Credentials Verify trusts).")]
+AnchorsOpt = Annotated[Path | None, typer.Option("--trust-anchors", help="Extra trust anchors (PEM) to accept.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where banks live (default .civicshield, "
+                                                 "or $CIVICSHIELD_DATA_DIR).")]
+
+
+def _read_stdin(settings: Settings) -> Media:
+    data = sys.stdin.buffer.read(settings.limits.max_bytes + 1)
+    return Media.from_bytes(data, name="stdin", limits=settings.limits)
+
+
+def _progress(total: int) -> Progress | None:
+    if total < 2 or not err.is_terminal:
+        return None
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
+def _analyze_all(engine: Engine, paths: list[Path], want_thumbs: bool,
+                 tick: Callable[[str], None]) -> list[ReportItem]:
+    items: list[ReportItem] = []
+    for path in paths:
+        source = "stdin" if path == STDIN else str(path)
+        tick(source)
+        try:
+            media = _read_stdin(engine.settings) if path == STDIN else engine.open(path)
+            verdict = engine.analyze(media)
+            items.append(ReportItem(source, verdict=verdict, thumbnail_png=thumbnail(media) if want_thumbs else None))
+        except MediaError as exc:
+            items.append(ReportItem(source, error=exc))
+    return items
+
+
+@app.command()
+def analyze(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema: civicshield schema).")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report.")] = None,
+    trust: TrustOpt = None,
+    trust_anchors: AnchorsOpt = None,
+    data_dir: DataDirOpt = None,
+    analyzer: Annotated[list[str] | None, typer.Option("--analyzer", "-a", help="Only these analyzers.")] = None,
+    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="Exit 4 if any item gets this label.")]
+    = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every analyzer's signal.")] = False,
+) -> None:
+    """Analyze media and print an explained verdict per item."""
+    with _errors():
+        settings = _settings(trust, trust_anchors, data_dir, analyzer)
+        targets = expand(paths)
+        if not targets:
+            raise UsageError("nothing to analyze (empty folder?)")
+        registry = AnalyzerRegistry.discover()
+        engine = Engine.from_settings(settings, registry=registry)
+        for failure in registry.failures.values():
+            if settings.analyzers is None or failure.name in settings.analyzers:
+                err.print(f"[yellow]analyzer {failure.name} unavailable:[/] {failure.reason}", highlight=False)
+        progress = _progress(len(targets))
+        try:
+            if progress is not None:
+                with progress:
+                    task = progress.add_task("analyzing", total=len(targets))
+                    items = _analyze_all(engine, targets, report is not None,
+                                         lambda s: progress.update(task, advance=1, description=s[-40:]))
+            else:
+                items = _analyze_all(engine, targets, report is not None, lambda s: None)
+        finally:
+            engine.close()
+        if as_json:
+            _print_json(items)
+        else:
+            _print_table(items, verbose)
+        if report is not None:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(render_html(items), encoding="utf-8")
+            err.print(f"report written to {report}")
+    labels = {str(i.verdict.label) for i in items if i.verdict is not None}
+    if fail_on and labels & set(fail_on):
+        raise typer.Exit(4)
+    if any(i.error is not None for i in items):
+        raise typer.Exit(3)
+
+
+def _print_json(items: list[ReportItem]) -> None:
+    payload = {
+        "schema_version": 1,
+        "civicshield": __version__,
+        "items": [i.verdict.to_dict() for i in items if i.verdict is not None],
+        "errors": [{"source": i.source, **i.error.to_dict()} for i in items if i.error is not None],
+    }
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _label_cell(verdict: Verdict) -> str:
+    from civicshield.report.html import LABEL_TEXT
+
+    icon, text = LABEL_TEXT[str(verdict.label)]
+    colour = {"known_fake": "red", "altered_official": "red", "tampered": "red", "authentic_provenance": "green",
+              "likely_authentic": "green", "inconclusive": "white"}.get(str(verdict.label), "yellow")
+    return f"[bold {colour}]{icon} {text}[/]"
+
+
+def _print_table(items: list[ReportItem], verbose: bool) -> None:
+    table = Table(show_lines=True, title="CivicShield verdicts")
+    table.add_column("item", overflow="fold", max_width=40)
+    table.add_column("verdict")
+    table.add_column("conf.", justify="right")
+    table.add_column("why", overflow="fold")
+    for item in items:
+        if item.error is not None:
+            table.add_row(item.source, f"[red]✖ {item.error.code}[/]", "", item.error.message)
+            continue
+        if item.verdict is None:
+            continue
+        v = item.verdict
+        shown = v.reasons if verbose else [r for r in v.reasons if r.decisive] or list(v.reasons[:3])
+        why = "\n".join(f"{'▶ ' if r.decisive else '• '}[dim]{r.analyzer}[/] {r.text}" for r in shown)
+        table.add_row(item.source, _label_cell(v), f"{100 * v.confidence:.0f} %", why)
+    out.print(table)
+
+
+@app.command("analyzers")
+def list_analyzers() -> None:
+    """List registered analyzers, and those that failed to load with the reason."""
+    registry = AnalyzerRegistry.discover()
+    table = Table(title="Analyzers")
+    table.add_column("name")
+    table.add_column("status")
+    table.add_column("media")
+    table.add_column("description", overflow="fold")
+    for name in registry.names():
+        cls = registry.get(name)
+        kinds = ", ".join(sorted(str(k) for k in cls.kinds))
+        table.add_row(name, "[green]ready[/]", kinds, cls.description)
+    for failure in registry.failures.values():
+        table.add_row(failure.name, "[red]unavailable[/]", "", failure.reason)
+    out.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of `analyze --json` items."""
+    from importlib import resources
+
+    sys.stdout.write(resources.files("civicshield").joinpath("data/schema/verdict-1.json").read_text("utf-8"))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except CivicShieldError as exc:  # errors raised outside a command's own handler
+        _render_error(exc)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Fusion: a versioned policy (data) turns signals into a ``Verdict``.
+
+The policy is an ordered list of rules over finding codes; the first rule whose findings are present decides
+the label. Thresholds and confidences live in the policy file, not in code, and every verdict names the
+policy version that produced it. Abstentions never count as evidence: they appear in the reasons as what was
+*not* established.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from civicshield.errors import ConfigurationError
+from civicshield.signals import Finding, Signal
+
+__all__ = ["Label", "Policy", "Reason", "Rule", "fuse"]
+
+
+class Label(StrEnum):
+    KNOWN_FAKE = "known_fake"
+    ALTERED_OFFICIAL = "altered_official"
+    TAMPERED = "tampered"
+    AI_GENERATED_DECLARED = "ai_generated_declared"
+    LIKELY_SYNTHETIC = "likely_synthetic"
+    LIKELY_AUTHENTIC = "likely_authentic"
+    AUTHENTIC_PROVENANCE = "authentic_provenance"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: Label
+    any_of: frozenset[str]
+    none_of: frozenset[str] = frozenset()
+    confidence: float = 0.5
+    boost: Mapping[str, float] = field(default_factory=dict)
+    headline: str = ""
+
+    def matches(self, codes: set[str]) -> bool:
+        return bool(self.any_of & codes) and not (self.none_of & codes)
+
+    def confidence_for(self, codes: set[str]) -> float:
+        return min(1.0, self.confidence + sum(v for k, v in self.boost.items() if k in codes))
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    version: str
+    rules: tuple[Rule, ...]
+    fallback: Rule
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Policy:
+        try:
+            rules = tuple(_rule(r) for r in raw["rules"])
+            fb = raw["fallback"]
+            fallback = Rule(Label(fb["label"]), frozenset(), confidence=float(fb.get("confidence", 0.0)),
+                            headline=str(fb.get("headline", "")))
+            return cls(name=str(raw["name"]), version=str(raw["version"]), rules=rules, fallback=fallback)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"invalid fusion policy: {exc!r}") from exc
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Policy:
+        """The policy at ``path``, or the shipped default."""
+        try:
+            if path is None:
+                text = resources.files("civicshield").joinpath("data/policy/default.json").read_text("utf-8")
+            else:
+                text = Path(path).read_text("utf-8")
+            return cls.from_dict(json.loads(text))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigurationError(f"cannot read fusion policy {path or 'default'}: {exc}") from exc
+
+
+def _rule(raw: Mapping[str, Any]) -> Rule:
+    return Rule(
+        label=Label(raw["label"]),
+        any_of=frozenset(raw["any"]),
+        none_of=frozenset(raw.get("none", ())),
+        confidence=float(raw["confidence"]),
+        boost={str(k): float(v) for k, v in dict(raw.get("boost", {})).items()},
+        headline=str(raw.get("headline", "")),
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of the explanation, citing the analyzer and finding it comes from."""
+
+    text: str
+    analyzer: str
+    code: str | None = None
+    decisive: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "analyzer": self.analyzer, "code": self.code, "decisive": self.decisive}
+
+
+@dataclass(frozen=True)
+class Fused:
+    label: Label
+    confidence: float
+    headline: str
+    reasons: tuple[Reason, ...]
+
+
+def fuse(signals: Sequence[Signal], policy: Policy) -> Fused:
+    """Apply the first matching rule; order reasons: decisive findings, other findings, abstentions."""
+    by_code: dict[str, list[tuple[Signal, Finding]]] = {}
+    for sig in signals:
+        for f in sig.findings:
+            by_code.setdefault(f.code, []).append((sig, f))
+    codes = set(by_code)
+    rule = next((r for r in policy.rules if r.matches(codes)), policy.fallback)
+    decisive_codes = [c for c in rule.any_of if c in codes]
+    decisive = [
+        Reason(f.message, sig.analyzer, f.code, decisive=True)
+        for code in sorted(decisive_codes)
+        for sig, f in by_code[code]
+    ]
+    others = [
+        Reason(f.message, sig.analyzer, f.code)
+        for sig in signals
+        for f in sig.findings
+        if f.code not in decisive_codes and not sig.abstained
+    ]
+    abstained = [Reason(sig.summary, sig.analyzer, None) for sig in signals if sig.abstained]
+    confidence = rule.confidence_for(codes) if rule is not policy.fallback else rule.confidence
+    return Fused(rule.label, round(confidence, 4), rule.headline, (*decisive, *others, *abstained))

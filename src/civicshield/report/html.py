@@ -1,0 +1,75 @@
+"""Self-contained HTML report: one file, every image inlined, readable without a server."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from civicshield import __version__
+from civicshield.errors import MediaError
+from civicshield.verdict import Verdict
+
+LABEL_TEXT = {
+    "known_fake": ("✖", "Known fake"),
+    "altered_official": ("✎", "Altered copy of official media"),
+    "tampered": ("⚠", "Tampered after signing"),
+    "ai_generated_declared": ("🤖", "AI-generated (declared)"),
+    "likely_synthetic": ("⚠", "Likely synthetic"),
+    "likely_authentic": ("✓", "Likely authentic"),
+    "authentic_provenance": ("✔", "Authentic provenance"),
+    "inconclusive": ("?", "Inconclusive"),
+}
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One row of a report: a verdict, or the error that stopped the item."""
+
+    source: str
+    verdict: Verdict | None = None
+    error: MediaError | None = None
+    thumbnail_png: bytes | None = None
+
+
+def _data_uri(data: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("civicshield.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["data_uri"] = _data_uri
+    env.filters["pct"] = lambda v: "–" if v is None else f"{100 * float(v):.0f} %"
+    env.globals["label_text"] = LABEL_TEXT
+    env.tests["mapping"] = lambda v: isinstance(v, dict)
+    env.tests["sequence"] = lambda v: isinstance(v, list | tuple)
+    return env
+
+
+def _item_context(item: ReportItem) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"source": item.source, "thumbnail": item.thumbnail_png, "error": None}
+    if item.error is not None:
+        ctx["error"] = {"code": item.error.code, "message": item.error.message}
+        return ctx
+    v = item.verdict
+    if v is None:
+        return ctx
+    ctx["verdict"] = v.to_dict()
+    ctx["label"] = str(v.label)
+    ctx["artefacts"] = {s.analyzer: s.artefacts for s in v.signals}
+    return ctx
+
+
+def render_html(items: Sequence[ReportItem], *, title: str = "CivicShield report") -> str:
+    template = _env().get_template("report.html.j2")
+    return template.render(
+        title=title,
+        items=[_item_context(i) for i in items],
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
