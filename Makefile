@@ -17,12 +17,12 @@ system-deps:
 	@sh scripts/system-deps.sh
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml | system-deps
-	$(PIP) install --quiet -e '.[ml]'
+	$(PIP) install --quiet -e '.[ml,service]'
 	$(PIP) install --quiet --no-deps $(WATERMARK)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e '.[ml,dev]'
+	$(PIP) install --quiet -e '.[ml,service,dev]'
 	touch $@
 
 install: $(VENV)/.installed

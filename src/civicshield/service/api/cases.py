@@ -1,0 +1,59 @@
+"""Cases: triage, review, rating, publication state machine, comments and assignment."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from civicshield.service import store
+from civicshield.service.api.schemas import AssignIn, CaseIn, CaseOut, CaseState, CommentIn, CommentOut, RatingIn, \
+    TransitionIn
+from civicshield.service.db.tables import Case
+from civicshield.service.deps import CaseDep, DbDep, Reviewer, Submitter, Viewer
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+def case_out(s: Session, case: Case, with_comments: bool = False) -> CaseOut:
+    job = store.latest_job_for_item_id(s, case.item_id)
+    out = CaseOut.model_validate(case, from_attributes=True)
+    out.machine_label = job.label if job else None
+    if with_comments:
+        out.comments = [CommentOut.model_validate(c, from_attributes=True) for c in store.comments(s, case)]
+    return out
+
+
+@router.post("", response_model=CaseOut, status_code=201)
+def open_case(body: CaseIn, s: DbDep, who: Submitter) -> CaseOut:
+    item = store.get_item(s, who, body.item_id)
+    return case_out(s, store.create_case(s, who, item, body.title, body.claim, body.tlp))
+
+
+@router.get("", response_model=list[CaseOut])
+def list_cases(s: DbDep, who: Viewer, state: CaseState | None = None) -> list[CaseOut]:
+    return [case_out(s, c) for c in store.list_cases(s, who, state)]
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(case: CaseDep, s: DbDep) -> CaseOut:
+    return case_out(s, case, with_comments=True)
+
+
+@router.post("/{case_id}/transition", response_model=CaseOut)
+def move(body: TransitionIn, case: CaseDep, s: DbDep, who: Reviewer) -> CaseOut:
+    return case_out(s, store.transition(s, who, case, body.to))
+
+
+@router.post("/{case_id}/assign", response_model=CaseOut)
+def assign(body: AssignIn, case: CaseDep, s: DbDep, who: Reviewer) -> CaseOut:
+    return case_out(s, store.assign(s, who, case, body.user_id))
+
+
+@router.post("/{case_id}/comments", response_model=CommentOut, status_code=201)
+def add_comment(body: CommentIn, case: CaseDep, s: DbDep, who: Reviewer) -> CommentOut:
+    return CommentOut.model_validate(store.comment(s, who, case, body.body), from_attributes=True)
+
+
+@router.post("/{case_id}/rating", response_model=CaseOut)
+def rate(body: RatingIn, case: CaseDep, s: DbDep, who: Reviewer) -> CaseOut:
+    return case_out(s, store.rate(s, who, case, body.rating, body.note))

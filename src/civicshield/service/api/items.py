@@ -1,0 +1,55 @@
+"""Submissions: upload a file (analysis runs off-request as a job) and poll the job."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, UploadFile
+
+from civicshield.errors import MediaTooLarge
+from civicshield.media import Media
+from civicshield.service import store
+from civicshield.service.api.schemas import ItemOut, JobOut
+from civicshield.service.db.tables import Job
+from civicshield.service.deps import DbDep, RuntimeDep, Submitter, Viewer
+from civicshield.service.jobs import enqueue
+
+router = APIRouter(prefix="/api/v1", tags=["items"])
+
+
+def job_out(job: Job, with_report: bool = True) -> JobOut:
+    return JobOut(id=job.id, item_id=job.item_id, state=job.state, attempts=job.attempts, label=job.label,
+                  error=job.error, report=job.report if with_report else None)
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise MediaTooLarge(f"upload is over the limit of {limit} bytes")
+    return data
+
+
+@router.post("/items", response_model=ItemOut, status_code=202)
+async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
+    """Store the file (content-addressed) and queue its analysis. Bad media is refused before storing."""
+    data = await read_upload(file, rt.settings.max_upload_bytes)
+    media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
+    sha = rt.blobs.put(data)
+    with rt.db.session() as s:
+        item = store.add_item(s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data))
+        job = store.create_job(s, item)
+        out = ItemOut(id=item.id, sha256=sha, filename=item.filename, media_kind=item.media_kind, size=item.size,
+                      job=job_out(job, with_report=False))
+    enqueue(request.app.state.celery, job.id)
+    return out
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def get_item(item_id: int, s: DbDep, who: Viewer) -> ItemOut:
+    item = store.get_item(s, who, item_id)
+    job = store.latest_job(s, item)
+    return ItemOut(id=item.id, sha256=item.sha256, filename=item.filename, media_kind=item.media_kind,
+                   size=item.size, job=job_out(job) if job else None)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: int, s: DbDep, who: Viewer) -> JobOut:
+    return job_out(store.get_job(s, who, job_id))

@@ -1,0 +1,109 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+CaseState = Literal["new", "triage", "in_review", "published", "dismissed"]
+Rating = Literal["false", "misleading", "manipulated", "satire", "authentic", "unverifiable"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+
+
+class SessionOut(BaseModel):
+    user_id: int
+    org_id: int
+    email: str
+    role: str
+    csrf_token: str
+
+
+class ApiKeyIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Literal["read", "submit", "match", "review", "admin"]] = ["read", "submit", "match"]
+
+
+class ApiKeyOut(BaseModel):
+    prefix: str
+    name: str
+    scopes: list[str]
+    revoked: bool
+    token: str | None = None  # only when created
+
+
+class JobOut(BaseModel):
+    id: int
+    item_id: int
+    state: str
+    attempts: int
+    label: str | None
+    error: dict[str, Any] | None
+    report: dict[str, Any] | None = None
+
+
+class ItemOut(BaseModel):
+    id: int
+    sha256: str | None
+    filename: str
+    media_kind: str | None
+    size: int
+    job: JobOut | None = None
+
+
+class CaseIn(Strict):
+    item_id: int = Field(ge=1, le=2**31)
+    title: str = Field(min_length=1, max_length=300)
+    claim: str = Field(default="", max_length=5000)
+    tlp: Tlp | None = None
+
+
+class TransitionIn(Strict):
+    to: CaseState
+
+
+class AssignIn(Strict):
+    user_id: int | None = Field(default=None, ge=1, le=2**31)
+
+
+class CommentIn(Strict):
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class RatingIn(Strict):
+    rating: Rating
+    note: str = Field(default="", max_length=5000)
+
+
+class CommentOut(BaseModel):
+    id: int
+    author_id: int
+    body: str
+    created_at: dt.datetime
+
+
+class CaseOut(BaseModel):
+    id: int
+    item_id: int
+    title: str
+    claim: str
+    state: str
+    assignee_id: int | None
+    rating: str | None
+    rating_note: str
+    tlp: str
+    slug: str | None
+    published_at: dt.datetime | None
+    created_at: dt.datetime
+    machine_label: str | None = None
+    comments: list[CommentOut] = []

@@ -1,0 +1,1 @@
+"""Database layer: tables, sessions, migrations (Alembic). One write path per aggregate lives in ``store``."""

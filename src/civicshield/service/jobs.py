@@ -1,0 +1,130 @@
+"""Analysis jobs on Celery.
+
+The database ``jobs`` table is the source of truth; the broker only carries job ids. Tasks acknowledge late
+and are rejected back to the queue when their worker dies, and ``requeue_stale`` re-sends any job whose lease
+expired (a worker killed mid-run on a broker that does not redeliver), so a job is never lost. Running a job
+twice is harmless: it writes the same report, and a finished job is skipped.
+
+Brokers: embedded default = Kombu's SQLAlchemy transport over a SQLite file (durable, no external service);
+scale-out = Redis or RabbitMQ via ``CIVICSHIELD_BROKER_URL`` and ``civicshield worker`` on any machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import or_, select
+
+from civicshield.errors import MediaError
+from civicshield.media import Media
+from civicshield.pipeline import Engine
+from civicshield.service.blobs import BlobStore
+from civicshield.service.db.engine import Database
+from civicshield.service.db.tables import Item, Job, utcnow
+from civicshield.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+TASK = "civicshield.analyze_item"
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    db: Database
+    blobs: BlobStore
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine.from_settings(self.settings.analysis)
+        return self._engine
+
+
+def make_celery(settings: ServiceSettings) -> Celery:
+    app = Celery("civicshield", broker=settings.broker, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.job_lease_s},
+        worker_hijack_root_logger=False,
+        task_default_queue="civicshield",
+    )
+    return app
+
+
+def enqueue(celery: Celery, job_id: int) -> None:
+    celery.send_task(TASK, args=[job_id])
+
+
+def run_job(rt: Runtime, job_id: int) -> str:
+    """Analyze one job's item and store the report. Returns the job's final state."""
+    with rt.db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return "missing"
+        if job.state in {"done", "failed"}:
+            return job.state
+        job.state = "running"
+        job.attempts += 1
+        job.worker = f"{socket.gethostname()}"
+        item = s.get(Item, job.item_id)
+        sha = item.sha256 if item else None
+        name = item.filename if item else "item"
+    report: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    label: str | None = None
+    try:
+        if sha is None:
+            raise MediaError("hashes-only submission: nothing to analyze")
+        media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
+        verdict = rt.engine.analyze(media)
+        report, label = verdict.to_dict(), str(verdict.label)
+    except MediaError as exc:
+        error = exc.to_dict()["error"]  # type: ignore[assignment]
+    with rt.db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return "missing"
+        job.state = "done" if error is None else "failed"
+        job.report, job.label, job.error = report, label, error
+        return job.state
+
+
+def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None) -> list[int]:
+    """Re-send jobs whose lease expired: queued or running but untouched for longer than the lease."""
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=rt.settings.job_lease_s)
+    with rt.db.session() as s:
+        stale = list(s.scalars(select(Job).where(
+            Job.state.in_(("queued", "running")), Job.updated_at < cutoff,
+            or_(Job.attempts < MAX_ATTEMPTS, Job.state == "queued"))))
+        for job in stale:
+            job.state = "queued"
+            job.updated_at = utcnow()
+        ids = [j.id for j in stale]
+    for job_id in ids:
+        enqueue(celery, job_id)
+    return ids
+
+
+def bind_task(celery: Celery, rt: Runtime) -> None:
+    """Register the analysis task on ``celery`` with ``rt`` as its runtime."""
+
+    @celery.task(name=TASK, bind=True, max_retries=3, acks_late=True)  # type: ignore[untyped-decorator]
+    def analyze_item(task: Any, job_id: int) -> str:
+        try:
+            return run_job(rt, job_id)
+        except Exception as exc:  # infrastructure hiccup (DB locked, disk): retry with backoff
+            log.exception("job %s failed; retrying", job_id)
+            raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc

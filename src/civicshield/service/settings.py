@@ -1,0 +1,68 @@
+"""Service settings: one typed object built at the entry point (``civicshield serve`` / ``worker``) and passed
+down. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from civicshield.settings import Settings as AnalysisSettings
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    data_dir: Path = field(default_factory=lambda: Path(".civicshield"))
+    database_url: str = ""  # "" = SQLite file in data_dir
+    broker_url: str = ""  # "" = embedded: Kombu's SQLAlchemy transport over a SQLite file in data_dir
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    base_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 200 * 1024 * 1024
+    embedded_worker: bool = True
+    job_lease_s: int = 600
+    unauthenticated_rate_per_minute: int = 60
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'civicshield.db').resolve()}"
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'queue.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def with_(self, **changes: object) -> ServiceSettings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServiceSettings:
+        env = dict(os.environ if environ is None else environ)
+        analysis = AnalysisSettings.from_env(env)
+        base = cls(data_dir=analysis.data_dir, analysis=analysis)
+        key = env.get("CIVICSHIELD_SECRET_KEY") or _persistent_key(base.data_dir)
+        return replace(
+            base,
+            database_url=env.get("CIVICSHIELD_DATABASE_URL", ""),
+            broker_url=env.get("CIVICSHIELD_BROKER_URL", ""),
+            base_url=env.get("CIVICSHIELD_BASE_URL", base.base_url),
+            secret_key=key or base.secret_key,
+        )
+
+
+def _persistent_key(data_dir: Path) -> str:
+    """A random session key kept in the data directory, so logins survive restarts."""
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

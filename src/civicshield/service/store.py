@@ -1,0 +1,267 @@
+"""The one write path for every aggregate, and the tenant-scoped reads.
+
+Every read takes the caller's ``Principal`` and only ever returns rows of the caller's organization, so an
+object of another organization is indistinguishable from a missing one (``NotFound`` → 404). Every change is
+audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicshield.errors import NotFound, UsageError
+from civicshield.service import audit
+from civicshield.service.db.tables import ApiKey, Case, Comment, Item, Job, Organization, User, utcnow
+from civicshield.service.principal import Principal
+from civicshield.service.security import (
+    NewKey,
+    OrgKind,
+    Role,
+    Scope,
+    hash_key,
+    hash_password,
+    key_prefix,
+    new_api_key,
+    same,
+    verify_password,
+)
+
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"triage", "dismissed"}),
+    "triage": frozenset({"in_review", "dismissed"}),
+    "in_review": frozenset({"triage", "published", "dismissed"}),
+    "published": frozenset(),
+    "dismissed": frozenset({"triage"}),
+}
+RATINGS = ("false", "misleading", "manipulated", "satire", "authentic", "unverifiable")
+TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+
+
+class Forbidden(UsageError):
+    code = "forbidden"
+    http_status = 403
+    exit_code = 2
+
+
+class Conflict(UsageError):
+    code = "conflict"
+    http_status = 409
+
+
+# ---- organizations, users, keys -------------------------------------------------------------------------
+
+def create_org(s: Session, name: str, kind: str, default_tlp: str = "AMBER") -> Organization:
+    if kind not in set(OrgKind):
+        raise UsageError(f"unknown organization kind {kind!r}")
+    if default_tlp not in TLPS:
+        raise UsageError(f"unknown TLP {default_tlp!r}")
+    if s.scalar(select(Organization).where(Organization.name == name)):
+        raise Conflict(f"organization {name!r} exists")
+    org = Organization(name=name, kind=kind, default_tlp=default_tlp)
+    s.add(org)
+    s.flush()
+    audit.record(s, org.id, "system", "org.created", "organization", org.id, {"name": name, "kind": kind})
+    return org
+
+
+def create_user(s: Session, org_id: int, email: str, name: str, role: str, password: str,
+                actor: str = "system") -> User:
+    if role not in set(Role):
+        raise UsageError(f"unknown role {role!r}")
+    if len(password) < 10:
+        raise UsageError("passwords need at least 10 characters")
+    email = email.strip().lower()
+    if s.scalar(select(User).where(User.email == email)):
+        raise Conflict("a user with this email exists")
+    user = User(org_id=org_id, email=email, name=name, role=role, password_hash=hash_password(password))
+    s.add(user)
+    s.flush()
+    audit.record(s, org_id, actor, "user.created", "user", user.id, {"email": email, "role": role})
+    return user
+
+
+def login(s: Session, email: str, password: str) -> User | None:
+    user = s.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
+    if user is None:
+        verify_password(hash_password("timing-equaliser"), password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def principal_for(user: User, via: str = "session", scopes: frozenset[Scope] | None = None) -> Principal:
+    return Principal(user_id=user.id, org_id=user.org_id, role=Role(user.role), email=user.email,
+                     scopes=scopes if scopes is not None else frozenset(Scope), via=via)
+
+
+def create_api_key(s: Session, who: Principal, name: str, scopes: list[str]) -> NewKey:
+    try:
+        wanted = frozenset(Scope(x) for x in scopes)
+    except ValueError as exc:
+        raise UsageError(f"unknown scope in {scopes}") from exc
+    key = new_api_key()
+    s.add(ApiKey(org_id=who.org_id, user_id=who.user_id, name=name, prefix=key.prefix, key_hash=key.key_hash,
+                 scopes=sorted(wanted)))
+    audit.record(s, who.org_id, who.actor, "api_key.created", "api_key", key.prefix, {"scopes": sorted(wanted)})
+    return key
+
+
+def resolve_api_key(s: Session, token: str) -> Principal | None:
+    prefix = key_prefix(token)
+    if prefix is None:
+        return None
+    row = s.scalar(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked.is_(False)))
+    if row is None or not same(row.key_hash, hash_key(token)):
+        return None
+    user = s.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = utcnow()
+    return principal_for(user, via="api_key", scopes=frozenset(Scope(x) for x in row.scopes))
+
+
+def list_api_keys(s: Session, who: Principal) -> list[ApiKey]:
+    return list(s.scalars(select(ApiKey).where(ApiKey.org_id == who.org_id).order_by(ApiKey.id)))
+
+
+def revoke_api_key(s: Session, who: Principal, prefix: str) -> None:
+    row = s.scalar(select(ApiKey).where(ApiKey.org_id == who.org_id, ApiKey.prefix == prefix))
+    if row is None:
+        raise NotFound("no such API key")
+    row.revoked = True
+    audit.record(s, who.org_id, who.actor, "api_key.revoked", "api_key", prefix)
+
+
+# ---- items and jobs ------------------------------------------------------------------------------------
+
+def add_item(s: Session, who: Principal, *, sha256: str | None, filename: str, media_kind: str | None,
+             size: int, hashes: dict[str, Any] | None = None) -> Item:
+    item = Item(org_id=who.org_id, submitted_by=who.user_id, sha256=sha256, filename=filename[:300],
+                media_kind=media_kind, size=size, hashes=hashes or {})
+    s.add(item)
+    s.flush()
+    audit.record(s, who.org_id, who.actor, "item.submitted", "item", item.id, {"sha256": sha256})
+    return item
+
+
+def get_item(s: Session, who: Principal, item_id: int) -> Item:
+    item = s.get(Item, item_id)
+    if item is None or item.org_id != who.org_id:
+        raise NotFound("no such item")
+    return item
+
+
+def create_job(s: Session, item: Item) -> Job:
+    job = Job(org_id=item.org_id, item_id=item.id)
+    s.add(job)
+    s.flush()
+    return job
+
+
+def get_job(s: Session, who: Principal, job_id: int) -> Job:
+    job = s.get(Job, job_id)
+    if job is None or job.org_id != who.org_id:
+        raise NotFound("no such job")
+    return job
+
+
+# ---- cases ---------------------------------------------------------------------------------------------
+
+def create_case(s: Session, who: Principal, item: Item, title: str, claim: str = "", tlp: str | None = None) -> Case:
+    if not who.can(Role.ANALYST):
+        raise Forbidden("analysts and above open cases")
+    org = s.get(Organization, who.org_id)
+    tlp = tlp or (org.default_tlp if org else "AMBER")
+    if tlp not in TLPS:
+        raise UsageError(f"unknown TLP {tlp!r}")
+    case = Case(org_id=who.org_id, item_id=item.id, title=title[:300], claim=claim, tlp=tlp)
+    s.add(case)
+    s.flush()
+    audit.record(s, who.org_id, who.actor, "case.created", "case", case.id, {"item": item.id, "tlp": tlp})
+    return case
+
+
+def get_case(s: Session, who: Principal, case_id: int) -> Case:
+    case = s.get(Case, case_id)
+    if case is None or case.org_id != who.org_id:
+        raise NotFound("no such case")
+    return case
+
+
+def list_cases(s: Session, who: Principal, state: str | None = None) -> list[Case]:
+    q = select(Case).where(Case.org_id == who.org_id)
+    if state:
+        q = q.where(Case.state == state)
+    return list(s.scalars(q.order_by(Case.id.desc()).limit(500)))
+
+
+def transition(s: Session, who: Principal, case: Case, to: str) -> Case:
+    allowed = CASE_TRANSITIONS.get(case.state, frozenset())
+    if to not in allowed:
+        raise Conflict(f"a case in state {case.state!r} cannot move to {to!r}")
+    if to in {"published", "dismissed"} and not who.can(Role.REVIEWER):
+        raise Forbidden("only reviewers publish or dismiss cases")
+    if to == "published" and case.rating is None:
+        raise Conflict("rate the case before publishing it")
+    if not who.can(Role.ANALYST):
+        raise Forbidden("viewers cannot change cases")
+    before = case.state
+    case.state = to
+    if to == "published":
+        case.published_at = utcnow()
+        case.slug = case.slug or secrets.token_urlsafe(9)
+    audit.record(s, who.org_id, who.actor, "case.transition", "case", case.id, {"from": before, "to": to})
+    return case
+
+
+def assign(s: Session, who: Principal, case: Case, user_id: int | None) -> Case:
+    if not who.can(Role.ANALYST):
+        raise Forbidden("viewers cannot assign cases")
+    if user_id is not None:
+        user = s.get(User, user_id)
+        if user is None or user.org_id != who.org_id:
+            raise NotFound("no such user")
+    case.assignee_id = user_id
+    audit.record(s, who.org_id, who.actor, "case.assigned", "case", case.id, {"assignee": user_id})
+    return case
+
+
+def comment(s: Session, who: Principal, case: Case, body: str) -> Comment:
+    if not who.can(Role.ANALYST):
+        raise Forbidden("viewers cannot comment")
+    if not body.strip():
+        raise UsageError("empty comment")
+    row = Comment(case_id=case.id, author_id=who.user_id, body=body[:20_000])
+    s.add(row)
+    s.flush()
+    audit.record(s, who.org_id, who.actor, "case.commented", "case", case.id, {"comment": row.id})
+    return row
+
+
+def rate(s: Session, who: Principal, case: Case, rating: str, note: str = "") -> Case:
+    """A reviewer's rating overrides the machine verdict in everything published."""
+    if not who.can(Role.REVIEWER):
+        raise Forbidden("only reviewers rate cases")
+    if rating not in RATINGS:
+        raise UsageError(f"rating must be one of {', '.join(RATINGS)}")
+    if case.state == "published":
+        raise Conflict("published cases are final")
+    case.rating = rating
+    case.rating_note = note
+    audit.record(s, who.org_id, who.actor, "case.rated", "case", case.id, {"rating": rating})
+    return case
+
+
+def comments(s: Session, case: Case) -> list[Comment]:
+    return list(s.scalars(select(Comment).where(Comment.case_id == case.id).order_by(Comment.id)))
+
+
+def latest_job(s: Session, item: Item) -> Job | None:
+    return latest_job_for_item_id(s, item.id)
+
+
+def latest_job_for_item_id(s: Session, item_id: int) -> Job | None:
+    return s.scalars(select(Job).where(Job.item_id == item_id).order_by(Job.id.desc()).limit(1)).first()

@@ -1,0 +1,74 @@
+"""Service fixtures: a real app over a real database (SQLite file by default; PostgreSQL in the ``pg`` runs)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from civicshield.service import store
+from civicshield.service.app import create_app
+from civicshield.service.settings import ServiceSettings
+
+PG_ADMIN_URL = os.environ.get("CIVICSHIELD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _fresh_pg_database() -> str:
+    name = f"cs_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    return _fresh_pg_database()
+
+
+@dataclass
+class World:
+    client: TestClient
+    settings: ServiceSettings
+    keys: dict[str, str]  # "<org>:<role>" -> API key
+    ids: dict[str, int]
+
+
+def _seed(app_settings: ServiceSettings, app) -> World:  # type: ignore[no-untyped-def]
+    rt = app.state.rt
+    keys: dict[str, str] = {}
+    ids: dict[str, int] = {}
+    with rt.db.session() as s:
+        for org_name, kind in (("factcheck", "fact_checker"), ("other", "broadcaster")):
+            org = store.create_org(s, f"{org_name}-org", kind)
+            ids[org_name] = org.id
+            for role in ("viewer", "analyst", "reviewer", "org_admin"):
+                user = store.create_user(s, org.id, f"{role}@{org_name}.test", role.title(), role,
+                                         "correct horse battery")
+                ids[f"{org_name}:{role}:user"] = user.id
+                key = store.create_api_key(s, store.principal_for(user), f"{role} key",
+                                           ["read", "submit", "match", "review", "admin"])
+                keys[f"{org_name}:{role}"] = key.token
+    return World(client=TestClient(app), settings=app_settings, keys=keys, ids=ids)
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    settings = ServiceSettings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret")
+    app = create_app(settings)
+    world = _seed(settings, app)
+    yield world
+    app.state.rt.db.dispose()
+
+
+def auth(world: World, who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.keys[who]}"}
