@@ -124,7 +124,7 @@ def analyze(
         targets = expand(paths)
         if not targets:
             raise UsageError("nothing to analyze (empty folder?)")
-        registry = AnalyzerRegistry.discover()
+        registry = AnalyzerRegistry.discover(plugins=settings.plugins)
         engine = Engine.from_settings(settings, registry=registry)
         for failure in registry.failures.values():
             if settings.analyzers is None or failure.name in settings.analyzers:
@@ -217,6 +217,33 @@ def schema() -> None:
     from importlib import resources
 
     sys.stdout.write(resources.files("civicshield").joinpath("data/schema/verdict-1.json").read_text("utf-8"))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the embedded worker.")] = True,
+) -> None:
+    """Run the coordination service (API + embedded analysis worker) on the configured database."""
+    with _errors():
+        from civicshield.service.runner import serve as run_service
+        from civicshield.service.settings import ServiceSettings
+
+        run_service(ServiceSettings.from_env(), host=host, port=port, worker=worker)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Parallel jobs in this process.")] = 1,
+    hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
+) -> None:
+    """Run an analysis worker against $CIVICSHIELD_BROKER_URL (Redis / RabbitMQ) and the shared database."""
+    with _errors():
+        from civicshield.service.runner import run_worker
+        from civicshield.service.settings import ServiceSettings
+
+        run_worker(ServiceSettings.from_env(), concurrency=concurrency, hostname=hostname)
 
 
 @app.command()

@@ -57,7 +57,7 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings, *, registry: AnalyzerRegistry | None = None,
                       policy: Policy | None = None) -> Engine:
-        registry = registry or AnalyzerRegistry.discover()
+        registry = registry or AnalyzerRegistry.discover(plugins=settings.plugins)
         analyzers = registry.build(settings, settings.analyzers)
         return cls(settings, analyzers, policy or Policy.load())
 

@@ -34,6 +34,8 @@ class Settings:
     extra_trust_anchors: Path | None = None
     video_fps: float = 1.0
     analyzers: tuple[str, ...] | None = None  # None = every registered analyzer that loads
+    # Extra analyzer plugins without packaging them: "name=module:Class" (like entry points).
+    plugins: tuple[str, ...] = ()
 
     @property
     def banks_dir(self) -> Path:
@@ -54,8 +56,12 @@ class Settings:
 
             raise ConfigurationError(f"CIVICSHIELD_TRUST must be one of {', '.join(TRUST_PROFILES)}, not {trust!r}")
         anchors = env.get("CIVICSHIELD_TRUST_ANCHORS")
+        plugins = tuple(p.strip() for p in env.get("CIVICSHIELD_PLUGINS", "").split(",") if p.strip())
+        only = tuple(a.strip() for a in env.get("CIVICSHIELD_ANALYZERS", "").split(",") if a.strip())
         return replace(
             base,
+            plugins=plugins,
+            analyzers=only or None,
             data_dir=data_dir,
             trust=trust,  # type: ignore[arg-type]
             extra_trust_anchors=Path(anchors) if anchors else None,

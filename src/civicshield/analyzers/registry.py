@@ -46,10 +46,17 @@ class AnalyzerRegistry:
         self.failures = dict(failures)
 
     @classmethod
-    def discover(cls, eps: Iterable[EntryPoint] | None = None) -> AnalyzerRegistry:
+    def discover(cls, eps: Iterable[EntryPoint] | None = None, *, plugins: Iterable[str] = ()) -> AnalyzerRegistry:
+        """Installed entry points (or ``eps``) plus ``plugins`` given as ``name=module:Class`` strings."""
         classes: dict[str, type[Analyzer]] = {}
         failures: dict[str, LoadFailure] = {}
-        for ep in entry_points(group=GROUP) if eps is None else eps:
+        found = list(entry_points(group=GROUP) if eps is None else eps)
+        for spec in plugins:
+            name, sep, target = spec.partition("=")
+            if not sep or ":" not in target:
+                raise ConfigurationError(f"plugin {spec!r} must look like name=module:Class")
+            found.append(EntryPoint(name=name.strip(), value=target.strip(), group=GROUP))
+        for ep in found:
             if ep.name in classes or ep.name in failures:
                 raise ConfigurationError(f"two analyzers are registered as {ep.name!r} ({ep.value})")
             try:

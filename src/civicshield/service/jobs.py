@@ -57,11 +57,17 @@ def make_celery(settings: ServiceSettings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.job_lease_s},
+        broker_transport_options=_transport_options(settings),
         worker_hijack_root_logger=False,
         task_default_queue="civicshield",
     )
     return app
+
+
+def _transport_options(settings: ServiceSettings) -> dict[str, Any]:
+    if settings.broker.startswith(("redis", "rediss")):
+        return {"visibility_timeout": settings.job_lease_s}
+    return {}
 
 
 def enqueue(celery: Celery, job_id: int) -> None:

@@ -51,6 +51,7 @@ class ServiceSettings:
             broker_url=env.get("CIVICSHIELD_BROKER_URL", ""),
             base_url=env.get("CIVICSHIELD_BASE_URL", base.base_url),
             secret_key=key or base.secret_key,
+            job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
         )
 
 

@@ -1,0 +1,3 @@
+from civicshield.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""Process entry points: ``serve`` (API + embedded worker) and ``worker`` (scale-out)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from civicshield.service.blobs import BlobStore
+from civicshield.service.db.engine import Database, migrate
+from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
+from civicshield.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def _reaper(rt: Runtime, celery: object, stop: threading.Event) -> None:
+    interval = max(1.0, rt.settings.job_lease_s / 3)
+    while not stop.wait(interval):
+        try:
+            ids = requeue_stale(rt, celery)  # type: ignore[arg-type]
+            if ids:
+                log.warning("re-queued stale jobs %s", ids)
+        except Exception:
+            log.exception("reaper pass failed")
+
+
+def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str | None = None) -> None:
+    """A Celery worker for analysis jobs; also re-sends jobs whose lease expired."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
+    celery = make_celery(settings)
+    bind_task(celery, rt)
+    stop = threading.Event()
+    threading.Thread(target=_reaper, args=(rt, celery, stop), daemon=True, name="reaper").start()
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "-Q", "civicshield",
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    try:
+        celery.worker_main(argv=argv)
+    finally:
+        stop.set()
+
+
+def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The embedded worker, as a child process sharing the service's settings through the environment."""
+    child_env = dict(os.environ if env is None else env)
+    child_env.update({
+        "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
+        "CIVICSHIELD_DATABASE_URL": settings.db_url,
+        "CIVICSHIELD_BROKER_URL": settings.broker,
+        "CIVICSHIELD_SECRET_KEY": settings.secret_key,
+    })
+    return subprocess.Popen([sys.executable, "-m", "civicshield", "worker"], env=child_env)
+
+
+def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> None:
+    import uvicorn
+
+    from civicshield.service.app import create_app
+
+    app = create_app(settings)
+    child = spawn_worker(settings) if worker else None
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
