@@ -121,6 +121,7 @@ def _open_pil(data: bytes, name: str, limits: Limits) -> Image.Image:
     _register_heif()
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # damaged EXIF etc.: Pillow warns and carries on
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -137,7 +138,12 @@ def _open_pil(data: bytes, name: str, limits: Limits) -> Image.Image:
 
 def _probe_image(data: bytes, name: str, limits: Limits) -> MediaInfo:
     img = _open_pil(data, name, limits)
-    frames = getattr(img, "n_frames", 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            frames = getattr(img, "n_frames", 1)
+    except _DECODER_ERRORS as exc:
+        raise CorruptMedia(f"{name}: cannot count image frames ({exc})") from exc
     return MediaInfo(width=img.size[0], height=img.size[1], frames=int(frames), has_video=False,
                      codec=(img.format or "").lower() or None)
 
@@ -149,6 +155,7 @@ def decode_image(media: Media, *, mode: str = "RGB") -> Image.Image:
     img = _open_pil(media.data, media.name, media.limits)
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
             return img.convert(mode)

@@ -1,0 +1,136 @@
+"""The C2PA and IPTC vocabularies the provenance code reasons with.
+
+IPTC digital source types (CC BY 4.0, ``http://cv.iptc.org/newscodes/digitalsourcetype/<term>``) are what a
+signer *declares* about how the content came to be. Readers see them in full-URI form (``http`` or ``https``),
+in Adobe's vendor field ``com.adobe.digitalSourceType`` and in IPTC metadata assertions, so everything here
+works on the short term (``trainedAlgorithmicMedia``).
+
+Validation status codes come from the C2PA specification (section "Validation"): the sets below say which
+failure codes mean *the content changed after signing* as opposed to *the credential itself fails*.
+
+    >>> short_term("https://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia")
+    'trainedAlgorithmicMedia'
+    >>> source_type_uri("digitalCapture")
+    'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture'
+    >>> is_content_mismatch("assertion.bmffHash.mismatch")
+    True
+    >>> is_content_mismatch("assertion.hashedURI.mismatch")
+    False
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "AI_SOURCE_TYPES",
+    "CAPTURE_SOURCE_TYPES",
+    "CONTENT_MISMATCH_CODES",
+    "IPTC_SOURCE_TYPES",
+    "OFFLINE_ONLY_CODES",
+    "UNTRUSTED_CODE",
+    "is_content_mismatch",
+    "short_term",
+    "source_type_uri",
+]
+
+IPTC_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+C2PA_PREFIX = "http://c2pa.org/digitalsourcetype/"
+
+IPTC_SOURCE_TYPES: frozenset[str] = frozenset(
+    {
+        "digitalCapture",
+        "computationalCapture",
+        "negativeFilm",
+        "positiveFilm",
+        "print",
+        "minorHumanEdits",
+        "humanEdits",
+        "algorithmicallyEnhanced",
+        "softwareImage",
+        "digitalArt",
+        "digitalCreation",
+        "dataDrivenMedia",
+        "trainedAlgorithmicMedia",
+        "algorithmicMedia",
+        "screenCapture",
+        "virtualRecording",
+        "composite",
+        "compositeCapture",
+        "compositeSynthetic",
+        "compositeWithTrainedAlgorithmicMedia",
+    }
+)
+C2PA_SOURCE_TYPES: frozenset[str] = frozenset({"empty"})
+
+# Declarations that the content was generated (wholly or partly) by an algorithm rather than captured.
+AI_SOURCE_TYPES: frozenset[str] = frozenset(
+    {
+        "trainedAlgorithmicMedia",
+        "compositeWithTrainedAlgorithmicMedia",
+        "algorithmicMedia",
+        "compositeSynthetic",
+    }
+)
+# Declarations that the content records light or sound from the real world (camera, scanner, film).
+# screenCapture and virtualRecording are left out on purpose: they record a screen or a virtual event.
+CAPTURE_SOURCE_TYPES: frozenset[str] = frozenset(
+    {
+        "digitalCapture",
+        "computationalCapture",
+        "negativeFilm",
+        "positiveFilm",
+        "print",
+        "compositeCapture",
+    }
+)
+
+# Hard-binding failures: the asset bytes no longer match what the signer hashed.
+CONTENT_MISMATCH_CODES: frozenset[str] = frozenset(
+    {
+        "assertion.dataHash.mismatch",
+        "assertion.bmffHash.mismatch",
+        "assertion.boxesHash.mismatch",
+        "assertion.boxesHash.unknownBox",
+        "assertion.collectionHash.mismatch",
+        "assertion.collectionHash.incorrectFileCount",
+    }
+)
+# A future ``assertion.<x>Hash.mismatch`` is a hard binding too; ``hashedURI`` links assertions, not content.
+_HASH_MISMATCH = re.compile(r"^assertion\.(?!hashedURI)[A-Za-z]+Hash\.mismatch$")
+
+# Failures that only say a check needed the network, which reading never uses (DIDs resolve over HTTP).
+OFFLINE_ONLY_CODES: frozenset[str] = frozenset({"cawg.ica.did_unavailable"})
+
+UNTRUSTED_CODE = "signingCredential.untrusted"
+TRUSTED_CODE = "signingCredential.trusted"
+
+
+def short_term(value: str) -> str:
+    """The short vocabulary term of a digital source type given as a URI (any scheme) or a term."""
+    text = value.strip()
+    if "/" in text:
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    return text
+
+
+def source_type_uri(value: str) -> str:
+    """The canonical URI for a short IPTC/C2PA term; a full ``http(s)`` URI is returned unchanged.
+
+    Raises ``ValueError`` for a short term outside both vocabularies (a typo must not be signed).
+    """
+    text = value.strip()
+    if text.startswith(("http://", "https://")):
+        return text
+    if text in IPTC_SOURCE_TYPES:
+        return IPTC_PREFIX + text
+    if text in C2PA_SOURCE_TYPES:
+        return C2PA_PREFIX + text
+    raise ValueError(
+        f"unknown digital source type {value!r}; use an IPTC term such as 'digitalCapture' or a full URI"
+    )
+
+
+def is_content_mismatch(code: str) -> bool:
+    """Whether a failure code says the content changed after signing."""
+    return code in CONTENT_MISMATCH_CODES or bool(_HASH_MISMATCH.match(code))
