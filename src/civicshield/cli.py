@@ -220,6 +220,37 @@ def schema() -> None:
 
 
 @app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo media, banks and report.")]
+    = Path("out/demo"),
+) -> None:
+    """Generate a demo set (posters, clips, audio; no faces), analyze it and write out/demo/report.html."""
+    from civicshield.demo.builder import build
+
+    with _errors():
+        demo_set = build(out_dir)
+        engine = Engine.from_settings(demo_set.settings)
+        targets = sorted(demo_set.media_dir.iterdir())
+        try:
+            items = _analyze_all(engine, targets, True, lambda s: None)
+        finally:
+            engine.close()
+        _print_table(items, verbose=False)
+        report = out_dir / "report.html"
+        report.write_text(render_html(items, title="CivicShield demo report"), encoding="utf-8")
+        wrong = [(i.source, demo_set.expected.get(Path(i.source).name), i.verdict.label if i.verdict else i.error)
+                 for i in items if (str(i.verdict.label) if i.verdict else None) != demo_set.expected.get(
+                     Path(i.source).name)]
+        for source, expected, got in wrong:
+            err.print(f"[red]demo item {source}: expected {expected}, got {got}[/]")
+        out.print(f"\nReport: [bold]{report.resolve()}[/]  (open it in a browser)")
+        out.print(f"Try: .venv/bin/civicshield analyze {demo_set.media_dir} "
+                  f"--data-dir {demo_set.settings.data_dir} --trust-anchors {demo_set.settings.extra_trust_anchors}")
+    if wrong:
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -250,6 +281,17 @@ def worker(
 def version() -> None:
     """Print the version."""
     out.print(__version__)
+
+
+def _register_subcommands() -> None:
+    from civicshield.cli_bank import bank_app
+    from civicshield.cli_sign import sign
+
+    app.add_typer(bank_app, name="bank")
+    app.command("sign")(sign)
+
+
+_register_subcommands()
 
 
 def main() -> None:

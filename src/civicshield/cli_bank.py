@@ -1,0 +1,115 @@
+"""``civicshield bank ...``: local banks of known fakes and of authentic official media."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from civicshield.banks import BankKind, BankStore, entries_to_csv, entries_to_json
+from civicshield.errors import UsageError
+from civicshield.media import Media
+from civicshield.settings import Settings
+
+bank_app = typer.Typer(help="Manage local banks (known fakes, authentic official media).", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where banks live (default .civicshield).")]
+KindOpt = Annotated[str, typer.Option("--kind", help="known_fake or authentic (used when the bank is new).")]
+
+
+def _store(data_dir: Path | None) -> BankStore:
+    settings = Settings.from_env()
+    if data_dir is not None:
+        settings = settings.with_(data_dir=data_dir)
+    return BankStore.from_settings(settings)
+
+
+def _kind(kind: str) -> BankKind:
+    try:
+        return BankKind(kind)
+    except ValueError:
+        raise UsageError(f"--kind must be known_fake or authentic, not {kind!r}") from None
+
+
+@bank_app.command("list")
+def list_banks(data_dir: DataDir = None) -> None:
+    """List banks with their kind and number of entries."""
+    from civicshield.cli import _errors
+
+    with _errors():
+        store = _store(data_dir)
+        table = Table(title=f"Banks in {store.root}")
+        for col in ("name", "kind", "entries", "by signal type", "description"):
+            table.add_column(col)
+        for bank in store.load_all():
+            counts: dict[str, int] = {}
+            for e in bank.entries:
+                counts[e.signal_type.value] = counts.get(e.signal_type.value, 0) + 1
+            table.add_row(bank.name, bank.kind.value, str(len(bank.entries)),
+                          ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), bank.description)
+        out.print(table)
+
+
+@bank_app.command("import")
+def import_bank(
+    bank: Annotated[str, typer.Argument(help="Bank name (created when missing).")],
+    file: Annotated[Path, typer.Argument(help="A .csv or .json file of entries.")],
+    kind: KindOpt = "known_fake",
+    data_dir: DataDir = None,
+) -> None:
+    """Import entries (hash, signal_type, label, link, ...) from CSV or JSON."""
+    from civicshield.cli import _errors
+
+    with _errors():
+        store = _store(data_dir)
+        store.ensure(bank, _kind(kind))
+        added = store.import_file(bank, file)
+        err.print(f"imported {len(added)} new entries into {bank}")
+
+
+@bank_app.command("export")
+def export_bank(
+    bank: Annotated[str, typer.Argument(help="Bank name.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export a bank's entries as CSV or JSON."""
+    from civicshield.cli import _errors
+
+    with _errors():
+        if fmt not in ("csv", "json"):
+            raise UsageError("--format must be csv or json")
+        entries = _store(data_dir).load(bank).entries
+        text = entries_to_csv(entries) if fmt == "csv" else entries_to_json(entries)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+            err.print(f"wrote {len(entries)} entries to {output}")
+
+
+@bank_app.command("add")
+def add_media(
+    bank: Annotated[str, typer.Argument(help="Bank name (created when missing).")],
+    files: Annotated[list[Path], typer.Argument(help="Media files whose hashes to register.")],
+    label: Annotated[str, typer.Option("--label", help="What this is, e.g. 'Fake video of minister X'.")],
+    link: Annotated[str | None, typer.Option("--link", help="Fact-check or source URL.")] = None,
+    kind: KindOpt = "known_fake",
+    data_dir: DataDir = None,
+) -> None:
+    """Hash media files (PDQ / vPDQ / audio fingerprint / sha256) and add them to a bank."""
+    from civicshield.cli import _errors
+
+    with _errors():
+        store = _store(data_dir)
+        store.ensure(bank, _kind(kind))
+        for path in files:
+            added = store.add_media(bank, Media.open(path), label, link)
+            err.print(f"{path}: {len(added)} new entries ({', '.join(e.signal_type.value for e in added) or '-'})")
