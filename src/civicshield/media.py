@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import av.container
 
 __all__ = ["Media", "MediaInfo", "MediaKind", "VideoFrame", "decode_audio", "decode_image", "open_container",
-           "video_frames"]
+           "open_image", "video_frames"]
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 _DECODER_ERRORS: tuple[type[BaseException], ...] = (
@@ -146,6 +146,13 @@ def _probe_image(data: bytes, name: str, limits: Limits) -> MediaInfo:
         raise CorruptMedia(f"{name}: cannot count image frames ({exc})") from exc
     return MediaInfo(width=img.size[0], height=img.size[1], frames=int(frames), has_video=False,
                      codec=(img.format or "").lower() or None)
+
+
+def open_image(media: Media) -> Image.Image:
+    """The image opened lazily (header read, limits checked, pixels not decoded): for metadata readers."""
+    if media.kind is not MediaKind.IMAGE:
+        raise UnsupportedMedia(f"{media.name}: is {media.kind}, not an image")
+    return _open_pil(media.data, media.name, media.limits)
 
 
 def decode_image(media: Media, *, mode: str = "RGB") -> Image.Image:

@@ -1,8 +1,8 @@
 """Load the reference ``invisible-watermark`` decoder without PyTorch.
 
-invisible-watermark 0.2.0 imports ``torch`` when the package is imported, only for its ``rivaGan`` method. We use
-the ``dwtDct`` method (numpy, OpenCV and PyWavelets only) and install the package with ``--no-deps``, so when
-torch is absent we register a placeholder for that one submodule and import the package again. A missing
+invisible-watermark 0.2.0 imports ``torch`` when the package is imported, only for its ``rivaGan`` method. We
+use the ``dwtDct`` method (numpy, OpenCV and PyWavelets only) and install the package with ``--no-deps``, so
+when torch is absent we register a placeholder for that one submodule and import the package again. A missing
 ``imwatermark`` itself still raises ``ImportError``, which the registry reports as a named load failure.
 """
 
@@ -16,7 +16,7 @@ __all__ = ["WatermarkDecoder"]
 
 
 class _RivaGanUnavailable:
-    """Stands in for ``imwatermark.rivaGan.RivaWatermark``: the rivaGan method needs torch, which is absent."""
+    """Stands in for ``imwatermark.rivaGan.RivaWatermark``, whose method needs the absent torch."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise RuntimeError("the rivaGan watermark method needs torch, which is not installed")
