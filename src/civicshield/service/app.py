@@ -9,7 +9,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicshield import __version__
 from civicshield.service import errors
-from civicshield.service.api import auth, cases, items
+from civicshield.service.api import auth, banks, cases, items, match, public
+from civicshield.service.banks import LiveIndex
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery
@@ -71,8 +72,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.rt = rt
     app.state.celery = celery
     app.state.limiter = RateLimiter(settings.unauthenticated_rate_per_minute)
+    app.state.live = LiveIndex(db)
+    app.state.live.rebuild()
     errors.install(app)
-    for router in (auth.router, items.router, cases.router):
+    for router in (auth.router, items.router, cases.router, banks.router, match.router, public.router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])

@@ -97,15 +97,33 @@ def run_job(rt: Runtime, job_id: int) -> str:
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
         verdict = rt.engine.analyze(media)
         report, label = verdict.to_dict(), str(verdict.label)
+        hashes = item_hashes(media)
     except MediaError as exc:
         error = exc.to_dict()["error"]  # type: ignore[assignment]
+        hashes = None
     with rt.db.session() as s:
         job = s.get(Job, job_id)
         if job is None:
             return "missing"
         job.state = "done" if error is None else "failed"
         job.report, job.label, job.error = report, label, error
+        item = s.get(Item, job.item_id)
+        if item is not None and hashes is not None:
+            item.hashes = hashes
         return job.state
+
+
+def item_hashes(media: Media) -> dict[str, Any]:
+    """The item's identifiers as bank-entry dicts (what publishing adds to a bank), computed once."""
+    from civicshield.banks import entries_for_media
+    from civicshield.errors import CivicShieldError
+
+    try:
+        entries = entries_for_media(media, "")
+    except CivicShieldError as exc:
+        return {"entries": [{"signal_type": "sha256", "hash": media.sha256}], "notes": [exc.message]}
+    return {"entries": [{"signal_type": e.signal_type.value, "hash": e.hash, "quality": e.quality}
+                        for e in entries]}
 
 
 def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None) -> list[int]:

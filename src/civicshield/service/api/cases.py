@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from civicshield.service import store
-from civicshield.service.api.schemas import AssignIn, CaseIn, CaseOut, CaseState, CommentIn, CommentOut, RatingIn, \
-    TransitionIn
+from civicshield.service import publication, store
+from civicshield.service.api.schemas import (
+    AssignIn,
+    CaseIn,
+    CaseOut,
+    CaseState,
+    CommentIn,
+    CommentOut,
+    PublishOut,
+    RatingIn,
+    TransitionIn,
+)
 from civicshield.service.db.tables import Case
-from civicshield.service.deps import CaseDep, DbDep, Reviewer, Submitter, Viewer
+from civicshield.service.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -57,3 +69,22 @@ def add_comment(body: CommentIn, case: CaseDep, s: DbDep, who: Reviewer) -> Comm
 @router.post("/{case_id}/rating", response_model=CaseOut)
 def rate(body: RatingIn, case: CaseDep, s: DbDep, who: Reviewer) -> CaseOut:
     return case_out(s, store.rate(s, who, case, body.rating, body.note))
+
+
+@router.post("/{case_id}/publish", response_model=PublishOut)
+def publish(case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> PublishOut:
+    """Publish the fact-check: ClaimReview, public page (TLP:CLEAR cases), hashes into the known-fake bank,
+    alerts to subscribers allowed to see the case's TLP."""
+    result = publication.publish(s, who, case, rt.settings.base_url)
+    return PublishOut(case=case_out(s, case), bank_id=result.bank_id, entries_added=result.entries_added,
+                      fact_check_url=publication.fact_check_url(rt.settings.base_url, case))
+
+
+@router.get("/{case_id}/claimreview")
+def claimreview(case: CaseDep, s: DbDep, rt: RuntimeDep,
+                lang: Annotated[Literal["en", "nl", "fr", "de"], Query()] = "en") -> JSONResponse:
+    """ClaimReview JSON-LD of a published case (a preview while it is in review)."""
+    if case.rating is None:
+        raise store.Conflict("rate the case first")
+    doc = publication.claimreview_for(s, case, rt.settings.base_url, lang)
+    return JSONResponse(doc, media_type="application/ld+json")

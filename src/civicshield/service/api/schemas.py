@@ -107,3 +107,79 @@ class CaseOut(BaseModel):
     created_at: dt.datetime
     machine_label: str | None = None
     comments: list[CommentOut] = []
+
+
+class BankIn(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["known_fake", "authentic"] = "known_fake"
+    tlp: Tlp = "GREEN"
+
+
+class BankOut(BaseModel):
+    id: int
+    org_id: int
+    name: str
+    kind: str
+    tlp: str
+    entries: int = 0
+
+
+class HashIn(Strict):
+    signal_type: Literal["pdq", "vpdq", "chromaprint", "sha256"]
+    hash: str = Field(min_length=1, max_length=200_000)
+    quality: int | None = Field(default=None, ge=0, le=100)
+
+
+class EntryIn(HashIn):
+    label: str = Field(default="", max_length=2000)
+    link: str | None = Field(default=None, max_length=2000)
+
+
+class EntriesIn(Strict):
+    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
+    tlp: Tlp | None = None
+
+
+class EntryOut(BaseModel):
+    id: int
+    signal_type: str
+    hash: str
+    label: str
+    link: str
+    tlp: str
+    quality: int | None
+    case_id: int | None
+
+
+class MatchQuery(Strict):
+    hashes: list[HashIn] = Field(min_length=1, max_length=64)
+
+
+class MatchBatch(Strict):
+    items: list[MatchQuery] = Field(min_length=1, max_length=1000)
+
+
+class MatchOut(BaseModel):
+    bank_id: int
+    bank: str
+    bank_kind: str
+    entry_id: int
+    label: str
+    link: str | None
+    signal_type: str
+    tlp: str
+    case_id: int | None
+    fact_check_url: str | None = None
+    detail: dict[str, Any]
+
+
+class MatchResult(BaseModel):
+    matches: list[MatchOut]
+    verdict: Literal["known_fake", "altered_official", "authentic_official", "no_match"]
+
+
+class PublishOut(BaseModel):
+    case: CaseOut
+    bank_id: int | None
+    entries_added: int
+    fact_check_url: str

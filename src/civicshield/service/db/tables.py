@@ -136,6 +136,7 @@ class BankRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))  # known_fake | authentic
     tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every change; live indexes follow it
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
 
@@ -149,7 +150,12 @@ class BankEntryRow(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
+    quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    original_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    original_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (UniqueConstraint("bank_id", "signal_type", "value_key"),)
+    value_key: Mapped[str] = mapped_column(String(64))  # sha256 of value: unique per bank without indexing text
 
 
 class Webhook(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:23:07.428114
+Create Date: 2026-11-26 02:41:39.566762
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('tlp', sa.String(length=20), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('org_id', 'name')
@@ -197,10 +198,15 @@ def upgrade() -> None:
     sa.Column('link', sa.String(length=500), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('tlp', sa.String(length=20), nullable=False),
+    sa.Column('quality', sa.Integer(), nullable=True),
+    sa.Column('original_name', sa.String(length=300), nullable=True),
+    sa.Column('original_sha256', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('value_key', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('bank_id', 'signal_type', 'value_key')
     )
     with op.batch_alter_table('bank_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bank_entries_bank_id'), ['bank_id'], unique=False)

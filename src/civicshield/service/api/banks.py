@@ -1,0 +1,77 @@
+"""Banks: browse, create, add and export entries (TLP enforced), search by hash."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select
+
+from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
+from civicshield.service import banks
+from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
+from civicshield.service.db.tables import BankEntryRow, BankRow
+from civicshield.service.deps import DbDep, Reviewer, Viewer
+
+router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
+
+
+def bank_out(s: DbDep, row: BankRow) -> BankOut:
+    count = s.scalar(select(func.count()).select_from(BankEntryRow).where(BankEntryRow.bank_id == row.id)) or 0
+    return BankOut(id=row.id, org_id=row.org_id, name=row.name, kind=row.kind, tlp=row.tlp, entries=count)
+
+
+def entry_out(row: BankEntryRow) -> EntryOut:
+    return EntryOut(id=row.id, signal_type=row.signal_type, hash=row.value, label=row.label, link=row.link,
+                    tlp=row.tlp, quality=row.quality, case_id=row.case_id)
+
+
+@router.get("", response_model=list[BankOut])
+def list_banks(s: DbDep, who: Viewer) -> list[BankOut]:
+    return [bank_out(s, b) for b in banks.list_banks(s, who)]
+
+
+@router.post("", response_model=BankOut, status_code=201)
+def create_bank(body: BankIn, s: DbDep, who: Reviewer) -> BankOut:
+    return bank_out(s, banks.create_bank(s, who, body.name, body.kind, body.tlp))
+
+
+@router.get("/{bank_id}/entries", response_model=list[EntryOut])
+def list_entries(bank_id: int, s: DbDep, who: Viewer,
+                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[EntryOut]:
+    bank = banks.get_bank(s, who, bank_id)
+    return [entry_out(r) for r in banks.visible_entries(s, who, bank, limit)]
+
+
+@router.post("/{bank_id}/entries", response_model=list[EntryOut], status_code=201)
+def add_entries(bank_id: int, body: EntriesIn, s: DbDep, who: Reviewer) -> list[EntryOut]:
+    bank = banks.get_bank(s, who, bank_id)
+    entries = [BankEntry.create(e.signal_type, e.hash, e.label, link=e.link, quality=e.quality)
+               for e in body.entries]
+    rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp)
+    s.flush()
+    return [entry_out(r) for r in rows]
+
+
+@router.get("/{bank_id}/export")
+def export(bank_id: int, s: DbDep, who: Viewer,
+           format: Annotated[Literal["csv", "json"], Query()] = "json") -> PlainTextResponse:  # noqa: A002
+    bank = banks.get_bank(s, who, bank_id)
+    entries = [banks.to_entry(r) for r in banks.visible_entries(s, who, bank)]
+    if format == "csv":
+        return PlainTextResponse(entries_to_csv(entries), media_type="text/csv")
+    return PlainTextResponse(entries_to_json(entries), media_type="application/json")
+
+
+@router.get("/search/by-hash", response_model=list[EntryOut])
+def search(s: DbDep, who: Viewer, value: Annotated[str, Query(min_length=8, max_length=200_000)]) -> list[EntryOut]:
+    """Entries holding exactly this hash value, in banks the caller may see."""
+    rows = s.scalars(select(BankEntryRow, BankRow).join(BankRow, BankRow.id == BankEntryRow.bank_id)
+                     .where(BankEntryRow.value == value.strip().lower()).limit(100)).all()
+    out = []
+    for row in rows:
+        bank = s.get(BankRow, row.bank_id)
+        if bank is not None and banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp)):
+            out.append(entry_out(row))
+    return out

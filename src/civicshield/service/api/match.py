@@ -1,0 +1,89 @@
+"""Match API: does this file, or these hashes, match a known fake or registered official media?
+
+Platforms that must not send content post hashes only (``/match/hashes``); batches take up to 1,000 items.
+Results carry the fact-check link when the entry came from a published case.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, UploadFile
+from sqlalchemy.orm import Session
+
+from civicshield.errors import CivicShieldError, UsageError
+from civicshield.hashing.audio import parse_fingerprint
+from civicshield.hashing.cache import MediaHashes, media_hashes
+from civicshield.hashing.pdq import PdqHash, parse_pdq_hex
+from civicshield.hashing.vpdq import VideoHash
+from civicshield.media import Media, MediaKind
+from civicshield.service.api.items import read_upload
+from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
+from civicshield.service.banks import LiveMatch
+from civicshield.service.db.tables import BankRow, Case
+from civicshield.service.deps import DbDep, Matcher, RuntimeDep
+from civicshield.service.principal import Principal
+from civicshield.service.publication import fact_check_url
+
+router = APIRouter(prefix="/api/v1/match", tags=["match"])
+
+
+def hashes_from(query: MatchQuery) -> MediaHashes:
+    """Build the lookup key from posted hashes (one of each signal type at most)."""
+    found: dict[str, HashIn] = {}
+    for h in query.hashes:
+        if h.signal_type in found:
+            raise UsageError(f"give at most one {h.signal_type} hash per item")
+        found[h.signal_type] = h
+    try:
+        pdq = PdqHash(parse_pdq_hex(found["pdq"].hash), found["pdq"].quality or 100) if "pdq" in found else None
+        vpdq = VideoHash.from_text(found["vpdq"].hash) if "vpdq" in found else None
+        audio = parse_fingerprint(found["chromaprint"].hash) if "chromaprint" in found else None
+    except CivicShieldError as exc:
+        raise UsageError(exc.message) from exc
+    sha = found["sha256"].hash.strip().lower() if "sha256" in found else ""
+    kind = MediaKind.VIDEO if vpdq else MediaKind.AUDIO if audio and not pdq else MediaKind.IMAGE
+    return MediaHashes(sha256=sha, kind=kind, pdq=pdq, vpdq=vpdq, chromaprint=audio)
+
+
+def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:
+    out = []
+    for lm in found[:50]:
+        bank = s.get(BankRow, lm.meta.bank_id)
+        case = s.get(Case, lm.meta.case_id) if lm.meta.case_id else None
+        url = fact_check_url(base_url, case) if case is not None and case.slug else lm.match.entry.link
+        out.append(MatchOut(bank_id=lm.meta.bank_id, bank=bank.name if bank else "?", bank_kind=lm.match.bank_kind,
+                            entry_id=lm.meta.row_id, label=lm.match.entry.label, link=lm.match.entry.link,
+                            signal_type=lm.match.signal_type.value, tlp=lm.meta.tlp, case_id=lm.meta.case_id,
+                            fact_check_url=url, detail=lm.match.detail()))
+    return MatchResult(matches=out, verdict=_verdict(found))
+
+
+def _verdict(found: list[LiveMatch]) -> str:  # type: ignore[return]
+    if any(m.match.bank_kind == "known_fake" for m in found):
+        return "known_fake"
+    official = [m for m in found if m.match.bank_kind == "authentic"]
+    if official:
+        return "authentic_official" if any(m.match.exact for m in official) else "altered_official"
+    return "no_match"
+
+
+def _lookup(request: Request, who: Principal, hashes: MediaHashes) -> list[LiveMatch]:
+    found: list[LiveMatch] = request.app.state.live.match(who.org_id, hashes)
+    return found
+
+
+@router.post("/hashes", response_model=MatchResult)
+def match_hashes(body: MatchQuery, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
+    return _result(s, rt.settings.base_url, _lookup(request, who, hashes_from(body)))
+
+
+@router.post("/hashes/batch", response_model=list[MatchResult])
+def match_batch(body: MatchBatch, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> list[MatchResult]:
+    return [_result(s, rt.settings.base_url, _lookup(request, who, hashes_from(q))) for q in body.items]
+
+
+@router.post("/file", response_model=MatchResult)
+async def match_file(file: UploadFile, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
+    """Hash the posted file (it is not stored) and look it up."""
+    data = await read_upload(file, rt.settings.max_upload_bytes)
+    media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
+    return _result(s, rt.settings.base_url, _lookup(request, who, media_hashes(media)))
