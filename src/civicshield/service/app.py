@@ -9,7 +9,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicshield import __version__
 from civicshield.service import errors
-from civicshield.service.api import auth, banks, cases, items, match, public
+from civicshield.service import ui
+from civicshield.service.api import auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.banks import LiveIndex
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
@@ -75,8 +76,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.live = LiveIndex(db)
     app.state.live.rebuild()
     errors.install(app)
-    for router in (auth.router, items.router, cases.router, banks.router, match.router, public.router):
+    for router in (auth.router, items.router, cases.router, banks.router, match.router, public.router,
+                   webhooks.router, taxii.router):
         app.include_router(router)
+    ui.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
