@@ -16,6 +16,12 @@ from civicshield.service import store
 from civicshield.service.app import create_app
 from civicshield.service.settings import ServiceSettings
 
+from argon2 import PasswordHasher
+
+from civicshield.service.security import use_password_hasher
+
+use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # speed; argon2id still
+
 PG_ADMIN_URL = os.environ.get("CIVICSHIELD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -11,7 +11,13 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hasher (tests use cheap parameters; stored hashes carry their own parameters)."""
+    global _hasher
+    _hasher = hasher
 KEY_PREFIX = "cs_"
 
 
