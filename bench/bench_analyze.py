@@ -40,15 +40,26 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     items = {
-        "image 1 MP (1152x864 JPEG)": synth.save_image(synth.poster(size=(1152, 864)), tmp / "1mp.jpg", quality=90),
-        "image 12 MP (4000x3000 JPEG)": synth.save_image(synth.poster(size=(4000, 3000)), tmp / "12mp.jpg",
-                                                          quality=90),
-        f"video 720p, {args.video_seconds:.0f} s": synth.write_video(tmp / "720p.mp4", seconds=args.video_seconds,
-                                                                      fps=25, size=(1280, 720)),
+        "image 1 MP (1152x864 JPEG)": synth.save_image(
+            synth.poster(size=(1152, 864)), tmp / "1mp.jpg", quality=90
+        ),
+        "image 12 MP (4000x3000 JPEG)": synth.save_image(
+            synth.poster(size=(4000, 3000)), tmp / "12mp.jpg", quality=90
+        ),
+        f"video 720p, {args.video_seconds:.0f} s": synth.write_video(
+            tmp / "720p.mp4", seconds=args.video_seconds, fps=25, size=(1280, 720)
+        ),
     }
     engine = Engine.from_settings(Settings(data_dir=tmp / "data"))
     table = Table(title="analyze latency vs decode-only baseline (median of runs, this machine)")
-    for col in ("item", "decode only (s)", "analyze (s)", "ratio", "per minute of video (s)", "slowest analyzers"):
+    for col in (
+        "item",
+        "decode only (s)",
+        "analyze (s)",
+        "ratio",
+        "per minute of video (s)",
+        "slowest analyzers",
+    ):
         table.add_column(col, justify="right" if col != "item" else "left")
     for label, path in items.items():
         media = Media.open(path)
@@ -58,7 +69,7 @@ def main() -> None:
             base = _time(lambda m=media: sum(1 for _ in video_frames(m, fps=None)), args.repeat)
         per_analyzer: dict[str, list[float]] = defaultdict(list)
 
-        def run(m: Media = media) -> None:
+        def run(m: Media = media, per_analyzer: dict[str, list[float]] = per_analyzer) -> None:
             verdict = engine.analyze(Media.from_bytes(m.data, name=m.name))
             for s in verdict.signals:
                 per_analyzer[s.analyzer].append(s.elapsed_ms)
@@ -66,8 +77,14 @@ def main() -> None:
         total = _time(run, args.repeat)
         slow = sorted(((statistics.median(v), k) for k, v in per_analyzer.items()), reverse=True)[:3]
         per_min = f"{total * 60 / media.info.duration_s:.1f}" if media.info.duration_s else "–"
-        table.add_row(label, f"{base:.3f}", f"{total:.3f}", f"{total / base:.1f}x", per_min,
-                      ", ".join(f"{k} {ms / 1000:.2f}s" for ms, k in slow))
+        table.add_row(
+            label,
+            f"{base:.3f}",
+            f"{total:.3f}",
+            f"{total / base:.1f}x",
+            per_min,
+            ", ".join(f"{k} {ms / 1000:.2f}s" for ms, k in slow),
+        )
     engine.close()
     Console().print(table)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures. Reference data is read in place from ``../shared/testdata`` (or ``$CIVICSHIELD_TESTDATA``)."""
+"""Shared fixtures. Reference data is read in place from ``../shared/testdata``
+(or ``$CIVICSHIELD_TESTDATA``)."""
 
 from __future__ import annotations
 

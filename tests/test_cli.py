@@ -47,7 +47,9 @@ def test_analyze_stdin(tmp_path: Path) -> None:
 
 def test_analyze_table_and_html_report(folder: Path, tmp_path: Path) -> None:
     report = tmp_path / "out" / "report.html"
-    result = runner.invoke(app, ["analyze", str(folder / "a.png"), "--report", str(report)], env=_env(tmp_path))
+    result = runner.invoke(
+        app, ["analyze", str(folder / "a.png"), "--report", str(report)], env=_env(tmp_path)
+    )
     assert result.exit_code == 0, result.output
     assert "verdict" in result.stdout.lower()
     html = report.read_text()
@@ -74,7 +76,9 @@ def test_unknown_analyzer_is_a_configuration_error(folder: Path, tmp_path: Path)
 
 
 def test_fail_on_label(folder: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["analyze", str(folder / "a.png"), "--fail-on", "inconclusive"], env=_env(tmp_path))
+    result = runner.invoke(
+        app, ["analyze", str(folder / "a.png"), "--fail-on", "inconclusive"], env=_env(tmp_path)
+    )
     assert result.exit_code == 4
 
 

@@ -11,13 +11,19 @@ from civicshield.signals import Finding, Signal
 
 
 def _sig(analyzer: str, *codes: str, score: float = 0.9) -> Signal:
-    return Signal(analyzer, score, 0.9, f"{analyzer} found {codes}",
-                  findings=tuple(Finding(c, f"{c} message") for c in codes))
+    return Signal(
+        analyzer,
+        score,
+        0.9,
+        f"{analyzer} found {codes}",
+        findings=tuple(Finding(c, f"{c} message") for c in codes),
+    )
 
 
 def _abstain(analyzer: str, *codes: str) -> Signal:
-    return Signal.abstain(analyzer, f"{analyzer} has no opinion",
-                          findings=[Finding(c, "informational") for c in codes])
+    return Signal.abstain(
+        analyzer, f"{analyzer} has no opinion", findings=[Finding(c, "informational") for c in codes]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +60,10 @@ def test_trusted_credentials_declaring_ai_are_ai_generated_with_boost(policy: Po
 
 
 def test_trusted_credentials_alone_are_authentic_provenance(policy: Policy) -> None:
-    assert fuse([_sig("c2pa", "c2pa.trusted", "c2pa.capture_declared", score=0.0)], policy).label \
+    assert (
+        fuse([_sig("c2pa", "c2pa.trusted", "c2pa.capture_declared", score=0.0)], policy).label
         is Label.AUTHENTIC_PROVENANCE
+    )
 
 
 def test_tampering_beats_trust(policy: Policy) -> None:
@@ -68,8 +76,12 @@ def test_altered_official(policy: Policy) -> None:
 
 
 def test_policy_from_file(tmp_path: Path) -> None:
-    raw = {"name": "strict", "version": "9", "rules": [{"label": "tampered", "any": ["x.y"], "confidence": 0.5}],
-           "fallback": {"label": "inconclusive"}}
+    raw = {
+        "name": "strict",
+        "version": "9",
+        "rules": [{"label": "tampered", "any": ["x.y"], "confidence": 0.5}],
+        "fallback": {"label": "inconclusive"},
+    }
     path = tmp_path / "p.json"
     path.write_text(json.dumps(raw))
     policy = Policy.load(path)
@@ -77,8 +89,18 @@ def test_policy_from_file(tmp_path: Path) -> None:
     assert fuse([_sig("a", "x.y")], policy).label is Label.TAMPERED
 
 
-@pytest.mark.parametrize("raw", [{}, {"name": "x", "version": "1", "rules": [{"label": "nope", "any": []}],
-                                      "fallback": {"label": "inconclusive"}}])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {
+            "name": "x",
+            "version": "1",
+            "rules": [{"label": "nope", "any": []}],
+            "fallback": {"label": "inconclusive"},
+        },
+    ],
+)
 def test_malformed_policy_is_a_configuration_error(raw: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         Policy.from_dict(raw)

@@ -77,9 +77,14 @@ def test_truncated_image_is_corrupt(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("data", "error"),
-    [(b"", CorruptMedia), (b"just some text", UnsupportedMedia), (b"%PDF-1.7\n", UnsupportedMedia),
-     (b"\x89PNG\r\n\x1a\n\x00\x00", CorruptMedia), (b"RIFF\x00\x00\x00\x00WAVEfmt ", CorruptMedia),
-     (b"\x00\x00\x00\x20ftypisom" + b"\x00" * 40, CorruptMedia)],
+    [
+        (b"", CorruptMedia),
+        (b"just some text", UnsupportedMedia),
+        (b"%PDF-1.7\n", UnsupportedMedia),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", CorruptMedia),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", CorruptMedia),
+        (b"\x00\x00\x00\x20ftypisom" + b"\x00" * 40, CorruptMedia),
+    ],
 )
 def test_hostile_bytes_raise_our_errors(data: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -115,9 +120,16 @@ def test_duration_limit(tmp_path: Path) -> None:
         Media.open(path, Limits(max_duration_s=1.0))
 
 
-@pytest.mark.parametrize(("codec", "container", "name"),
-                         [("pcm_s16le", "wav", "wav"), ("mp3", "mp3", "mp3"), ("flac", "flac", "flac"),
-                          ("libopus", "ogg", "opus"), ("aac", "ipod", "m4a")])
+@pytest.mark.parametrize(
+    ("codec", "container", "name"),
+    [
+        ("pcm_s16le", "wav", "wav"),
+        ("mp3", "mp3", "mp3"),
+        ("flac", "flac", "flac"),
+        ("libopus", "ogg", "opus"),
+        ("aac", "ipod", "m4a"),
+    ],
+)
 def test_audio_formats_decode_to_mono_float(tmp_path: Path, codec: str, container: str, name: str) -> None:
     samples = synth.tone(2.0)
     path = synth.write_audio(tmp_path / f"a.{name}", samples, codec=codec, container=container)

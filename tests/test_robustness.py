@@ -15,16 +15,47 @@ from civicshield.settings import Settings
 
 from .conftest import TESTDATA
 
-_MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif", ".mp4",
-                   ".mov", ".avi", ".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mkv"}
+_MEDIA_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".gif",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".mp4",
+    ".mov",
+    ".avi",
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".webm",
+    ".mkv",
+}
 _MAX_BYTES = 3_000_000
 
 
 def _fixtures() -> list[Path]:
-    roots = ["c2pa/c2pa-rs/fixtures", "c2pa-real", "threatexchange/pdq/images", "threatexchange/vpdq/videos",
-             "watermark/imwatermark", "trustmark"]
-    files = [p for r in roots for p in sorted((TESTDATA / r).rglob("*"))
-             if p.is_file() and p.suffix.lower() in _MEDIA_SUFFIXES and p.stat().st_size <= _MAX_BYTES]
+    roots = [
+        "c2pa/c2pa-rs/fixtures",
+        "c2pa-real",
+        "threatexchange/pdq/images",
+        "threatexchange/vpdq/videos",
+        "watermark/imwatermark",
+        "trustmark",
+    ]
+    files = [
+        p
+        for r in roots
+        for p in sorted((TESTDATA / r).rglob("*"))
+        if p.is_file() and p.suffix.lower() in _MEDIA_SUFFIXES and p.stat().st_size <= _MAX_BYTES
+    ]
     return files
 
 
@@ -50,5 +81,7 @@ def test_fixture_and_damaged_variants(path: Path, engine: Engine) -> None:
         except MediaError:
             continue
         verdict = engine.analyze(media)
-        errors = [f.message for s in verdict.signals for f in s.findings if f.code.endswith(".internal_error")]
+        errors = [
+            f.message for s in verdict.signals for f in s.findings if f.code.endswith(".internal_error")
+        ]
         assert not errors, f"{variant}: {errors}"

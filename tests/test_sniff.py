@@ -37,7 +37,15 @@ def test_sniffs_format_from_content(head: bytes, name: str, kind: MediaKind) -> 
 
 @pytest.mark.parametrize(
     "head",
-    [b"", b"%PDF-1.7\n", b"<svg xmlns=", b"PK\x03\x04", b"hello world", b"\xff\xff\xff\xff", b"RIFF\x00\x00\x00\x00XXXX"],
+    [
+        b"",
+        b"%PDF-1.7\n",
+        b"<svg xmlns=",
+        b"PK\x03\x04",
+        b"hello world",
+        b"\xff\xff\xff\xff",
+        b"RIFF\x00\x00\x00\x00XXXX",
+    ],
 )
 def test_unknown_content_is_not_sniffed(head: bytes) -> None:
     assert sniff(head) is None

@@ -1,8 +1,8 @@
 """CivicShield: explained verdicts on images, video and audio.
 
-    >>> from civicshield import analyze_path
-    >>> verdict = analyze_path("suspicious.jpg")          # doctest: +SKIP
-    >>> verdict.label, verdict.confidence, verdict.reasons[0]   # doctest: +SKIP
+>>> from civicshield import analyze_path
+>>> verdict = analyze_path("suspicious.jpg")          # doctest: +SKIP
+>>> verdict.label, verdict.confidence, verdict.reasons[0]   # doctest: +SKIP
 """
 
 from civicshield.errors import CivicShieldError

@@ -34,8 +34,13 @@ from civicshield.report.thumbnails import thumbnail
 from civicshield.settings import TRUST_PROFILES, Settings
 from civicshield.verdict import Verdict
 
-app = typer.Typer(name="civicshield", help="Explained verdicts on images, video and audio.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="civicshield",
+    help="Explained verdicts on images, video and audio.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -54,8 +59,9 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from exc
 
 
-def _settings(trust: str | None, trust_anchors: Path | None, data_dir: Path | None,
-              analyzers: Sequence[str] | None) -> Settings:
+def _settings(
+    trust: str | None, trust_anchors: Path | None, data_dir: Path | None, analyzers: Sequence[str] | None
+) -> Settings:
     settings = Settings.from_env()
     changes: dict[str, Any] = {}
     if trust is not None:
@@ -71,11 +77,21 @@ def _settings(trust: str | None, trust_anchors: Path | None, data_dir: Path | No
     return settings.with_(**changes)
 
 
-TrustOpt = Annotated[str | None, typer.Option("--trust", help="C2PA trust profile: none | c2pa | verify "
-                                              "(default verify: what Content Credentials Verify trusts).")]
-AnchorsOpt = Annotated[Path | None, typer.Option("--trust-anchors", help="Extra trust anchors (PEM) to accept.")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where banks live (default .civicshield, "
-                                                 "or $CIVICSHIELD_DATA_DIR).")]
+TrustOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--trust",
+        help="C2PA trust profile: none | c2pa | verify "
+        "(default verify: what Content Credentials Verify trusts).",
+    ),
+]
+AnchorsOpt = Annotated[
+    Path | None, typer.Option("--trust-anchors", help="Extra trust anchors (PEM) to accept.")
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where banks live (default .civicshield, or $CIVICSHIELD_DATA_DIR)."),
+]
 
 
 def _read_stdin(settings: Settings) -> Media:
@@ -86,12 +102,19 @@ def _read_stdin(settings: Settings) -> Media:
 def _progress(total: int) -> Progress | None:
     if total < 2 or not err.is_terminal:
         return None
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeRemainingColumn(), console=err, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
 
 
-def _analyze_all(engine: Engine, paths: list[Path], want_thumbs: bool,
-                 tick: Callable[[str], None]) -> list[ReportItem]:
+def _analyze_all(
+    engine: Engine, paths: list[Path], want_thumbs: bool, tick: Callable[[str], None]
+) -> list[ReportItem]:
     items: list[ReportItem] = []
     for path in paths:
         source = "stdin" if path == STDIN else str(path)
@@ -99,7 +122,9 @@ def _analyze_all(engine: Engine, paths: list[Path], want_thumbs: bool,
         try:
             media = _read_stdin(engine.settings) if path == STDIN else engine.open(path)
             verdict = engine.analyze(media)
-            items.append(ReportItem(source, verdict=verdict, thumbnail_png=thumbnail(media) if want_thumbs else None))
+            items.append(
+                ReportItem(source, verdict=verdict, thumbnail_png=thumbnail(media) if want_thumbs else None)
+            )
         except MediaError as exc:
             items.append(ReportItem(source, error=exc))
     return items
@@ -109,13 +134,18 @@ def _analyze_all(engine: Engine, paths: list[Path], want_thumbs: bool,
 def analyze(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema: civicshield schema).")] = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
+    ] = None,
     trust: TrustOpt = None,
     trust_anchors: AnchorsOpt = None,
     data_dir: DataDirOpt = None,
-    analyzer: Annotated[list[str] | None, typer.Option("--analyzer", "-a", help="Only these analyzers.")] = None,
-    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="Exit 4 if any item gets this label.")]
-    = None,
+    analyzer: Annotated[
+        list[str] | None, typer.Option("--analyzer", "-a", help="Only these analyzers.")
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None, typer.Option("--fail-on", help="Exit 4 if any item gets this label.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every analyzer's signal.")] = False,
 ) -> None:
     """Analyze media and print an explained verdict per item."""
@@ -128,14 +158,20 @@ def analyze(
         engine = Engine.from_settings(settings, registry=registry)
         for failure in registry.failures.values():
             if settings.analyzers is None or failure.name in settings.analyzers:
-                err.print(f"[yellow]analyzer {failure.name} unavailable:[/] {failure.reason}", highlight=False)
+                err.print(
+                    f"[yellow]analyzer {failure.name} unavailable:[/] {failure.reason}", highlight=False
+                )
         progress = _progress(len(targets))
         try:
             if progress is not None:
                 with progress:
                     task = progress.add_task("analyzing", total=len(targets))
-                    items = _analyze_all(engine, targets, report is not None,
-                                         lambda s: progress.update(task, advance=1, description=s[-40:]))
+                    items = _analyze_all(
+                        engine,
+                        targets,
+                        report is not None,
+                        lambda s: progress.update(task, advance=1, description=s[-40:]),
+                    )
             else:
                 items = _analyze_all(engine, targets, report is not None, lambda s: None)
         finally:
@@ -169,8 +205,14 @@ def _label_cell(verdict: Verdict) -> str:
     from civicshield.report.html import LABEL_TEXT
 
     icon, text = LABEL_TEXT[str(verdict.label)]
-    colour = {"known_fake": "red", "altered_official": "red", "tampered": "red", "authentic_provenance": "green",
-              "likely_authentic": "green", "inconclusive": "white"}.get(str(verdict.label), "yellow")
+    colour = {
+        "known_fake": "red",
+        "altered_official": "red",
+        "tampered": "red",
+        "authentic_provenance": "green",
+        "likely_authentic": "green",
+        "inconclusive": "white",
+    }.get(str(verdict.label), "yellow")
     return f"[bold {colour}]{icon} {text}[/]"
 
 
@@ -221,8 +263,9 @@ def schema() -> None:
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo media, banks and report.")]
-    = Path("out/demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo media, banks and report.")
+    ] = Path("out/demo"),
 ) -> None:
     """Generate a demo set (posters, clips, audio; no faces), analyze it and write out/demo/report.html."""
     from civicshield.demo.builder import build
@@ -238,14 +281,18 @@ def demo(
         _print_table(items, verbose=False)
         report = out_dir / "report.html"
         report.write_text(render_html(items, title="CivicShield demo report"), encoding="utf-8")
-        wrong = [(i.source, demo_set.expected.get(Path(i.source).name), i.verdict.label if i.verdict else i.error)
-                 for i in items if (str(i.verdict.label) if i.verdict else None) != demo_set.expected.get(
-                     Path(i.source).name)]
+        wrong = [
+            (i.source, demo_set.expected.get(Path(i.source).name), i.verdict.label if i.verdict else i.error)
+            for i in items
+            if (str(i.verdict.label) if i.verdict else None) != demo_set.expected.get(Path(i.source).name)
+        ]
         for source, expected, got in wrong:
             err.print(f"[red]demo item {source}: expected {expected}, got {got}[/]")
         out.print(f"\nReport: [bold]{report.resolve()}[/]  (open it in a browser)")
-        out.print(f"Try: .venv/bin/civicshield analyze {demo_set.media_dir} "
-                  f"--data-dir {demo_set.settings.data_dir} --trust-anchors {demo_set.settings.extra_trust_anchors}")
+        out.print(
+            f"Try: .venv/bin/civicshield analyze {demo_set.media_dir} "
+            f"--data-dir {demo_set.settings.data_dir} --trust-anchors {demo_set.settings.extra_trust_anchors}"
+        )
     if wrong:
         raise typer.Exit(1)
 

@@ -15,7 +15,9 @@ from civicshield.errors import UsageError
 from civicshield.media import Media
 from civicshield.settings import Settings
 
-bank_app = typer.Typer(help="Manage local banks (known fakes, authentic official media).", no_args_is_help=True)
+bank_app = typer.Typer(
+    help="Manage local banks (known fakes, authentic official media).", no_args_is_help=True
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -51,8 +53,13 @@ def list_banks(data_dir: DataDir = None) -> None:
             counts: dict[str, int] = {}
             for e in bank.entries:
                 counts[e.signal_type.value] = counts.get(e.signal_type.value, 0) + 1
-            table.add_row(bank.name, bank.kind.value, str(len(bank.entries)),
-                          ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), bank.description)
+            table.add_row(
+                bank.name,
+                bank.kind.value,
+                str(len(bank.entries)),
+                ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                bank.description,
+            )
         out.print(table)
 
 
@@ -112,4 +119,6 @@ def add_media(
         store.ensure(bank, _kind(kind))
         for path in files:
             added = store.add_media(bank, Media.open(path), label, link)
-            err.print(f"{path}: {len(added)} new entries ({', '.join(e.signal_type.value for e in added) or '-'})")
+            err.print(
+                f"{path}: {len(added)} new entries ({', '.join(e.signal_type.value for e in added) or '-'})"
+            )

@@ -92,7 +92,7 @@ class UnsupportedMedia(MediaError):
 
 
 class MediaTooLarge(MediaError):
-    """Bytes, pixels, duration or decoded frames over the configured limits (decompression bombs land here)."""
+    """Bytes, pixels, duration or decoded frames over the configured limits (decompression bombs too)."""
 
     code = "media_too_large"
     http_status = 413

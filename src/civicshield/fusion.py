@@ -65,8 +65,12 @@ class Policy:
         try:
             rules = tuple(_rule(r) for r in raw["rules"])
             fb = raw["fallback"]
-            fallback = Rule(Label(fb["label"]), frozenset(), confidence=float(fb.get("confidence", 0.0)),
-                            headline=str(fb.get("headline", "")))
+            fallback = Rule(
+                Label(fb["label"]),
+                frozenset(),
+                confidence=float(fb.get("confidence", 0.0)),
+                headline=str(fb.get("headline", "")),
+            )
             return cls(name=str(raw["name"]), version=str(raw["version"]), rules=rules, fallback=fallback)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"invalid fusion policy: {exc!r}") from exc

@@ -27,13 +27,33 @@ from civicshield.sniff import Format, MediaKind, sniff
 if TYPE_CHECKING:
     import av.container
 
-__all__ = ["Media", "MediaInfo", "MediaKind", "VideoFrame", "decode_audio", "decode_image", "open_container",
-           "open_image", "video_frames"]
+__all__ = [
+    "Media",
+    "MediaInfo",
+    "MediaKind",
+    "VideoFrame",
+    "decode_audio",
+    "decode_image",
+    "open_container",
+    "open_image",
+    "video_frames",
+]
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 _DECODER_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, ValueError, EOFError, SyntaxError, IndexError, KeyError, TypeError, ZeroDivisionError,
-    RuntimeError, AttributeError, UnidentifiedImageError, NotImplementedError, OverflowError,
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    RuntimeError,
+    AttributeError,
+    UnidentifiedImageError,
+    NotImplementedError,
+    OverflowError,
 )
 _heif_registered = False
 
@@ -99,8 +119,9 @@ class Media:
         return cls.from_bytes(data, name=path.name, limits=limits, path=path)
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, name: str = "upload", limits: Limits | None = None,
-                   path: Path | None = None) -> Media:
+    def from_bytes(
+        cls, data: bytes, *, name: str = "upload", limits: Limits | None = None, path: Path | None = None
+    ) -> Media:
         limits = limits or Limits()
         if len(data) > limits.max_bytes:
             raise MediaTooLarge(f"{name}: {len(data)} bytes is over the limit of {limits.max_bytes}")
@@ -144,8 +165,13 @@ def _probe_image(data: bytes, name: str, limits: Limits) -> MediaInfo:
             frames = getattr(img, "n_frames", 1)
     except _DECODER_ERRORS as exc:
         raise CorruptMedia(f"{name}: cannot count image frames ({exc})") from exc
-    return MediaInfo(width=img.size[0], height=img.size[1], frames=int(frames), has_video=False,
-                     codec=(img.format or "").lower() or None)
+    return MediaInfo(
+        width=img.size[0],
+        height=img.size[1],
+        frames=int(frames),
+        has_video=False,
+        codec=(img.format or "").lower() or None,
+    )
 
 
 def open_image(media: Media) -> Image.Image:
@@ -213,7 +239,8 @@ def _probe_av(data: bytes, fmt: Format, name: str, limits: Limits) -> tuple[Form
             duration = _duration(container, video or audio)
             width = video.codec_context.width if video is not None else None
             height = video.codec_context.height if video is not None else None
-            codec = (video or audio).codec_context.name if (video or audio) is not None else None
+            first = video or audio
+            codec = first.codec_context.name if first is not None else None
             frames = int(video.frames) if video is not None and video.frames else None
     except errors as exc:
         raise CorruptMedia(f"{name}: cannot read {fmt.name} container ({exc})") from exc
@@ -227,8 +254,15 @@ def _probe_av(data: bytes, fmt: Format, name: str, limits: Limits) -> tuple[Form
         raise MediaTooLarge(f"{name}: {duration:.0f} s is over the limit of {limits.max_duration_s:.0f} s")
     if width and height and width * height > limits.max_pixels:
         raise MediaTooLarge(f"{name}: {width}x{height} frames are over the pixel limit")
-    return fmt, MediaInfo(width=width, height=height, duration_s=duration, has_video=video is not None,
-                          has_audio=audio is not None, frames=frames, codec=codec)
+    return fmt, MediaInfo(
+        width=width,
+        height=height,
+        duration_s=duration,
+        has_video=video is not None,
+        has_audio=audio is not None,
+        frames=frames,
+        codec=codec,
+    )
 
 
 def _duration(container: Any, stream: Any) -> float | None:

@@ -34,13 +34,15 @@ def run_analyzer(analyzer: Analyzer, media: Media) -> Signal:
         signal = analyzer.analyze(media)
     except MediaError as exc:
         signal = Signal.abstain(
-            analyzer.name, f"could not decode this item: {exc.message}",
+            analyzer.name,
+            f"could not decode this item: {exc.message}",
             findings=[Finding(f"{analyzer.name}.undecodable", exc.message, {"error": exc.code})],
         )
     except Exception as exc:  # a bug in one analyzer must not lose the item or the other signals
         log.exception("analyzer %s failed on %s", analyzer.name, media.name)
         signal = Signal.abstain(
-            analyzer.name, f"internal error in analyzer: {type(exc).__name__}",
+            analyzer.name,
+            f"internal error in analyzer: {type(exc).__name__}",
             findings=[Finding(f"{analyzer.name}.internal_error", f"{type(exc).__name__}: {exc}")],
         )
     return signal.with_elapsed((time.perf_counter() - start) * 1000)
@@ -55,8 +57,9 @@ class Engine:
         self.policy = policy
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, registry: AnalyzerRegistry | None = None,
-                      policy: Policy | None = None) -> Engine:
+    def from_settings(
+        cls, settings: Settings, *, registry: AnalyzerRegistry | None = None, policy: Policy | None = None
+    ) -> Engine:
         registry = registry or AnalyzerRegistry.discover(plugins=settings.plugins)
         analyzers = registry.build(settings, settings.analyzers)
         return cls(settings, analyzers, policy or Policy.load())

@@ -54,7 +54,9 @@ class Settings:
         if trust not in TRUST_PROFILES:
             from civicshield.errors import ConfigurationError
 
-            raise ConfigurationError(f"CIVICSHIELD_TRUST must be one of {', '.join(TRUST_PROFILES)}, not {trust!r}")
+            raise ConfigurationError(
+                f"CIVICSHIELD_TRUST must be one of {', '.join(TRUST_PROFILES)}, not {trust!r}"
+            )
         anchors = env.get("CIVICSHIELD_TRUST_ANCHORS")
         plugins = tuple(p.strip() for p in env.get("CIVICSHIELD_PLUGINS", "").split(",") if p.strip())
         only = tuple(a.strip() for a in env.get("CIVICSHIELD_ANALYZERS", "").split(",") if a.strip())

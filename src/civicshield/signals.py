@@ -5,9 +5,9 @@ synthetic, fake or manipulated) with a confidence, or it *abstains* with a reaso
 answer: "no Content Credentials" or "no watermark found" says nothing about authenticity, and fusion must not
 read it as if it did.
 
-``findings`` are the discrete facts an analyzer established, each with a stable ``code`` that the fusion policy
-matches on (``c2pa.ai_declared``, ``known_fakes.match``, ...). ``evidence`` is the JSON-serialisable detail
-shown to people (signer, actions, hashes, distances).
+``findings`` are the discrete facts an analyzer established, each with a stable ``code`` that the fusion
+policy matches on (``c2pa.ai_declared``, ``known_fakes.match``, ...). ``evidence`` is the JSON-serialisable
+detail shown to people (signer, actions, hashes, distances).
 """
 
 from __future__ import annotations
@@ -80,12 +80,26 @@ class Signal:
         return any(f.code == code for f in self.findings)
 
     @classmethod
-    def abstain(cls, analyzer: str, reason: str, *, findings: Sequence[Finding] = (),
-                evidence: Mapping[str, Any] | None = None,
-                artefacts: Sequence[Artefact] = ()) -> Signal:
+    def abstain(
+        cls,
+        analyzer: str,
+        reason: str,
+        *,
+        findings: Sequence[Finding] = (),
+        evidence: Mapping[str, Any] | None = None,
+        artefacts: Sequence[Artefact] = (),
+    ) -> Signal:
         """No opinion, with the reason (no manifest, no face, audio too short, dependency missing...)."""
-        return cls(analyzer=analyzer, score=None, confidence=0.0, summary=reason, findings=tuple(findings),
-                   evidence=_freeze(evidence), artefacts=tuple(artefacts), abstain_reason=reason)
+        return cls(
+            analyzer=analyzer,
+            score=None,
+            confidence=0.0,
+            summary=reason,
+            findings=tuple(findings),
+            evidence=_freeze(evidence),
+            artefacts=tuple(artefacts),
+            abstain_reason=reason,
+        )
 
     def with_elapsed(self, elapsed_ms: float) -> Signal:
         from dataclasses import replace
@@ -102,8 +116,10 @@ class Signal:
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "evidence": _jsonable(self.evidence),
-            "artefacts": [{"name": a.name, "media_type": a.media_type, "caption": a.caption,
-                           "bytes": len(a.data)} for a in self.artefacts],
+            "artefacts": [
+                {"name": a.name, "media_type": a.media_type, "caption": a.caption, "bytes": len(a.data)}
+                for a in self.artefacts
+            ],
             "elapsed_ms": round(self.elapsed_ms, 2),
         }
 

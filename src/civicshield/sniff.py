@@ -60,8 +60,13 @@ def _mp3(head: bytes) -> bool:
     if head[:3] == b"ID3":
         return True
     # MPEG audio frame sync: 11 set bits, layer bits != 00, bitrate index != 1111.
-    return len(head) >= 3 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0 and (head[1] & 0x06) != 0 \
+    return (
+        len(head) >= 3
+        and head[0] == 0xFF
+        and (head[1] & 0xE0) == 0xE0
+        and (head[1] & 0x06) != 0
         and (head[2] & 0xF0) != 0xF0
+    )
 
 
 _SIMPLE: tuple[tuple[bytes, Format], ...] = (

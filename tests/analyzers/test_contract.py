@@ -28,7 +28,11 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> dict[MediaKind, Media]:
 
     audio = synth.write_audio(root / "silence.wav", np.zeros(16_000 * 3, dtype=np.float32))
     video = synth.write_video(root / "v.mp4", seconds=2.0, fps=5, with_audio=False)
-    return {MediaKind.IMAGE: Media.open(img), MediaKind.AUDIO: Media.open(audio), MediaKind.VIDEO: Media.open(video)}
+    return {
+        MediaKind.IMAGE: Media.open(img),
+        MediaKind.AUDIO: Media.open(audio),
+        MediaKind.VIDEO: Media.open(video),
+    }
 
 
 @pytest.fixture
@@ -67,7 +71,9 @@ def test_abstains_on_blank_media(name: str, settings: Settings, blank: dict[Medi
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_refuses_kinds_it_does_not_handle(name: str, settings: Settings, blank: dict[MediaKind, Media]) -> None:
+def test_refuses_kinds_it_does_not_handle(
+    name: str, settings: Settings, blank: dict[MediaKind, Media]
+) -> None:
     cls = REGISTRY.get(name)
     analyzer = cls.from_settings(settings)
     for kind, media in blank.items():

@@ -15,13 +15,19 @@ def _ep(name: str, value: str) -> EntryPoint:
 
 def test_builtins_register_through_entry_points() -> None:
     registry = AnalyzerRegistry.discover()
-    assert {"c2pa", "metadata", "watermark", "phash", "known_fakes", "official_media"} <= set(registry.names())
+    assert {"c2pa", "metadata", "watermark", "phash", "known_fakes", "official_media"} <= set(
+        registry.names()
+    )
     assert registry.failures == {}
 
 
 def test_missing_dependency_is_a_named_load_failure() -> None:
-    registry = AnalyzerRegistry.discover([_ep("ghost", "civicshield_no_such_module:Ghost"),
-                                          _ep("needs_dep", "tests.analyzers.plugin_missing_dep:Plugin")])
+    registry = AnalyzerRegistry.discover(
+        [
+            _ep("ghost", "civicshield_no_such_module:Ghost"),
+            _ep("needs_dep", "tests.analyzers.plugin_missing_dep:Plugin"),
+        ]
+    )
     assert registry.names() == []
     assert "not installed" in registry.failures["ghost"].reason
     assert "definitely_not_installed_pkg" in registry.failures["needs_dep"].reason
@@ -32,8 +38,10 @@ def test_missing_dependency_is_a_named_load_failure() -> None:
 
 
 def test_duplicate_names_fail_loudly() -> None:
-    eps = [_ep("c2pa", "civicshield.analyzers.c2pa:C2paAnalyzer"),
-           _ep("c2pa", "civicshield.analyzers.metadata:MetadataAnalyzer")]
+    eps = [
+        _ep("c2pa", "civicshield.analyzers.c2pa:C2paAnalyzer"),
+        _ep("c2pa", "civicshield.analyzers.metadata:MetadataAnalyzer"),
+    ]
     with pytest.raises(ConfigurationError, match="two analyzers"):
         AnalyzerRegistry.discover(eps)
 

@@ -1,4 +1,4 @@
-"""Service fixtures: a real app over a real database (SQLite file by default; PostgreSQL in the ``pg`` runs)."""
+"""Service fixtures: a real app over a real database, each test on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from civicshield.service import store
 from civicshield.service.app import create_app
-from civicshield.service.settings import ServiceSettings
-
-from argon2 import PasswordHasher
-
 from civicshield.service.security import use_password_hasher
+from civicshield.service.settings import ServiceSettings
 
 use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # speed; argon2id still
 
@@ -58,18 +56,25 @@ def _seed(app_settings: ServiceSettings, app) -> World:  # type: ignore[no-untyp
             org = store.create_org(s, f"{org_name}-org", kind)
             ids[org_name] = org.id
             for role in ("viewer", "analyst", "reviewer", "org_admin"):
-                user = store.create_user(s, org.id, f"{role}@{org_name}.test", role.title(), role,
-                                         "correct horse battery")
+                user = store.create_user(
+                    s, org.id, f"{role}@{org_name}.test", role.title(), role, "correct horse battery"
+                )
                 ids[f"{org_name}:{role}:user"] = user.id
-                key = store.create_api_key(s, store.principal_for(user), f"{role} key",
-                                           ["read", "submit", "match", "review", "admin"])
+                key = store.create_api_key(
+                    s,
+                    store.principal_for(user),
+                    f"{role} key",
+                    ["read", "submit", "match", "review", "admin"],
+                )
                 keys[f"{org_name}:{role}"] = key.token
     return World(client=TestClient(app), settings=app_settings, keys=keys, ids=ids)
 
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    settings = ServiceSettings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret")
+    settings = ServiceSettings(
+        data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret"
+    )
     app = create_app(settings)
     world = _seed(settings, app)
     yield world

@@ -1,4 +1,6 @@
-"""A test analyzer that takes a while, so a test can kill a worker mid-job (loaded via CIVICSHIELD_PLUGINS)."""
+"""A test analyzer that takes a while, so a test can kill a worker mid-job.
+
+Loaded through ``CIVICSHIELD_PLUGINS``."""
 
 from __future__ import annotations
 

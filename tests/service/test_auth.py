@@ -8,7 +8,9 @@ def test_login_session_and_csrf(world: World) -> None:
     bad = c.post("/api/v1/session", json={"email": "analyst@factcheck.test", "password": "wrong password"})
     assert bad.status_code == 401
     assert bad.json()["error"]["code"] == "unauthenticated"
-    ok = c.post("/api/v1/session", json={"email": "org_admin@factcheck.test", "password": "correct horse battery"})
+    ok = c.post(
+        "/api/v1/session", json={"email": "org_admin@factcheck.test", "password": "correct horse battery"}
+    )
     assert ok.status_code == 200
     csrf = ok.json()["csrf_token"]
     assert c.get("/api/v1/me").json()["email"] == "org_admin@factcheck.test"
@@ -43,8 +45,12 @@ def test_wrong_and_malformed_credentials(world: World) -> None:
         r = c.get("/api/v1/me", headers={"Authorization": header})
         assert r.status_code == 401
         assert r.json()["error"]["code"] == "unauthenticated"
-    assert c.post("/api/v1/session", content=b"{not json", headers={"content-type": "application/json"}) \
-        .json()["error"]["code"] == "invalid_request"
+    assert (
+        c.post("/api/v1/session", content=b"{not json", headers={"content-type": "application/json"}).json()[
+            "error"
+        ]["code"]
+        == "invalid_request"
+    )
 
 
 def test_viewer_cannot_create_keys(world: World) -> None:

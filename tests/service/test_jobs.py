@@ -1,4 +1,4 @@
-"""Analysis jobs through a real broker and separate worker processes (Redis, and the embedded SQLite queue)."""
+"""Analysis jobs through a real broker and separate worker processes (Redis; the embedded SQLite queue)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,25 @@ REDIS = "redis://127.0.0.1:6379"
 
 def _worker(settings: ServiceSettings, name: str, log: Path, slow_s: float = 0.0) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update({"CIVICSHIELD_PLUGINS": "slow=tests.service.slow_plugin:SlowAnalyzer", "SLOW_ANALYZER_S": str(slow_s)})
-    env.update({"CIVICSHIELD_DATA_DIR": str(settings.data_dir), "CIVICSHIELD_DATABASE_URL": settings.db_url,
-                "CIVICSHIELD_BROKER_URL": settings.broker, "CIVICSHIELD_JOB_LEASE_S": str(settings.job_lease_s)})
+    env.update(
+        {"CIVICSHIELD_PLUGINS": "slow=tests.service.slow_plugin:SlowAnalyzer", "SLOW_ANALYZER_S": str(slow_s)}
+    )
+    env.update(
+        {
+            "CIVICSHIELD_DATA_DIR": str(settings.data_dir),
+            "CIVICSHIELD_DATABASE_URL": settings.db_url,
+            "CIVICSHIELD_BROKER_URL": settings.broker,
+            "CIVICSHIELD_JOB_LEASE_S": str(settings.job_lease_s),
+        }
+    )
     with log.open("ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "civicshield", "worker", "--hostname", f"{name}@%h"],
-                                env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "civicshield", "worker", "--hostname", f"{name}@%h"],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _wait_job(world: World, job_id: int, states: set[str], timeout: float = 90) -> dict[str, object]:
@@ -51,6 +64,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @pytest.fixture(params=["redis+postgresql", "embedded-sqlite"])
@@ -59,8 +73,13 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     if request.param == "redis+postgresql":
         db_index = 1 + uuid.uuid4().int % 14
         redis.Redis.from_url(f"{REDIS}/{db_index}").flushdb()
-        settings = ServiceSettings(data_dir=data, database_url=_fresh_pg_database(),
-                                   broker_url=f"{REDIS}/{db_index}", secret_key="k", job_lease_s=6)
+        settings = ServiceSettings(
+            data_dir=data,
+            database_url=_fresh_pg_database(),
+            broker_url=f"{REDIS}/{db_index}",
+            secret_key="k",
+            job_lease_s=6,
+        )
     else:
         settings = ServiceSettings(data_dir=data, secret_key="k", job_lease_s=6)
     app = create_app(settings)
@@ -71,7 +90,9 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 
 def _upload(world: World, path: Path) -> int:
     with path.open("rb") as fh:
-        r = world.client.post("/api/v1/items", files={"file": (path.name, fh)}, headers=auth(world, "factcheck:analyst"))
+        r = world.client.post(
+            "/api/v1/items", files={"file": (path.name, fh)}, headers=auth(world, "factcheck:analyst")
+        )
     assert r.status_code == 202, r.text
     return int(r.json()["job"]["id"])
 
@@ -112,8 +133,11 @@ def test_killed_worker_job_completes_on_another(setup: World, tmp_path: Path) ->
 
 def test_bad_upload_is_refused_and_nothing_is_stored(setup: World, tmp_path: Path) -> None:
     world = setup
-    r = world.client.post("/api/v1/items", files={"file": ("x.jpg", b"\xff\xd8\xff\xe0garbage")},
-                          headers=auth(world, "factcheck:analyst"))
+    r = world.client.post(
+        "/api/v1/items",
+        files={"file": ("x.jpg", b"\xff\xd8\xff\xe0garbage")},
+        headers=auth(world, "factcheck:analyst"),
+    )
     assert r.status_code in (415, 422)
     assert r.json()["error"]["code"] in {"corrupt_media", "unsupported_media"}
     assert not any((world.settings.blob_dir).rglob("*")) if world.settings.blob_dir.exists() else True

@@ -1,4 +1,4 @@
-"""The fact-checker's path through the API: upload, analysis, case, review, publication, matching re-uploads."""
+"""The fact-checker's path through the API: upload, analysis, case, review, publication, re-uploads."""
 
 from __future__ import annotations
 
@@ -26,8 +26,16 @@ def _analyzed_item(world: World, tmp_path: Path, who: str = "factcheck:analyst")
 
 def _publish(world: World, item_id: int, tlp: str) -> dict[str, object]:
     c, analyst, reviewer = world.client, auth(world, "factcheck:analyst"), auth(world, "factcheck:reviewer")
-    case = c.post("/api/v1/cases", json={"item_id": item_id, "title": "Photo of burned ballots is fabricated",
-                                        "claim": "Ballots were burned in Ghent", "tlp": tlp}, headers=analyst).json()
+    case = c.post(
+        "/api/v1/cases",
+        json={
+            "item_id": item_id,
+            "title": "Photo of burned ballots is fabricated",
+            "claim": "Ballots were burned in Ghent",
+            "tlp": tlp,
+        },
+        headers=analyst,
+    ).json()
     cid = case["id"]
     assert case["machine_label"] == "inconclusive"
     for to in ("triage", "in_review"):
@@ -35,8 +43,14 @@ def _publish(world: World, item_id: int, tlp: str) -> dict[str, object]:
     early = c.post(f"/api/v1/cases/{cid}/publish", headers=reviewer)
     assert early.status_code == 409 and early.json()["error"]["code"] == "conflict"  # not rated yet
     assert c.post(f"/api/v1/cases/{cid}/rating", json={"rating": "false"}, headers=analyst).status_code == 403
-    assert c.post(f"/api/v1/cases/{cid}/rating", json={"rating": "false", "note": "Generated image."},
-                  headers=reviewer).status_code == 200
+    assert (
+        c.post(
+            f"/api/v1/cases/{cid}/rating",
+            json={"rating": "false", "note": "Generated image."},
+            headers=reviewer,
+        ).status_code
+        == 200
+    )
     published = c.post(f"/api/v1/cases/{cid}/publish", headers=reviewer)
     assert published.status_code == 200, published.text
     return dict(published.json())
@@ -62,8 +76,11 @@ def test_publish_fake_then_reupload_matches_with_fact_check_link(world: World, t
     assert page.status_code == 200 and "application/ld+json" in page.text
 
     for who in ("factcheck:viewer", "other:viewer"):  # CLEAR: every organization matches it
-        r = world.client.post("/api/v1/match/file", files={"file": ("copy.jpg", _reupload_bytes(path))},
-                              headers=auth(world, who))
+        r = world.client.post(
+            "/api/v1/match/file",
+            files={"file": ("copy.jpg", _reupload_bytes(path))},
+            headers=auth(world, who),
+        )
         assert r.status_code == 200, r.text
         result = r.json()
         assert result["verdict"] == "known_fake"
@@ -76,8 +93,12 @@ def test_amber_case_stays_with_its_organization(world: World, tmp_path: Path) ->
     slug = str(published["fact_check_url"]).rsplit("/", 1)[1]
     assert world.client.get(f"/fact-checks/{slug}").status_code == 404  # not public
     copy = _reupload_bytes(path)
-    own = world.client.post("/api/v1/match/file", files={"file": ("c.jpg", copy)}, headers=auth(world, "factcheck:viewer"))
-    other = world.client.post("/api/v1/match/file", files={"file": ("c.jpg", copy)}, headers=auth(world, "other:viewer"))
+    own = world.client.post(
+        "/api/v1/match/file", files={"file": ("c.jpg", copy)}, headers=auth(world, "factcheck:viewer")
+    )
+    other = world.client.post(
+        "/api/v1/match/file", files={"file": ("c.jpg", copy)}, headers=auth(world, "other:viewer")
+    )
     assert own.json()["verdict"] == "known_fake"
     assert other.json()["verdict"] == "no_match"
 
@@ -86,16 +107,22 @@ def test_hashes_only_matching_and_batch(world: World, tmp_path: Path) -> None:
     item_id, _ = _analyzed_item(world, tmp_path)
     _publish(world, item_id, "GREEN")
     item = world.client.get(f"/api/v1/items/{item_id}", headers=auth(world, "factcheck:viewer")).json()
-    pdq = next(s for s in item["job"]["report"]["signals"] if s["analyzer"] == "phash")["evidence"]["pdq"]["hash"]
+    pdq = next(s for s in item["job"]["report"]["signals"] if s["analyzer"] == "phash")["evidence"]["pdq"][
+        "hash"
+    ]
     query = {"hashes": [{"signal_type": "pdq", "hash": pdq, "quality": 100}]}
     r = world.client.post("/api/v1/match/hashes", json=query, headers=auth(world, "other:viewer"))
     assert r.json()["verdict"] == "known_fake"
     unrelated = {"hashes": [{"signal_type": "pdq", "hash": "f" * 64}]}
-    batch = world.client.post("/api/v1/match/hashes/batch", json={"items": [query, unrelated]},
-                              headers=auth(world, "other:viewer")).json()
+    batch = world.client.post(
+        "/api/v1/match/hashes/batch", json={"items": [query, unrelated]}, headers=auth(world, "other:viewer")
+    ).json()
     assert [b["verdict"] for b in batch] == ["known_fake", "no_match"]
-    bad = world.client.post("/api/v1/match/hashes", json={"hashes": [{"signal_type": "pdq", "hash": "xyz"}]},
-                            headers=auth(world, "other:viewer"))
+    bad = world.client.post(
+        "/api/v1/match/hashes",
+        json={"hashes": [{"signal_type": "pdq", "hash": "xyz"}]},
+        headers=auth(world, "other:viewer"),
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "usage_error"
 
 
@@ -109,6 +136,8 @@ def test_audit_chain_covers_the_journey(world: World, tmp_path: Path) -> None:
         assert verify_chain(s, world.ids["factcheck"]) is None
         from sqlalchemy import text
 
-        s.execute(text("UPDATE audit_events SET payload = '{}' WHERE seq = 3 AND org_id = :o"),
-                  {"o": world.ids["factcheck"]})
+        s.execute(
+            text("UPDATE audit_events SET payload = '{}' WHERE seq = 3 AND org_id = :o"),
+            {"o": world.ids["factcheck"]},
+        )
         assert verify_chain(s, world.ids["factcheck"]) == 3

@@ -19,8 +19,14 @@ from civicshield.settings import Settings
 GROUP = "civicshield.analyzers"
 
 # Which extra brings the dependency an import error names (shown in load failures).
-_EXTRA_FOR_MODULE = {"onnxruntime": "ml", "imwatermark": "core (pip install --no-deps invisible-watermark)",
-                     "acoustid": "core", "c2pa": "core", "faiss": "core", "pdqhash": "core"}
+_EXTRA_FOR_MODULE = {
+    "onnxruntime": "ml",
+    "imwatermark": "core (pip install --no-deps invisible-watermark)",
+    "acoustid": "core",
+    "c2pa": "core",
+    "faiss": "core",
+    "pdqhash": "core",
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,9 @@ class AnalyzerRegistry:
         self.failures = dict(failures)
 
     @classmethod
-    def discover(cls, eps: Iterable[EntryPoint] | None = None, *, plugins: Iterable[str] = ()) -> AnalyzerRegistry:
+    def discover(
+        cls, eps: Iterable[EntryPoint] | None = None, *, plugins: Iterable[str] = ()
+    ) -> AnalyzerRegistry:
         """Installed entry points (or ``eps``) plus ``plugins`` given as ``name=module:Class`` strings."""
         classes: dict[str, type[Analyzer]] = {}
         failures: dict[str, LoadFailure] = {}

@@ -39,9 +39,11 @@ EXPECTED = {
     "voice_message.m4a": "inconclusive",
 }
 
-SD_PARAMETERS = ("a crowd cheering at a rally, photorealistic\nNegative prompt: blurry\n"
-                 "Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 768x512, "
-                 "Model hash: 31e35c80fc, Model: sd_xl_base_1.0")
+SD_PARAMETERS = (
+    "a crowd cheering at a rally, photorealistic\nNegative prompt: blurry\n"
+    "Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 768x512, "
+    "Model hash: 31e35c80fc, Model: sd_xl_base_1.0"
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,15 @@ def _change_date(src: Path, dst: Path) -> None:
 
 
 def _watermarked(path: Path) -> Path:
-    from civicshield.analyzers import _imwatermark  # noqa: F401  (makes imwatermark importable without torch)
+    import numpy as np
     from imwatermark import WatermarkEncoder
 
-    import numpy as np
+    from civicshield.analyzers import _imwatermark  # noqa: F401  (makes imwatermark importable without torch)
 
     img = synth.poster("HARBOUR AT DAWN", size=(640, 480), seed=21).convert("RGB")
-    noise = np.random.default_rng(21).normal(0, 12, (480, 640, 3))  # texture: dwtDct needs some to hide bits in
+    noise = np.random.default_rng(21).normal(
+        0, 12, (480, 640, 3)
+    )  # texture: dwtDct needs some to hide bits in
     bgr = np.clip(np.asarray(img, dtype=np.float64) + noise, 0, 255).astype(np.uint8)[:, :, ::-1].copy()
     encoder = WatermarkEncoder()
     encoder.set_watermark("bits", [int(b) for b in f"{0xB3EC907BB19E:048b}"])
@@ -111,11 +115,21 @@ def build(out: Path) -> DemoSet:
     # 1-3: official poster, signed and registered; an edited copy; a tampered copy.
     original = synth.save_image(synth.poster("VOTE 9 JUNE"), work / "poster.jpg", quality=92)
     official = media_dir / "official_poster.jpg"
-    sign_media(original, official, cert_chain_pem=cert.read_bytes(), private_key_pem=key.read_bytes(),
-               organization="Demo Election Authority", digital_source_type="digitalCapture")
+    sign_media(
+        original,
+        official,
+        cert_chain_pem=cert.read_bytes(),
+        private_key_pem=key.read_bytes(),
+        organization="Demo Election Authority",
+        digital_source_type="digitalCapture",
+    )
     store.ensure("official", BankKind.AUTHENTIC, "Official media registered by its publisher")
-    store.add_media("official", Media.open(official), "Official poster: elections on 9 June",
-                    "https://elections.example/posters/9-june")
+    store.add_media(
+        "official",
+        Media.open(official),
+        "Official poster: elections on 9 June",
+        "https://elections.example/posters/9-june",
+    )
     _change_date(official, media_dir / "altered_poster.jpg")
     _flip_pixels_after_signing(official, media_dir / "tampered_poster.jpg")
 
@@ -129,7 +143,10 @@ def build(out: Path) -> DemoSet:
     fake = synth.save_image(synth.poster("BALLOTS BURNED", size=(900, 700), seed=13), work / "fake.jpg")
     clip = synth.write_video(work / "fake_clip.mp4", seconds=6, fps=10, size=(320, 240), text="BREAKING")
     store.ensure("debunked", BankKind.KNOWN_FAKE, "Fakes confirmed by fact-checkers")
-    for path, label in ((fake, "Fabricated photo of burned ballots"), (clip, "Fabricated 'breaking news' clip")):
+    for path, label in (
+        (fake, "Fabricated photo of burned ballots"),
+        (clip, "Fabricated 'breaking news' clip"),
+    ):
         store.add_media("debunked", Media.open(path), label, "https://factcheck.example/debunked/1")
     Image.open(fake).resize((600, 467)).save(media_dir / "reupload_fake.jpg", quality=70)
     _reencode(clip, media_dir / "reupload_clip.mp4")
@@ -148,8 +165,8 @@ def _reencode(src: Path, dst: Path) -> None:
         vout.width, vout.height, vout.pix_fmt = 320, 240, "yuv420p"
         vout.options = {"crf": "35", "preset": "ultrafast"}
         for frame in inp.decode(vin):
-            img = frame.to_image()
-            new = frame.from_image(img)
+            img = frame.to_image()  # type: ignore[no-untyped-call]
+            new = frame.from_image(img)  # type: ignore[no-untyped-call]
             new.pts = frame.pts
             new.time_base = frame.time_base
             for packet in vout.encode(new):

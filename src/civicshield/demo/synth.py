@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -25,7 +26,7 @@ def poster(text: str = "VOTE 9 JUNE", size: tuple[int, int] = (800, 1000), seed:
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(img)
     for _ in range(12):
-        x0, y0 = rng.integers(0, w - 50), rng.integers(0, h - 50)
+        x0, y0 = int(rng.integers(0, w - 50)), int(rng.integers(0, h - 50))
         r = int(rng.integers(20, 140))
         colour = tuple(int(c) for c in rng.integers(0, 255, size=3))
         draw.ellipse([x0, y0, x0 + r, y0 + r], fill=colour, outline=(255, 255, 255), width=3)
@@ -41,8 +42,9 @@ def save_image(img: Image.Image, path: Path, fmt: str = "JPEG", **kw: object) ->
     return path
 
 
-def tone(seconds: float = 3.0, sample_rate: int = 16_000, freqs: tuple[float, ...] = (220.0, 330.0),
-         seed: int = 3) -> np.ndarray:
+def tone(
+    seconds: float = 3.0, sample_rate: int = 16_000, freqs: tuple[float, ...] = (220.0, 330.0), seed: int = 3
+) -> np.ndarray:
     """A voice-like signal: harmonics with a syllable-rate envelope and a little noise (float32, mono)."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sample_rate)) / sample_rate
@@ -52,14 +54,19 @@ def tone(seconds: float = 3.0, sample_rate: int = 16_000, freqs: tuple[float, ..
     return np.asarray(out, dtype=np.float32)
 
 
-def write_audio(path: Path, samples: np.ndarray, sample_rate: int = 16_000, codec: str = "pcm_s16le",
-                container: str = "wav") -> Path:
+def write_audio(
+    path: Path,
+    samples: np.ndarray,
+    sample_rate: int = 16_000,
+    codec: str = "pcm_s16le",
+    container: str = "wav",
+) -> Path:
     """Encode mono float samples with PyAV (wav, mp3, flac, ogg/opus...)."""
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w", format=container) as out:
-        stream = out.add_stream(codec, rate=sample_rate if codec != "libopus" else 48_000, layout="mono")
+        stream: Any = out.add_stream(codec, rate=sample_rate if codec != "libopus" else 48_000, layout="mono")
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)[None, :]
         frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
         frame.sample_rate = sample_rate
@@ -71,8 +78,15 @@ def write_audio(path: Path, samples: np.ndarray, sample_rate: int = 16_000, code
     return path
 
 
-def write_video(path: Path, seconds: float = 4.0, fps: int = 10, size: tuple[int, int] = (320, 240),
-                with_audio: bool = True, seed: int = 11, text: str = "LIVE") -> Path:
+def write_video(
+    path: Path,
+    seconds: float = 4.0,
+    fps: int = 10,
+    size: tuple[int, int] = (320, 240),
+    with_audio: bool = True,
+    seed: int = 11,
+    text: str = "LIVE",
+) -> Path:
     """A short H.264 clip of moving shapes over a poster background, with a tone track."""
     import av
 
@@ -92,7 +106,7 @@ def write_video(path: Path, seconds: float = 4.0, fps: int = 10, size: tuple[int
             draw = ImageDraw.Draw(img)
             cx = int((i / max(1, n - 1)) * (w - 60))
             draw.rectangle([cx, h // 3, cx + 60, h // 3 + 60], fill=(230, 40, 40))
-            frame = av.VideoFrame.from_image(img)
+            frame = av.VideoFrame.from_image(img)  # type: ignore[no-untyped-call]
             frame.pts = i
             frame.time_base = Fraction(1, fps)
             for packet in vs.encode(frame):
@@ -103,7 +117,7 @@ def write_video(path: Path, seconds: float = 4.0, fps: int = 10, size: tuple[int
             step = 1024
             pcm = audio[None, :].astype(np.float32)
             for start in range(0, pcm.shape[1], step):
-                chunk = np.ascontiguousarray(pcm[:, start:start + step])
+                chunk = np.ascontiguousarray(pcm[:, start : start + step])
                 af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
                 af.sample_rate = sr
                 af.pts = start

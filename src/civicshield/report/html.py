@@ -41,8 +41,12 @@ def _data_uri(data: bytes, media_type: str = "image/png") -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("civicshield.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("civicshield.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["data_uri"] = _data_uri
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * float(v):.0f} %"
     env.globals["label_text"] = LABEL_TEXT

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicshield import __version__
-from civicshield.service import errors
-from civicshield.service import ui
+from civicshield.service import errors, ui
 from civicshield.service.api import auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.banks import LiveIndex
 from civicshield.service.blobs import BlobStore
@@ -32,24 +31,28 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            response = errors.error_response(413, "payload_too_large", f"request body over {self.limit} bytes")
+            response = errors.error_response(
+                413, "payload_too_large", f"request body over {self.limit} bytes"
+            )
             await response(scope, receive, send)
             return
         seen = 0
 
-        async def limited() -> dict[str, object]:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))  # type: ignore[arg-type]
+                seen += len(message.get("body", b""))
                 if seen > self.limit:
                     raise _TooLarge
             return message
 
         try:
-            await self.app(scope, limited, send)  # type: ignore[arg-type]
+            await self.app(scope, limited, send)
         except _TooLarge:
-            response = errors.error_response(413, "payload_too_large", f"request body over {self.limit} bytes")
+            response = errors.error_response(
+                413, "payload_too_large", f"request body over {self.limit} bytes"
+            )
             await response(scope, receive, send)
 
 
@@ -66,9 +69,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     celery = make_celery(settings)
     bind_task(celery, rt)
 
-    app = FastAPI(title="CivicShield", version=__version__,
-                  description="Coordinate the response to deepfakes: submissions, cases, fact-checks, "
-                              "shared banks of known fakes, TLP-aware sharing and alerts.")
+    app = FastAPI(
+        title="CivicShield",
+        version=__version__,
+        description="Coordinate the response to deepfakes: submissions, cases, fact-checks, "
+        "shared banks of known fakes, TLP-aware sharing and alerts.",
+    )
     app.state.settings = settings
     app.state.rt = rt
     app.state.celery = celery
@@ -76,8 +82,16 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.live = LiveIndex(db)
     app.state.live.rebuild()
     errors.install(app)
-    for router in (auth.router, items.router, cases.router, banks.router, match.router, public.router,
-                   webhooks.router, taxii.router):
+    for router in (
+        auth.router,
+        items.router,
+        cases.router,
+        banks.router,
+        match.router,
+        public.router,
+        webhooks.router,
+        taxii.router,
+    ):
         app.include_router(router)
     ui.install(app)
 
@@ -89,7 +103,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def root(request: Request) -> Response:
         return JSONResponse({"name": "CivicShield", "docs": str(request.url_for("swagger_ui_html"))})
 
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="civicshield_session",
-                       same_site="lax", https_only=settings.base_url.startswith("https"), max_age=12 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="civicshield_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https"),
+        max_age=12 * 3600,
+    )
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
     return app

@@ -19,25 +19,65 @@ from civicshield.service.db.tables import AuditEvent, utcnow
 GENESIS = "0" * 64
 
 
-def _digest(prev: str, seq: int, actor: str, action: str, object_type: str, object_id: str,
-            payload: dict[str, Any], at: str) -> str:
+def _digest(
+    prev: str,
+    seq: int,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload: dict[str, Any],
+    at: str,
+) -> str:
     canonical = json.dumps(
-        {"seq": seq, "actor": actor, "action": action, "object_type": object_type, "object_id": object_id,
-         "payload": payload, "at": at}, sort_keys=True, separators=(",", ":"), default=str)
+        {
+            "seq": seq,
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "payload": payload,
+            "at": at,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256((prev + canonical).encode()).hexdigest()
 
 
-def record(session: Session, org_id: int, actor: str, action: str, object_type: str, object_id: object,
-           payload: dict[str, Any] | None = None) -> AuditEvent:
-    last = session.scalars(select(AuditEvent).where(AuditEvent.org_id == org_id)
-                           .order_by(AuditEvent.seq.desc()).limit(1).with_for_update()).first()
+def record(
+    session: Session,
+    org_id: int,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: object,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    last = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.org_id == org_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
     at = utcnow().replace(microsecond=0)
     body = dict(payload or {})
-    event = AuditEvent(org_id=org_id, seq=seq, actor=actor, action=action, object_type=object_type,
-                       object_id=str(object_id), payload=body, at=at, prev_hash=prev,
-                       hash=_digest(prev, seq, actor, action, object_type, str(object_id), body, at.isoformat()))
+    event = AuditEvent(
+        org_id=org_id,
+        seq=seq,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        payload=body,
+        at=at,
+        prev_hash=prev,
+        hash=_digest(prev, seq, actor, action, object_type, str(object_id), body, at.isoformat()),
+    )
     session.add(event)
     session.flush()
     return event
@@ -53,8 +93,12 @@ def verify_chain(session: Session, org_id: int) -> int | None:
     expected_seq = 1
     for ev in session.scalars(select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq)):
         at = _utc(ev.at).isoformat()
-        if ev.seq != expected_seq or ev.prev_hash != prev or ev.hash != _digest(
-                prev, ev.seq, ev.actor, ev.action, ev.object_type, ev.object_id, ev.payload, at):
+        if (
+            ev.seq != expected_seq
+            or ev.prev_hash != prev
+            or ev.hash
+            != _digest(prev, ev.seq, ev.actor, ev.action, ev.object_type, ev.object_id, ev.payload, at)
+        ):
             return ev.seq
         prev = ev.hash
         expected_seq += 1

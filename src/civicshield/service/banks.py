@@ -43,6 +43,7 @@ def value_key(signal_type: str, value: str) -> str:
 
 # ---- store functions ----------------------------------------------------------------------------------
 
+
 def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: str) -> BankRow:
     if not who.can(Role.REVIEWER):
         raise Forbidden("reviewers and admins create banks")
@@ -58,7 +59,9 @@ def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: str) -> B
     row = BankRow(org_id=who.org_id, name=name, kind=kind, tlp=tlp)
     s.add(row)
     s.flush()
-    audit.record(s, who.org_id, who.actor, "bank.created", "bank", row.id, {"name": name, "kind": kind, "tlp": tlp})
+    audit.record(
+        s, who.org_id, who.actor, "bank.created", "bank", row.id, {"name": name, "kind": kind, "tlp": tlp}
+    )
     return row
 
 
@@ -83,8 +86,15 @@ def get_bank(s: Session, who: Principal, bank_id: int) -> BankRow:
     return row
 
 
-def add_entries(s: Session, who: Principal, bank: BankRow, entries: Sequence[BankEntry], *,
-                tlp: str | None = None, case_id: int | None = None) -> list[BankEntryRow]:
+def add_entries(
+    s: Session,
+    who: Principal,
+    bank: BankRow,
+    entries: Sequence[BankEntry],
+    *,
+    tlp: str | None = None,
+    case_id: int | None = None,
+) -> list[BankEntryRow]:
     """Append entries the bank does not hold yet. Only the owner's reviewers and admins write to a bank."""
     if bank.org_id != who.org_id:
         raise NotFound("no such bank")
@@ -98,16 +108,35 @@ def add_entries(s: Session, who: Principal, bank: BankRow, entries: Sequence[Ban
         if key in existing:
             continue
         existing.add(key)
-        rows.append(BankEntryRow(bank_id=bank.id, signal_type=e.signal_type.value, value=e.hash, value_key=key,
-                                 label=e.label, link=e.link or "", case_id=case_id, tlp=label, quality=e.quality,
-                                 original_name=e.original_name, original_sha256=e.original_sha256))
+        rows.append(
+            BankEntryRow(
+                bank_id=bank.id,
+                signal_type=e.signal_type.value,
+                value=e.hash,
+                value_key=key,
+                label=e.label,
+                link=e.link or "",
+                case_id=case_id,
+                tlp=label,
+                quality=e.quality,
+                original_name=e.original_name,
+                original_sha256=e.original_sha256,
+            )
+        )
     s.add_all(rows)
     if rows:
         bank.revision += 1
     s.flush()
     if rows:
-        audit.record(s, who.org_id, who.actor, "bank.entries_added", "bank", bank.id,
-                     {"count": len(rows), "case": case_id})
+        audit.record(
+            s,
+            who.org_id,
+            who.actor,
+            "bank.entries_added",
+            "bank",
+            bank.id,
+            {"count": len(rows), "case": case_id},
+        )
     return rows
 
 
@@ -119,12 +148,20 @@ def visible_entries(s: Session, who: Principal, bank: BankRow, limit: int = 100_
 
 
 def to_entry(row: BankEntryRow) -> BankEntry:
-    return BankEntry.create(row.signal_type, row.value, row.label, link=row.link or None,
-                            added=row.created_at.date(), quality=row.quality, original_name=row.original_name,
-                            original_sha256=row.original_sha256)
+    return BankEntry.create(
+        row.signal_type,
+        row.value,
+        row.label,
+        link=row.link or None,
+        added=row.created_at.date(),
+        quality=row.quality,
+        original_name=row.original_name,
+        original_sha256=row.original_sha256,
+    )
 
 
 # ---- live matching ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EntryMeta:
@@ -188,8 +225,9 @@ class LiveIndex:
     def __len__(self) -> int:
         return sum(len(b.bank.entries) for b in self._banks.values())
 
-    def match(self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = ("known_fake", "authentic")) \
-            -> list[LiveMatch]:
+    def match(
+        self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = ("known_fake", "authentic")
+    ) -> list[LiveMatch]:
         wanted = set(kinds)
         self.sync()
         with self._lock:
@@ -208,7 +246,10 @@ class LiveIndex:
 def _build(row: BankRow, entries: list[BankEntryRow]) -> _LiveBank:
     converted = [(e, to_entry(e)) for e in entries]
     bank = Bank(_safe_name(row), BankKind(row.kind), tuple(be for _, be in converted))
-    meta = {be.key: EntryMeta(e.id, row.id, row.org_id, stricter(e.tlp, row.tlp), e.case_id) for e, be in converted}
+    meta = {
+        be.key: EntryMeta(e.id, row.id, row.org_id, stricter(e.tlp, row.tlp), e.case_id)
+        for e, be in converted
+    }
     return _LiveBank(row=row, bank=bank, meta=meta, matcher=BankMatcher([bank]))
 
 

@@ -13,9 +13,18 @@ from civicshield.errors import CivicShieldError
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media",
-               422: "invalid_request", 429: "rate_limited"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media",
+    422: "invalid_request",
+    429: "rate_limited",
+}
 
 
 def error_response(status: int, code: str, message: str, detail: object | None = None) -> JSONResponse:

@@ -42,9 +42,17 @@ def item_entries(item: Item, label: str, link: str) -> list[BankEntry]:
     out = []
     for raw in item.hashes.get("entries", []):
         try:
-            out.append(BankEntry.create(raw["signal_type"], raw["hash"], label, link=link,
-                                        quality=raw.get("quality"), original_name=item.filename,
-                                        original_sha256=item.sha256))
+            out.append(
+                BankEntry.create(
+                    raw["signal_type"],
+                    raw["hash"],
+                    label,
+                    link=link,
+                    quality=raw.get("quality"),
+                    original_name=item.filename,
+                    original_sha256=item.sha256,
+                )
+            )
         except (BankFormatError, KeyError, TypeError):
             continue
     return out
@@ -73,14 +81,24 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         published = published.replace(tzinfo=dt.UTC)
     media: tuple[MediaItem, ...] = ()
     if item is not None and item.media_kind:
-        hashes = tuple(MediaHash(HashKind(e["signal_type"]), e["hash"], e.get("quality"))
-                       for e in item.hashes.get("entries", []) if e.get("signal_type") in set(HashKind))
+        hashes = tuple(
+            MediaHash(HashKind(e["signal_type"]), e["hash"], e.get("quality"))
+            for e in item.hashes.get("entries", [])
+            if e.get("signal_type") in set(HashKind)
+        )
         if hashes:
             media = (MediaItem(ShareKind(item.media_kind), hashes, name=item.filename),)
-    return FactCheck(claim=case.claim or case.title, rating=Rating(case.rating or "unverifiable"),
-                     url=fact_check_url(base_url, case), publisher=Party(org.name if org else "CivicShield"),
-                     date_published=published, language=language, headline=case.title,
-                     summary=case.rating_note or None, media=media)
+    return FactCheck(
+        claim=case.claim or case.title,
+        rating=Rating(case.rating or "unverifiable"),
+        url=fact_check_url(base_url, case),
+        publisher=Party(org.name if org else "CivicShield"),
+        date_published=published,
+        language=language,
+        headline=case.title,
+        summary=case.rating_note or None,
+        media=media,
+    )
 
 
 def claimreview_for(s: Session, case: Case, base_url: str, language: str = "en") -> dict[str, Any]:

@@ -18,6 +18,8 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     """Swap the hasher (tests use cheap parameters; stored hashes carry their own parameters)."""
     global _hasher
     _hasher = hasher
+
+
 KEY_PREFIX = "cs_"
 
 
@@ -88,7 +90,7 @@ def hash_key(token: str) -> str:
 def key_prefix(token: str) -> str | None:
     if not token.startswith(KEY_PREFIX):
         return None
-    head = token[len(KEY_PREFIX):].split("_", 1)
+    head = token[len(KEY_PREFIX) :].split("_", 1)
     return head[0] if len(head) == 2 and len(head[0]) == 8 else None
 
 

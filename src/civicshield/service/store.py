@@ -54,6 +54,7 @@ class Conflict(UsageError):
 
 # ---- organizations, users, keys -------------------------------------------------------------------------
 
+
 def create_org(s: Session, name: str, kind: str, default_tlp: str = "AMBER") -> Organization:
     if kind not in set(OrgKind):
         raise UsageError(f"unknown organization kind {kind!r}")
@@ -68,8 +69,9 @@ def create_org(s: Session, name: str, kind: str, default_tlp: str = "AMBER") -> 
     return org
 
 
-def create_user(s: Session, org_id: int, email: str, name: str, role: str, password: str,
-                actor: str = "system") -> User:
+def create_user(
+    s: Session, org_id: int, email: str, name: str, role: str, password: str, actor: str = "system"
+) -> User:
     if role not in set(Role):
         raise UsageError(f"unknown role {role!r}")
     if len(password) < 10:
@@ -93,8 +95,14 @@ def login(s: Session, email: str, password: str) -> User | None:
 
 
 def principal_for(user: User, via: str = "session", scopes: frozenset[Scope] | None = None) -> Principal:
-    return Principal(user_id=user.id, org_id=user.org_id, role=Role(user.role), email=user.email,
-                     scopes=scopes if scopes is not None else frozenset(Scope), via=via)
+    return Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=Role(user.role),
+        email=user.email,
+        scopes=scopes if scopes is not None else frozenset(Scope),
+        via=via,
+    )
 
 
 def create_api_key(s: Session, who: Principal, name: str, scopes: list[str]) -> NewKey:
@@ -103,9 +111,19 @@ def create_api_key(s: Session, who: Principal, name: str, scopes: list[str]) -> 
     except ValueError as exc:
         raise UsageError(f"unknown scope in {scopes}") from exc
     key = new_api_key()
-    s.add(ApiKey(org_id=who.org_id, user_id=who.user_id, name=name, prefix=key.prefix, key_hash=key.key_hash,
-                 scopes=sorted(wanted)))
-    audit.record(s, who.org_id, who.actor, "api_key.created", "api_key", key.prefix, {"scopes": sorted(wanted)})
+    s.add(
+        ApiKey(
+            org_id=who.org_id,
+            user_id=who.user_id,
+            name=name,
+            prefix=key.prefix,
+            key_hash=key.key_hash,
+            scopes=sorted(wanted),
+        )
+    )
+    audit.record(
+        s, who.org_id, who.actor, "api_key.created", "api_key", key.prefix, {"scopes": sorted(wanted)}
+    )
     return key
 
 
@@ -137,10 +155,26 @@ def revoke_api_key(s: Session, who: Principal, prefix: str) -> None:
 
 # ---- items and jobs ------------------------------------------------------------------------------------
 
-def add_item(s: Session, who: Principal, *, sha256: str | None, filename: str, media_kind: str | None,
-             size: int, hashes: dict[str, Any] | None = None) -> Item:
-    item = Item(org_id=who.org_id, submitted_by=who.user_id, sha256=sha256, filename=filename[:300],
-                media_kind=media_kind, size=size, hashes=hashes or {})
+
+def add_item(
+    s: Session,
+    who: Principal,
+    *,
+    sha256: str | None,
+    filename: str,
+    media_kind: str | None,
+    size: int,
+    hashes: dict[str, Any] | None = None,
+) -> Item:
+    item = Item(
+        org_id=who.org_id,
+        submitted_by=who.user_id,
+        sha256=sha256,
+        filename=filename[:300],
+        media_kind=media_kind,
+        size=size,
+        hashes=hashes or {},
+    )
     s.add(item)
     s.flush()
     audit.record(s, who.org_id, who.actor, "item.submitted", "item", item.id, {"sha256": sha256})
@@ -170,7 +204,10 @@ def get_job(s: Session, who: Principal, job_id: int) -> Job:
 
 # ---- cases ---------------------------------------------------------------------------------------------
 
-def create_case(s: Session, who: Principal, item: Item, title: str, claim: str = "", tlp: str | None = None) -> Case:
+
+def create_case(
+    s: Session, who: Principal, item: Item, title: str, claim: str = "", tlp: str | None = None
+) -> Case:
     if not who.can(Role.ANALYST):
         raise Forbidden("analysts and above open cases")
     org = s.get(Organization, who.org_id)

@@ -76,13 +76,18 @@ def publish(case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> PublishOu
     """Publish the fact-check: ClaimReview, public page (TLP:CLEAR cases), hashes into the known-fake bank,
     alerts to subscribers allowed to see the case's TLP."""
     result = publication.publish(s, who, case, rt.settings.base_url)
-    return PublishOut(case=case_out(s, case), bank_id=result.bank_id, entries_added=result.entries_added,
-                      fact_check_url=publication.fact_check_url(rt.settings.base_url, case))
+    return PublishOut(
+        case=case_out(s, case),
+        bank_id=result.bank_id,
+        entries_added=result.entries_added,
+        fact_check_url=publication.fact_check_url(rt.settings.base_url, case),
+    )
 
 
 @router.get("/{case_id}/claimreview")
-def claimreview(case: CaseDep, s: DbDep, rt: RuntimeDep,
-                lang: Annotated[Literal["en", "nl", "fr", "de"], Query()] = "en") -> JSONResponse:
+def claimreview(
+    case: CaseDep, s: DbDep, rt: RuntimeDep, lang: Annotated[Literal["en", "nl", "fr", "de"], Query()] = "en"
+) -> JSONResponse:
     """ClaimReview JSON-LD of a published case (a preview while it is in review)."""
     if case.rating is None:
         raise store.Conflict("rate the case first")

@@ -16,8 +16,15 @@ router = APIRouter(prefix="/api/v1", tags=["items"])
 
 
 def job_out(job: Job, with_report: bool = True) -> JobOut:
-    return JobOut(id=job.id, item_id=job.item_id, state=job.state, attempts=job.attempts, label=job.label,
-                  error=job.error, report=job.report if with_report else None)
+    return JobOut(
+        id=job.id,
+        item_id=job.item_id,
+        state=job.state,
+        attempts=job.attempts,
+        label=job.label,
+        error=job.error,
+        report=job.report if with_report else None,
+    )
 
 
 async def read_upload(upload: UploadFile, limit: int) -> bytes:
@@ -34,10 +41,18 @@ async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submit
     media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
     sha = rt.blobs.put(data)
     with rt.db.session() as s:
-        item = store.add_item(s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data))
+        item = store.add_item(
+            s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
+        )
         job = store.create_job(s, item)
-        out = ItemOut(id=item.id, sha256=sha, filename=item.filename, media_kind=item.media_kind, size=item.size,
-                      job=job_out(job, with_report=False))
+        out = ItemOut(
+            id=item.id,
+            sha256=sha,
+            filename=item.filename,
+            media_kind=item.media_kind,
+            size=item.size,
+            job=job_out(job, with_report=False),
+        )
     enqueue(request.app.state.celery, job.id)
     return out
 
@@ -46,8 +61,14 @@ async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submit
 def get_item(item_id: int, s: DbDep, who: Viewer) -> ItemOut:
     item = store.get_item(s, who, item_id)
     job = store.latest_job(s, item)
-    return ItemOut(id=item.id, sha256=item.sha256, filename=item.filename, media_kind=item.media_kind,
-                   size=item.size, job=job_out(job) if job else None)
+    return ItemOut(
+        id=item.id,
+        sha256=item.sha256,
+        filename=item.filename,
+        media_kind=item.media_kind,
+        size=item.size,
+        job=job_out(job) if job else None,
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)

@@ -6,6 +6,8 @@ Results carry the fact-check link when the entry came from a published case.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, UploadFile
 from sqlalchemy.orm import Session
 
@@ -34,7 +36,9 @@ def hashes_from(query: MatchQuery) -> MediaHashes:
             raise UsageError(f"give at most one {h.signal_type} hash per item")
         found[h.signal_type] = h
     try:
-        pdq = PdqHash(parse_pdq_hex(found["pdq"].hash), found["pdq"].quality or 100) if "pdq" in found else None
+        pdq = (
+            PdqHash(parse_pdq_hex(found["pdq"].hash), found["pdq"].quality or 100) if "pdq" in found else None
+        )
         vpdq = VideoHash.from_text(found["vpdq"].hash) if "vpdq" in found else None
         audio = parse_fingerprint(found["chromaprint"].hash) if "chromaprint" in found else None
     except CivicShieldError as exc:
@@ -50,14 +54,28 @@ def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:
         bank = s.get(BankRow, lm.meta.bank_id)
         case = s.get(Case, lm.meta.case_id) if lm.meta.case_id else None
         url = fact_check_url(base_url, case) if case is not None and case.slug else lm.match.entry.link
-        out.append(MatchOut(bank_id=lm.meta.bank_id, bank=bank.name if bank else "?", bank_kind=lm.match.bank_kind,
-                            entry_id=lm.meta.row_id, label=lm.match.entry.label, link=lm.match.entry.link,
-                            signal_type=lm.match.signal_type.value, tlp=lm.meta.tlp, case_id=lm.meta.case_id,
-                            fact_check_url=url, detail=lm.match.detail()))
+        out.append(
+            MatchOut(
+                bank_id=lm.meta.bank_id,
+                bank=bank.name if bank else "?",
+                bank_kind=lm.match.bank_kind,
+                entry_id=lm.meta.row_id,
+                label=lm.match.entry.label,
+                link=lm.match.entry.link,
+                signal_type=lm.match.signal_type.value,
+                tlp=lm.meta.tlp,
+                case_id=lm.meta.case_id,
+                fact_check_url=url,
+                detail=lm.match.detail(),
+            )
+        )
     return MatchResult(matches=out, verdict=_verdict(found))
 
 
-def _verdict(found: list[LiveMatch]) -> str:  # type: ignore[return]
+Verdict = Literal["known_fake", "altered_official", "authentic_official", "no_match"]
+
+
+def _verdict(found: list[LiveMatch]) -> Verdict:
     if any(m.match.bank_kind == "known_fake" for m in found):
         return "known_fake"
     official = [m for m in found if m.match.bank_kind == "authentic"]
@@ -77,12 +95,16 @@ def match_hashes(body: MatchQuery, request: Request, s: DbDep, rt: RuntimeDep, w
 
 
 @router.post("/hashes/batch", response_model=list[MatchResult])
-def match_batch(body: MatchBatch, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> list[MatchResult]:
+def match_batch(
+    body: MatchBatch, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher
+) -> list[MatchResult]:
     return [_result(s, rt.settings.base_url, _lookup(request, who, hashes_from(q))) for q in body.items]
 
 
 @router.post("/file", response_model=MatchResult)
-async def match_file(file: UploadFile, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
+async def match_file(
+    file: UploadFile, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher
+) -> MatchResult:
     """Hash the posted file (it is not stored) and look it up."""
     data = await read_upload(file, rt.settings.max_upload_bytes)
     media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)

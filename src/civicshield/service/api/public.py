@@ -20,9 +20,18 @@ router = APIRouter(tags=["public"], dependencies=[RateLimit])
 _env = Environment(loader=PackageLoader("civicshield.service", "templates"), autoescape=select_autoescape())
 TEXT = {
     "en": {"claim": "Claim", "hashes": "Copies of this media are matched by its perceptual hashes."},
-    "nl": {"claim": "Bewering", "hashes": "Kopieën van deze media worden herkend aan hun perceptuele hashes."},
-    "fr": {"claim": "Affirmation", "hashes": "Les copies de ce média sont reconnues par leurs empreintes perceptuelles."},
-    "de": {"claim": "Behauptung", "hashes": "Kopien dieses Mediums werden an ihren perzeptuellen Hashes erkannt."},
+    "nl": {
+        "claim": "Bewering",
+        "hashes": "Kopieën van deze media worden herkend aan hun perceptuele hashes.",
+    },
+    "fr": {
+        "claim": "Affirmation",
+        "hashes": "Les copies de ce média sont reconnues par leurs empreintes perceptuelles.",
+    },
+    "de": {
+        "claim": "Behauptung",
+        "hashes": "Kopien dieses Mediums werden an ihren perzeptuellen Hashes erkannt.",
+    },
 }
 Lang = Annotated[Literal["en", "nl", "fr", "de"], Query()]
 
@@ -37,8 +46,9 @@ def public_case(s: Session, slug: str) -> Case:
 @router.get("/fact-checks/{slug}.jsonld")
 def claimreview_jsonld(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> JSONResponse:
     case = public_case(s, slug)
-    return JSONResponse(publication.claimreview_for(s, case, rt.settings.base_url, lang),
-                        media_type="application/ld+json")
+    return JSONResponse(
+        publication.claimreview_for(s, case, rt.settings.base_url, lang), media_type="application/ld+json"
+    )
 
 
 @router.get("/fact-checks/{slug}", response_class=HTMLResponse)
@@ -47,7 +57,12 @@ def fact_check_page(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> H
     doc = publication.claimreview_for(s, case, rt.settings.base_url, lang)
     org = s.get(Organization, case.org_id)
     html = _env.get_template("fact_check.html.j2").render(
-        review=doc, jsonld=json.dumps(doc, ensure_ascii=False).replace("</", "<\\/"), lang=lang, t=TEXT[lang],
-        publisher=org.name if org else "", published=(case.published_at or case.created_at).date().isoformat(),
-        jsonld_url=f"/fact-checks/{case.slug}.jsonld?lang={lang}")
+        review=doc,
+        jsonld=json.dumps(doc, ensure_ascii=False).replace("</", "<\\/"),
+        lang=lang,
+        t=TEXT[lang],
+        publisher=org.name if org else "",
+        published=(case.published_at or case.created_at).date().isoformat(),
+        jsonld_url=f"/fact-checks/{case.slug}.jsonld?lang={lang}",
+    )
     return HTMLResponse(html)

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,7 +25,7 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Organization(Base):
@@ -136,7 +147,9 @@ class BankRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))  # known_fake | authentic
     tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
-    revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every change; live indexes follow it
+    revision: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # bumped on every change; live indexes follow it
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
 
@@ -155,7 +168,9 @@ class BankEntryRow(Base):
     original_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (UniqueConstraint("bank_id", "signal_type", "value_key"),)
-    value_key: Mapped[str] = mapped_column(String(64))  # sha256 of value: unique per bank without indexing text
+    value_key: Mapped[str] = mapped_column(
+        String(64)
+    )  # sha256 of value: unique per bank without indexing text
 
 
 class Webhook(Base):
@@ -167,17 +182,28 @@ class Webhook(Base):
     events: Mapped[list[Any]] = mapped_column(JSON, default=list)
     max_tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # secrets replaced by a rotation, still signed with until they expire: [{"secret", "expires_at"}]
+    previous_secrets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Delivery(Base):
+    """One event for one webhook, and its line in the delivery log. A ``sending`` row is leased until
+    ``next_attempt_at``, so a worker that dies mid-send leaves a row the next sweep claims again."""
+
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
     event: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|delivered|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    redelivery_of: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the delivery it repeats
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
