@@ -18,8 +18,8 @@ class Limits:
 
     max_bytes: int = 512 * 1024 * 1024
     max_pixels: int = 80_000_000
-    max_duration_s: float = 3 * 60 * 60.0
-    max_decoded_frames: int = 20_000
+    max_duration_s: float = 2 * 60 * 60.0
+    max_decoded_frames: int = 250_000  # 2 h at 30 fps; bounds decoding cost independently of duration
     max_audio_samples: int = 16_000 * 60 * 60 * 3
 
 

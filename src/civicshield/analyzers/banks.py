@@ -1,0 +1,217 @@
+"""Bank look-ups: ``known_fakes`` (debunked fakes) and ``official_media`` (registered authentic media).
+
+Both hash the item once (``media_hashes``), look it up in the banks of their kind under a ``MatchPolicy``
+(thresholds and scores as versioned data, see ``banks.policy``) and report each matched entry with its bank,
+label, link and the measured closeness. A miss is an abstention: a bank only knows what was put in it.
+
+``official_media`` tells two situations apart: identical bytes are an authentic copy of the registered item
+(score 0); a near-duplicate whose bytes differ is an altered copy (cropped, re-voiced, edited, or at least
+re-encoded), scored high and stronger still when a video's pictures match the registered item but its sound
+track does not.
+
+Banks are read when the analyzer is built (``from_settings``); a malformed bank file makes the analyzer
+unavailable with the file and line named, rather than silently checking against fewer banks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, ClassVar, Self
+
+from civicshield.analyzers.base import Analyzer
+from civicshield.banks.matcher import BankMatch, BankMatcher
+from civicshield.banks.model import BankKind, SignalType
+from civicshield.banks.store import BankStore
+from civicshield.errors import AnalyzerUnavailable, BankError
+from civicshield.hashing.cache import MediaHashes, media_hashes
+from civicshield.media import Media
+from civicshield.settings import Settings
+from civicshield.signals import Finding, Signal
+
+__all__ = ["KnownFakesAnalyzer", "OfficialMediaAnalyzer"]
+
+MAX_FINDINGS = 10
+
+
+def _how(m: BankMatch) -> str:
+    if m.exact:
+        return "identical bytes"
+    if m.distance is not None:
+        return f"PDQ distance {m.distance}" + (" after EXIF rotation" if m.oriented else "")
+    if m.query_pct is not None:
+        return f"vPDQ {m.query_pct:.1f} % of this video's frames / {m.target_pct:.1f} % of the banked video's"
+    return f"audio fingerprint {100 * (m.similarity or 0):.1f} % similar at {m.offset_s or 0:.1f} s"
+
+
+class _BankAnalyzer(Analyzer):
+    bank_kind: ClassVar[BankKind]
+
+    def __init__(self, matcher: BankMatcher) -> None:
+        self.matcher = matcher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        store = BankStore.from_settings(settings)
+        try:
+            banks = store.load_all(cls.bank_kind)
+        except BankError as exc:
+            raise AnalyzerUnavailable(
+                f"{cls.name}: cannot load banks from {store.root}: {exc.message}"
+            ) from exc
+        return cls(BankMatcher(banks))
+
+    def _base_evidence(self) -> dict[str, Any]:
+        ev: dict[str, Any] = {
+            "banks": self.matcher.banks,
+            "entries": len(self.matcher),
+            "policy_version": self.matcher.policy.version,
+        }
+        if self.matcher.notes:
+            ev["notes"] = list(self.matcher.notes)
+        return ev
+
+    def _lookup(self, media: Media) -> tuple[MediaHashes, list[BankMatch]] | Signal:
+        if len(self.matcher) == 0:
+            return Signal.abstain(
+                self.name, f"no {self.bank_kind} bank entries are configured", evidence=self._base_evidence()
+            )
+        try:
+            hashes = media_hashes(media)
+        except AnalyzerUnavailable as exc:
+            return Signal.abstain(
+                self.name, f"cannot hash this item here: {exc.message}", evidence=self._base_evidence()
+            )
+        return hashes, self.matcher.match(hashes)
+
+
+class KnownFakesAnalyzer(_BankAnalyzer):
+    name = "known_fakes"
+    description = (
+        "Looks the item's PDQ / vPDQ / Chromaprint / sha256 up in known-fake banks. A match means "
+        "the item is (a copy of) a debunked fake; unseen fakes are not caught."
+    )
+    bank_kind = BankKind.KNOWN_FAKE
+
+    def analyze(self, media: Media) -> Signal:
+        looked = self._lookup(media)
+        if isinstance(looked, Signal):
+            return looked
+        _, matches = looked
+        evidence = self._base_evidence()
+        if not matches:
+            return Signal.abstain(
+                self.name,
+                "not in any known-fake bank; unseen fakes are not caught by this check",
+                evidence=evidence,
+            )
+        p = self.matcher.policy
+        best = matches[0]
+        findings = [
+            Finding(
+                "known_fakes.match",
+                f"matches known fake {m.entry.label!r} in bank {m.bank!r} ({_how(m)})",
+                m.detail(),
+            )
+            for m in matches[:MAX_FINDINGS]
+        ]
+        evidence["matches"] = [m.detail() for m in matches[:MAX_FINDINGS]]
+        return Signal(
+            analyzer=self.name,
+            score=p.known_fake_exact_score if best.exact else p.known_fake_score,
+            confidence=p.exact_confidence if best.exact else p.perceptual_confidence,
+            summary=f"known fake: {best.entry.label!r} ({_how(best)})",
+            findings=tuple(findings),
+            evidence=evidence,
+        )
+
+
+class OfficialMediaAnalyzer(_BankAnalyzer):
+    name = "official_media"
+    description = (
+        "Looks the item up in banks of registered official media: identical bytes are an authentic "
+        "copy; a near-duplicate with different bytes is an altered (cropped, re-voiced, edited or "
+        "re-encoded) copy."
+    )
+    bank_kind = BankKind.AUTHENTIC
+
+    def analyze(self, media: Media) -> Signal:
+        looked = self._lookup(media)
+        if isinstance(looked, Signal):
+            return looked
+        hashes, matches = looked
+        evidence = self._base_evidence()
+        if not matches:
+            return Signal.abstain(
+                self.name, "not a near-duplicate of any registered official media", evidence=evidence
+            )
+        exact = [m for m in matches if m.exact or m.entry.original_sha256 == hashes.sha256]
+        if exact:
+            return self._exact(exact[0], evidence)
+        return self._altered(hashes, matches, evidence)
+
+    def _exact(self, m: BankMatch, evidence: dict[str, Any]) -> Signal:
+        detail = m.detail()
+        evidence["matches"] = [detail]
+        name = m.entry.original_name or m.entry.label
+        return Signal(
+            analyzer=self.name,
+            score=0.0,
+            confidence=self.matcher.policy.exact_confidence,
+            summary=f"identical to registered official media {name!r}",
+            findings=(
+                Finding(
+                    "official_media.exact",
+                    f"an identical copy of registered official media "
+                    f"{m.entry.label!r} ({name}) from bank {m.bank!r}",
+                    detail,
+                ),
+            ),
+            evidence=evidence,
+        )
+
+    def _altered(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
+        p = self.matcher.policy
+        groups: dict[str, list[BankMatch]] = defaultdict(list)
+        for m in matches:
+            groups[m.entry.original_sha256 or f"{m.bank}:{m.entry.hash}"].append(m)
+        findings, details = [], []
+        revoiced_any = False
+        for original, group in list(groups.items())[:MAX_FINDINGS]:
+            best = group[0]
+            detail = best.detail() | {"matched_signals": sorted({m.signal_type.value for m in group})}
+            if self._audio_differs(hashes, original, group):
+                detail["audio_differs"] = True
+                revoiced_any = True
+            details.append(detail)
+            findings.append(
+                Finding(
+                    "official_media.altered",
+                    f"a near-duplicate of registered official media whose bytes differ "
+                    f"(cropped, re-voiced or edited copy): {best.entry.label!r} "
+                    f"from bank {best.bank!r} ({_how(best)})"
+                    + (
+                        "; the pictures match but the sound track does not"
+                        if detail.get("audio_differs")
+                        else ""
+                    ),
+                    detail,
+                )
+            )
+        evidence["matches"] = details
+        top = matches[0]
+        return Signal(
+            analyzer=self.name,
+            score=p.revoiced_score if revoiced_any else p.altered_score,
+            confidence=p.altered_confidence,
+            summary=f"altered copy of registered official media {top.entry.label!r} ({_how(top)})",
+            findings=tuple(findings),
+            evidence=evidence,
+        )
+
+    def _audio_differs(self, hashes: MediaHashes, original: str, group: list[BankMatch]) -> bool:
+        """Pictures matched, the original has a registered sound track, this item has one, and it differs."""
+        if hashes.chromaprint is None or not any(m.signal_type is SignalType.VPDQ for m in group):
+            return False
+        if any(m.signal_type is SignalType.CHROMAPRINT for m in group):
+            return False
+        return any(e.signal_type is SignalType.CHROMAPRINT for _, e in self.matcher.entries_of(original))

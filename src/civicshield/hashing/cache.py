@@ -1,0 +1,94 @@
+"""``media_hashes``: every perceptual hash of one item, computed once per sha256.
+
+The phash analyzer and both bank analyzers need the same PDQ / vPDQ / Chromaprint values, and a video's vPDQ
+costs a full decode, so the results are kept in a small process-wide LRU keyed by the content sha256 (the
+bytes fully determine the hashes; ``Media.limits`` only decide whether hashing is allowed at all, and a
+refusal is never cached). Hashes are small (a 10-minute video is 600 frames of 32 bytes), so 64 items cost
+little memory.
+
+The primary hash of an item (PDQ of an image, vPDQ of a video, Chromaprint of an audio file) raises
+``MediaError`` when the item cannot be decoded. A video's sound track is secondary: if it cannot be
+fingerprinted (corrupt track, libchromaprint missing) the reason goes to ``notes`` and the rest stands.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from civicshield.errors import AnalyzerUnavailable, MediaError
+from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio
+from civicshield.hashing.pdq import PdqHash, image_pdq
+from civicshield.hashing.vpdq import VideoHash, hash_video
+from civicshield.media import Media, MediaKind
+
+__all__ = ["MediaHashes", "clear_hash_cache", "media_hashes"]
+
+CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class MediaHashes:
+    """The content identifiers of one item. Absent kinds are ``None``; ``notes`` says why when it matters."""
+
+    sha256: str
+    kind: MediaKind
+    pdq: PdqHash | None = None
+    pdq_oriented: PdqHash | None = None  # EXIF-corrected picture, when the tag rotates or flips it
+    exif_orientation: int = 1
+    vpdq: VideoHash | None = None
+    chromaprint: AudioFingerprint | None = None
+    notes: tuple[str, ...] = ()
+
+
+_lock = threading.Lock()
+_cache: OrderedDict[str, MediaHashes] = OrderedDict()
+
+
+def clear_hash_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _audio_of_video(media: Media) -> tuple[AudioFingerprint | None, tuple[str, ...]]:
+    if not media.info.has_audio:
+        return None, ()
+    try:
+        return fingerprint_audio(media), ()
+    except (AnalyzerUnavailable, MediaError) as exc:
+        return None, (f"sound track not fingerprinted: {exc.message}",)
+
+
+def _compute(media: Media) -> MediaHashes:
+    if media.kind is MediaKind.IMAGE:
+        pdq = image_pdq(media)
+        return MediaHashes(
+            media.sha256,
+            media.kind,
+            pdq=pdq.stored,
+            pdq_oriented=pdq.oriented,
+            exif_orientation=pdq.orientation,
+        )
+    if media.kind is MediaKind.VIDEO:
+        audio, notes = _audio_of_video(media)
+        return MediaHashes(media.sha256, media.kind, vpdq=hash_video(media), chromaprint=audio, notes=notes)
+    return MediaHashes(media.sha256, media.kind, chromaprint=fingerprint_audio(media))
+
+
+def media_hashes(media: Media) -> MediaHashes:
+    """PDQ (images), vPDQ at one hash per second (+ Chromaprint of the sound track) for videos, Chromaprint
+    for audio; cached by sha256. Raises ``MediaError`` for undecodable items and ``AnalyzerUnavailable``
+    for audio items when libchromaprint is missing."""
+    with _lock:
+        hit = _cache.get(media.sha256)
+        if hit is not None:
+            _cache.move_to_end(media.sha256)
+            return hit
+    hashes = _compute(media)  # outside the lock: hashing a video takes seconds
+    with _lock:
+        _cache[media.sha256] = hashes
+        _cache.move_to_end(media.sha256)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return hashes

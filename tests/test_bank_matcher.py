@@ -1,0 +1,105 @@
+"""``BankMatcher`` rules on hand-made hashes (no decoding): PDQ quality, EXIF variant, vPDQ copy/contains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from civicshield.banks import Bank, BankEntry, BankKind, BankMatcher, MatchPolicy
+from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.index import MultiHashPdqIndex
+from civicshield.hashing.pdq import PdqHash
+from civicshield.hashing.vpdq import VideoHash, VpdqFrame
+from civicshield.media import MediaKind
+
+RNG = np.random.default_rng(11)
+SHA = "ab" * 32
+
+
+def random_hex() -> str:
+    return RNG.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+
+
+def near(hex_: str, bits: int) -> str:
+    value = int(hex_, 16)
+    for b in range(bits):
+        value ^= 1 << (b * 7)
+    return f"{value:064x}"
+
+
+def video(hashes: list[str]) -> VideoHash:
+    return VideoHash(tuple(VpdqFrame(i * 30, 100, h, float(i)) for i, h in enumerate(hashes)))
+
+
+def bank(*entries: BankEntry) -> Bank:
+    return Bank("b", BankKind.KNOWN_FAKE, entries)
+
+
+def image(pdq: str, quality: int = 100, oriented: str | None = None) -> MediaHashes:
+    return MediaHashes(
+        "0" * 64,
+        MediaKind.IMAGE,
+        pdq=PdqHash(pdq, quality),
+        pdq_oriented=PdqHash(oriented, quality) if oriented else None,
+    )
+
+
+def test_pdq_radius_and_quality() -> None:
+    stored = random_hex()
+    matcher = BankMatcher([bank(BankEntry.create("pdq", stored, "fake", quality=90))])
+    assert [m.distance for m in matcher.match(image(near(stored, 31)))] == [31]
+    assert matcher.match(image(near(stored, 32))) == []
+    assert matcher.match(image(stored, quality=49)) == []  # untrusted query hash
+    low = BankMatcher([bank(BankEntry.create("pdq", stored, "fake", quality=20))])
+    assert len(low) == 0  # untrusted bank entry is not indexed
+
+
+def test_exif_oriented_variant_matches() -> None:
+    stored = random_hex()
+    matcher = BankMatcher([bank(BankEntry.create("pdq", stored, "fake"))])
+    (m,) = matcher.match(image(random_hex(), oriented=near(stored, 3)))
+    assert m.oriented
+    assert m.detail()["exif_oriented"] is True
+
+
+def test_vpdq_copy_excerpt_and_contains() -> None:
+    frames = [random_hex() for _ in range(20)]
+    matcher = BankMatcher([bank(BankEntry.create("vpdq", video(frames).to_text(), "fake video"))])
+
+    def query(hashes: list[str]) -> list[tuple[float, float]]:
+        found = matcher.match(MediaHashes(SHA, MediaKind.VIDEO, vpdq=video(hashes)))
+        return [(round(m.query_pct or 0), round(m.target_pct or 0)) for m in found]
+
+    assert query([near(h, 5) for h in frames]) == [(100, 100)]  # re-encoded copy
+    assert query(frames[5:10]) == [(100, 25)]  # excerpt: all of the item is the fake
+    padded = [random_hex() for _ in range(40)] + frames + [random_hex() for _ in range(40)]
+    assert query(padded) == [(20, 100)]  # the item contains the whole fake
+    assert query(frames[:2]) == []  # 100 % of a two-frame item: too few frames to call it a match
+    assert query(frames[:10] + [random_hex() for _ in range(10)]) == []  # 50 % / 50 %
+
+
+def test_index_choice_does_not_change_matches() -> None:
+    hashes = [random_hex() for _ in range(300)]
+    b = bank(*(BankEntry.create("pdq", h, f"fake {i}") for i, h in enumerate(hashes)))
+    flat, multi = BankMatcher([b]), BankMatcher([b], index=MultiHashPdqIndex)
+    for h in hashes[:50]:
+        q = image(near(h, 20))
+        assert [m.entry for m in flat.match(q)] == [m.entry for m in multi.match(q)]
+
+
+def test_sha256_exact_wins() -> None:
+    stored = random_hex()
+    matcher = BankMatcher(
+        [bank(BankEntry.create("sha256", SHA, "fake"), BankEntry.create("pdq", stored, "fake"))]
+    )
+    found = matcher.match(MediaHashes(SHA, MediaKind.IMAGE, pdq=PdqHash(stored, 100)))
+    assert found[0].exact
+    assert len(found) == 2
+
+
+@pytest.mark.parametrize("policy", [MatchPolicy(pdq_max_distance=10)])
+def test_policy_is_data(policy: MatchPolicy) -> None:
+    stored = random_hex()
+    matcher = BankMatcher([bank(BankEntry.create("pdq", stored, "fake"))], policy)
+    assert matcher.match(image(near(stored, 11))) == []
+    assert policy.version == "bank-match/1"
