@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/civicshield demo --out out/demo
+	$(BIN)/civicshield serve --demo
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 -q

@@ -12,6 +12,7 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -302,13 +303,42 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the embedded worker.")] = True,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed demo organizations, users and items.")] = False,
 ) -> None:
     """Run the coordination service (API + embedded analysis worker) on the configured database."""
     with _errors():
         from civicshield.service.runner import serve as run_service
         from civicshield.service.settings import ServiceSettings
 
-        run_service(ServiceSettings.from_env(), host=host, port=port, worker=worker)
+        settings = ServiceSettings.from_env()
+        if demo:
+            settings = _seed_demo(settings)
+            out.print(f"\nCivicShield at [bold]http://{host}:{port}/[/]  (API docs: /docs)")
+        run_service(settings, host=host, port=port, worker=worker)
+
+
+def _seed_demo(settings: Any) -> Any:
+    """Build the demo set, point analysis at its banks and trust anchor, seed the database, print a login."""
+    from civicshield.demo.builder import build
+    from civicshield.service.blobs import BlobStore
+    from civicshield.service.db.engine import Database, migrate
+    from civicshield.service.jobs import Runtime
+    from civicshield.service.seed import seed
+
+    demo_dir = settings.data_dir / "demo"
+    fresh = not (demo_dir / "media").is_dir()
+    demo_set = build(demo_dir, data_dir=settings.data_dir) if fresh else None
+    anchors = (demo_dir / "work" / "certs" / "demo-ca.pem").resolve()
+    os.environ["CIVICSHIELD_TRUST_ANCHORS"] = str(anchors)  # the embedded worker inherits it
+    settings = settings.with_(analysis=settings.analysis.with_(extra_trust_anchors=anchors))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
+    login = seed(rt, demo_set.media_dir if demo_set else None)
+    db.dispose()
+    out.print(f"Demo login: [bold]{login.email}[/] / [bold]{login.password}[/] (demo data only)")
+    return settings
 
 
 @app.command()

@@ -67,9 +67,12 @@ class Engine:
     def open(self, path: str | Path) -> Media:
         return Media.open(path, self.settings.limits)
 
-    def analyze(self, media: Media) -> Verdict:
+    def analyze(self, media: Media, *, extra_signals: Sequence[Signal] = ()) -> Verdict:
+        """Run every analyzer that accepts the item and fuse. ``extra_signals`` come from outside the
+        library (e.g. the service's database banks) and are fused like any other."""
         start = time.perf_counter()
         signals = tuple(run_analyzer(a, media) for a in self.analyzers if a.accepts(media))
+        signals += tuple(extra_signals)
         fused = fuse(signals, self.policy)
         return Verdict(
             label=fused.label,

@@ -40,3 +40,10 @@ def _load() -> Any:
 
 
 WatermarkDecoder: Any = _load()
+
+
+def encoder_class() -> Any:
+    """The reference ``WatermarkEncoder`` (for the demo set and tests), importable once ``_load`` ran."""
+    import imwatermark
+
+    return imwatermark.WatermarkEncoder

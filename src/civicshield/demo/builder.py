@@ -82,34 +82,35 @@ def _change_date(src: Path, dst: Path) -> None:
 
 def _watermarked(path: Path) -> Path:
     import numpy as np
-    from imwatermark import WatermarkEncoder
 
-    from civicshield.analyzers import _imwatermark  # noqa: F401  (makes imwatermark importable without torch)
+    from civicshield.analyzers._imwatermark import encoder_class
 
     img = synth.poster("HARBOUR AT DAWN", size=(640, 480), seed=21).convert("RGB")
     noise = np.random.default_rng(21).normal(
         0, 12, (480, 640, 3)
     )  # texture: dwtDct needs some to hide bits in
     bgr = np.clip(np.asarray(img, dtype=np.float64) + noise, 0, 255).astype(np.uint8)[:, :, ::-1].copy()
-    encoder = WatermarkEncoder()
+    encoder = encoder_class()()
     encoder.set_watermark("bits", [int(b) for b in f"{0xB3EC907BB19E:048b}"])
     marked = encoder.encode(bgr, "dwtDct")
     Image.fromarray(np.ascontiguousarray(marked[:, :, ::-1])).save(path, format="PNG")
     return path
 
 
-def build(out: Path) -> DemoSet:
-    """Create the demo media and banks under ``out`` (replacing an earlier demo there)."""
+def build(out: Path, data_dir: Path | None = None) -> DemoSet:
+    """Create the demo media under ``out`` and its banks under ``data_dir`` (default ``out/data``),
+    replacing an earlier demo there."""
     from civicshield.banks import BankKind, BankStore
     from civicshield.media import Media
     from civicshield.signing import DEMO_CA_FILE, make_demo_signer, sign_media
 
     media_dir, work = out / "media", out / "work"
-    for d in (media_dir, work, out / "data"):
+    data_dir = data_dir or out / "data"
+    for d in (media_dir, work, data_dir / "banks"):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
     cert, key = make_demo_signer(work / "certs", organization="Demo Election Authority")
-    settings = Settings(data_dir=out / "data", extra_trust_anchors=cert.parent / DEMO_CA_FILE)
+    settings = Settings(data_dir=data_dir, extra_trust_anchors=cert.parent / DEMO_CA_FILE)
     store = BankStore.from_settings(settings)
 
     # 1-3: official poster, signed and registered; an edited copy; a tampered copy.

@@ -25,6 +25,7 @@ from civicshield.service.db.tables import BankEntryRow, BankRow, Organization
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.store import TLPS, Forbidden
+from civicshield.signals import Finding, Signal
 
 SHARED_WITH_COMMUNITY = ("CLEAR", "GREEN")
 
@@ -260,3 +261,24 @@ def _safe_name(row: BankRow) -> str:
 def org_name(s: Session, org_id: int) -> str:
     org = s.get(Organization, org_id)
     return org.name if org else "unknown"
+
+
+def signals_for(matches: Sequence[LiveMatch]) -> list[Signal]:
+    """The service's database banks as a signal the fusion policy reads like the library's bank analyzers
+    (same finding codes), so a job's verdict sees fact-checks published on this service."""
+    fakes = [m for m in matches if m.match.bank_kind == "known_fake"]
+    official = [m for m in matches if m.match.bank_kind == "authentic"]
+    findings: list[Finding] = []
+    for m in fakes[:5]:
+        label, kind = m.match.entry.label, m.match.signal_type.value
+        message = f"matches known fake {label!r} published on this service ({kind})"
+        findings.append(Finding("known_fakes.match", message, m.match.detail()))
+    for m in official[:5]:
+        code = "official_media.exact" if m.match.exact else "official_media.altered"
+        what = "an identical copy of" if m.match.exact else "an altered near-duplicate of"
+        message = f"{what} registered official media {m.match.entry.label!r}"
+        findings.append(Finding(code, message, m.match.detail()))
+    if not findings:
+        return [Signal.abstain("service_banks", "no match in this service's banks")]
+    score = 0.97 if fakes else (0.0 if all(m.match.exact for m in official) else 0.85)
+    return [Signal("service_banks", score, 0.9, findings[0].message, findings=tuple(findings))]
