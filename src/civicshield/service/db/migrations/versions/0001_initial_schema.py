@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 02:41:39.566762
+Create Date: 2026-11-26 02:48:38.072464
 """
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ def upgrade() -> None:
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("max_tlp", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("previous_secrets", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organizations.id"],
@@ -145,6 +148,9 @@ def upgrade() -> None:
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("redelivery_of", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["webhook_id"],
@@ -153,6 +159,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_due", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_deliveries_webhook_id"), ["webhook_id"], unique=False)
 
     op.create_table(
@@ -322,6 +329,7 @@ def downgrade() -> None:
     op.drop_table("items")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveries_webhook_id"))
+        batch_op.drop_index("ix_deliveries_due")
 
     op.drop_table("deliveries")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
