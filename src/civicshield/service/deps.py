@@ -101,7 +101,10 @@ Reviewer = Annotated[Principal, Depends(requires(Role.ANALYST, Scope.REVIEW))]
 OrgAdmin = Annotated[Principal, Depends(requires(Role.ORG_ADMIN, Scope.ADMIN))]
 
 
-def case_dep(s: DbDep, who: Viewer, case_id: Annotated[int, Path(ge=1, le=2**31)]) -> Case:
+IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="database id")]
+
+
+def case_dep(s: DbDep, who: Viewer, case_id: IdPath) -> Case:
     return store.get_case(s, who, case_id)
 
 

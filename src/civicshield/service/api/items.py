@@ -9,7 +9,7 @@ from civicshield.media import Media
 from civicshield.service import store
 from civicshield.service.api.schemas import ItemOut, JobOut
 from civicshield.service.db.tables import Job
-from civicshield.service.deps import DbDep, RuntimeDep, Submitter, Viewer
+from civicshield.service.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
 from civicshield.service.jobs import enqueue
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -58,7 +58,7 @@ async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submit
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
-def get_item(item_id: int, s: DbDep, who: Viewer) -> ItemOut:
+def get_item(item_id: IdPath, s: DbDep, who: Viewer) -> ItemOut:
     item = store.get_item(s, who, item_id)
     job = store.latest_job(s, item)
     return ItemOut(
@@ -72,5 +72,5 @@ def get_item(item_id: int, s: DbDep, who: Viewer) -> ItemOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: int, s: DbDep, who: Viewer) -> JobOut:
+def get_job(job_id: IdPath, s: DbDep, who: Viewer) -> JobOut:
     return job_out(store.get_job(s, who, job_id))

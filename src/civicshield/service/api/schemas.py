@@ -62,7 +62,7 @@ class ItemOut(BaseModel):
 
 
 class CaseIn(Strict):
-    item_id: int = Field(ge=1, le=2**31)
+    item_id: int = Field(ge=1, le=2_147_483_647)
     title: str = Field(min_length=1, max_length=300)
     claim: str = Field(default="", max_length=5000)
     tlp: Tlp | None = None
@@ -73,7 +73,7 @@ class TransitionIn(Strict):
 
 
 class AssignIn(Strict):
-    user_id: int | None = Field(default=None, ge=1, le=2**31)
+    user_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class CommentIn(Strict):

@@ -372,8 +372,13 @@ def versions(
 
 
 @taxii_router.post("/api/collections/{collection_id}/objects/")
-@taxii_router.delete("/api/collections/{collection_id}/objects/{object_id}/")
 def write(collection_id: str, who: TaxiiReader) -> Response:
+    _collection(collection_id)
+    raise store.Forbidden("this collection is read-only (can_write: false)")
+
+
+@taxii_router.delete("/api/collections/{collection_id}/objects/{object_id}/")
+def delete(collection_id: str, object_id: str, who: TaxiiReader) -> Response:
     _collection(collection_id)
     raise store.Forbidden("this collection is read-only (can_write: false)")
 
