@@ -192,3 +192,21 @@ def test_damaged_files_give_errors_or_signals(testdata: Path, analyzer: Watermar
         except CivicShieldError:
             continue
         assert signal.abstained or signal.score is not None
+
+
+def test_vectorised_decoder_equals_reference_decoder(testdata: Path) -> None:
+    """The fast decoder must give the reference decoder's bits exactly, on fixtures and on noise."""
+    from civicshield.analyzers.watermark import SD1, SDXL, read_scheme, read_schemes
+
+    images = [
+        p for p in sorted((testdata / "watermark" / "imwatermark").rglob("*")) if p.suffix in {".png", ".jpg"}
+    ]
+    rng = np.random.default_rng(7)
+    arrays = [np.ascontiguousarray(np.asarray(Image.open(p).convert("RGB"))[:, :, ::-1]) for p in images]
+    arrays += [
+        rng.integers(0, 256, (int(h), int(w), 3), dtype=np.uint8) for h, w in rng.integers(256, 600, (3, 2))
+    ]
+    for bgr in arrays:
+        fast = read_schemes(bgr, (SD1, SDXL))
+        for reading in fast:
+            assert (reading.decoded == read_scheme(bgr, reading.scheme).decoded).all()
