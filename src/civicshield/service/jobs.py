@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from civicshield.errors import MediaError
 from civicshield.media import Media
 from civicshield.pipeline import Engine
+from civicshield.service import delivery
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Item, Job, utcnow
@@ -122,17 +123,26 @@ def item_hashes(media: Media) -> dict[str, Any]:
         entries = entries_for_media(media, "")
     except CivicShieldError as exc:
         return {"entries": [{"signal_type": "sha256", "hash": media.sha256}], "notes": [exc.message]}
-    return {"entries": [{"signal_type": e.signal_type.value, "hash": e.hash, "quality": e.quality}
-                        for e in entries]}
+    return {
+        "entries": [
+            {"signal_type": e.signal_type.value, "hash": e.hash, "quality": e.quality} for e in entries
+        ]
+    }
 
 
 def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None) -> list[int]:
     """Re-send jobs whose lease expired: queued or running but untouched for longer than the lease."""
     cutoff = (now or utcnow()) - dt.timedelta(seconds=rt.settings.job_lease_s)
     with rt.db.session() as s:
-        stale = list(s.scalars(select(Job).where(
-            Job.state.in_(("queued", "running")), Job.updated_at < cutoff,
-            or_(Job.attempts < MAX_ATTEMPTS, Job.state == "queued"))))
+        stale = list(
+            s.scalars(
+                select(Job).where(
+                    Job.state.in_(("queued", "running")),
+                    Job.updated_at < cutoff,
+                    or_(Job.attempts < MAX_ATTEMPTS, Job.state == "queued"),
+                )
+            )
+        )
         for job in stale:
             job.state = "queued"
             job.updated_at = utcnow()
@@ -143,7 +153,8 @@ def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None
 
 
 def bind_task(celery: Celery, rt: Runtime) -> None:
-    """Register the analysis task on ``celery`` with ``rt`` as its runtime."""
+    """Register the analysis and webhook-delivery tasks on ``celery`` with ``rt`` as their runtime."""
+    delivery.bind(celery, rt)
 
     @celery.task(name=TASK, bind=True, max_retries=3, acks_late=True)  # type: ignore[untyped-decorator]
     def analyze_item(task: Any, job_id: int) -> str:
@@ -151,4 +162,4 @@ def bind_task(celery: Celery, rt: Runtime) -> None:
             return run_job(rt, job_id)
         except Exception as exc:  # infrastructure hiccup (DB locked, disk): retry with backoff
             log.exception("job %s failed; retrying", job_id)
-            raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc
+            raise task.retry(exc=exc, countdown=2**task.request.retries) from exc

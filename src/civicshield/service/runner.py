@@ -7,8 +7,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+from celery import Celery
+
+from civicshield.service import delivery
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
@@ -17,15 +21,24 @@ from civicshield.service.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
-def _reaper(rt: Runtime, celery: object, stop: threading.Event) -> None:
+def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
+    """Re-send jobs whose lease expired, and wake the delivery task for due webhook deliveries (retries,
+    and deliveries queued while the broker was unreachable)."""
     interval = max(1.0, rt.settings.job_lease_s / 3)
-    while not stop.wait(interval):
+    last_requeue = time.monotonic()
+    while not stop.wait(min(interval, delivery.SWEEP_S)):
+        if time.monotonic() - last_requeue >= interval:
+            last_requeue = time.monotonic()
+            try:
+                ids = requeue_stale(rt, celery)
+                if ids:
+                    log.warning("re-queued stale jobs %s", ids)
+            except Exception:
+                log.exception("reaper pass failed")
         try:
-            ids = requeue_stale(rt, celery)  # type: ignore[arg-type]
-            if ids:
-                log.warning("re-queued stale jobs %s", ids)
+            delivery.sweep(rt, celery)
         except Exception:
-            log.exception("reaper pass failed")
+            log.exception("delivery sweep failed")
 
 
 def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str | None = None) -> None:
@@ -38,8 +51,16 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
     bind_task(celery, rt)
     stop = threading.Event()
     threading.Thread(target=_reaper, args=(rt, celery, stop), daemon=True, name="reaper").start()
-    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "-Q", "civicshield",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "-Q",
+        "civicshield",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     if hostname:
         argv.append(f"--hostname={hostname}")
     try:
@@ -51,16 +72,20 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
 def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The embedded worker, as a child process sharing the service's settings through the environment."""
     child_env = dict(os.environ if env is None else env)
-    child_env.update({
-        "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
-        "CIVICSHIELD_DATABASE_URL": settings.db_url,
-        "CIVICSHIELD_BROKER_URL": settings.broker,
-        "CIVICSHIELD_SECRET_KEY": settings.secret_key,
-    })
+    child_env.update(
+        {
+            "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
+            "CIVICSHIELD_DATABASE_URL": settings.db_url,
+            "CIVICSHIELD_BROKER_URL": settings.broker,
+            "CIVICSHIELD_SECRET_KEY": settings.secret_key,
+        }
+    )
     return subprocess.Popen([sys.executable, "-m", "civicshield", "worker"], env=child_env)
 
 
-def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> None:
+def serve(
+    settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, worker: bool = True
+) -> None:
     import uvicorn
 
     from civicshield.service.app import create_app

@@ -9,22 +9,32 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
-from civicshield.service import banks
+from civicshield.service import alerts, banks
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
 from civicshield.service.db.tables import BankEntryRow, BankRow
-from civicshield.service.deps import DbDep, Reviewer, Viewer
+from civicshield.service.deps import DbDep, IdPath, Reviewer, Viewer
 
 router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 
 
 def bank_out(s: DbDep, row: BankRow) -> BankOut:
-    count = s.scalar(select(func.count()).select_from(BankEntryRow).where(BankEntryRow.bank_id == row.id)) or 0
+    count = (
+        s.scalar(select(func.count()).select_from(BankEntryRow).where(BankEntryRow.bank_id == row.id)) or 0
+    )
     return BankOut(id=row.id, org_id=row.org_id, name=row.name, kind=row.kind, tlp=row.tlp, entries=count)
 
 
 def entry_out(row: BankEntryRow) -> EntryOut:
-    return EntryOut(id=row.id, signal_type=row.signal_type, hash=row.value, label=row.label, link=row.link,
-                    tlp=row.tlp, quality=row.quality, case_id=row.case_id)
+    return EntryOut(
+        id=row.id,
+        signal_type=row.signal_type,
+        hash=row.value,
+        label=row.label,
+        link=row.link,
+        tlp=row.tlp,
+        quality=row.quality,
+        case_id=row.case_id,
+    )
 
 
 @router.get("", response_model=list[BankOut])
@@ -38,25 +48,29 @@ def create_bank(body: BankIn, s: DbDep, who: Reviewer) -> BankOut:
 
 
 @router.get("/{bank_id}/entries", response_model=list[EntryOut])
-def list_entries(bank_id: int, s: DbDep, who: Viewer,
-                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[EntryOut]:
+def list_entries(
+    bank_id: IdPath, s: DbDep, who: Viewer, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+) -> list[EntryOut]:
     bank = banks.get_bank(s, who, bank_id)
     return [entry_out(r) for r in banks.visible_entries(s, who, bank, limit)]
 
 
 @router.post("/{bank_id}/entries", response_model=list[EntryOut], status_code=201)
-def add_entries(bank_id: int, body: EntriesIn, s: DbDep, who: Reviewer) -> list[EntryOut]:
+def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, who: Reviewer) -> list[EntryOut]:
     bank = banks.get_bank(s, who, bank_id)
-    entries = [BankEntry.create(e.signal_type, e.hash, e.label, link=e.link, quality=e.quality)
-               for e in body.entries]
+    entries = [
+        BankEntry.create(e.signal_type, e.hash, e.label, link=e.link, quality=e.quality) for e in body.entries
+    ]
     rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp)
     s.flush()
+    alerts.bank_entries_added(s, bank, rows)
     return [entry_out(r) for r in rows]
 
 
 @router.get("/{bank_id}/export")
-def export(bank_id: int, s: DbDep, who: Viewer,
-           format: Annotated[Literal["csv", "json"], Query()] = "json") -> PlainTextResponse:  # noqa: A002
+def export(
+    bank_id: IdPath, s: DbDep, who: Viewer, format: Annotated[Literal["csv", "json"], Query()] = "json"
+) -> PlainTextResponse:
     bank = banks.get_bank(s, who, bank_id)
     entries = [banks.to_entry(r) for r in banks.visible_entries(s, who, bank)]
     if format == "csv":
@@ -65,10 +79,16 @@ def export(bank_id: int, s: DbDep, who: Viewer,
 
 
 @router.get("/search/by-hash", response_model=list[EntryOut])
-def search(s: DbDep, who: Viewer, value: Annotated[str, Query(min_length=8, max_length=200_000)]) -> list[EntryOut]:
+def search(
+    s: DbDep, who: Viewer, value: Annotated[str, Query(min_length=8, max_length=200_000)]
+) -> list[EntryOut]:
     """Entries holding exactly this hash value, in banks the caller may see."""
-    rows = s.scalars(select(BankEntryRow, BankRow).join(BankRow, BankRow.id == BankEntryRow.bank_id)
-                     .where(BankEntryRow.value == value.strip().lower()).limit(100)).all()
+    rows = s.scalars(
+        select(BankEntryRow, BankRow)
+        .join(BankRow, BankRow.id == BankEntryRow.bank_id)
+        .where(BankEntryRow.value == value.strip().lower())
+        .limit(100)
+    ).all()
     out = []
     for row in rows:
         bank = s.get(BankRow, row.bank_id)
