@@ -87,6 +87,23 @@ def test_publish_fake_then_reupload_matches_with_fact_check_link(world: World, t
         assert result["matches"][0]["fact_check_url"] == url
 
 
+def test_reupload_submitted_later_is_a_known_fake(world: World, tmp_path: Path) -> None:
+    """A job's verdict consults the service's own banks: a re-upload of a published fake is labelled."""
+    item_id, path = _analyzed_item(world, tmp_path)
+    _publish(world, item_id, "GREEN")
+    r = world.client.post(
+        "/api/v1/items",
+        files={"file": ("copy.jpg", _reupload_bytes(path))},
+        headers=auth(world, "other:analyst"),
+    )
+    job_id = r.json()["job"]["id"]
+    assert run_job(world.client.app.state.rt, job_id) == "done"  # type: ignore[attr-defined]
+    job = world.client.get(f"/api/v1/jobs/{job_id}", headers=auth(world, "other:analyst")).json()
+    assert job["label"] == "known_fake"
+    reasons = job["report"]["verdict"]["reasons"]
+    assert reasons[0]["code"] == "known_fakes.match" and reasons[0]["analyzer"] == "service_banks"
+
+
 def test_amber_case_stays_with_its_organization(world: World, tmp_path: Path) -> None:
     item_id, path = _analyzed_item(world, tmp_path)
     published = _publish(world, item_id, "AMBER")

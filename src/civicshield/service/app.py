@@ -10,7 +10,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicshield import __version__
 from civicshield.service import errors, ui
 from civicshield.service.api import auth, banks, cases, items, match, public, taxii, webhooks
-from civicshield.service.banks import LiveIndex
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery
@@ -79,8 +78,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.rt = rt
     app.state.celery = celery
     app.state.limiter = RateLimiter(settings.unauthenticated_rate_per_minute)
-    app.state.live = LiveIndex(db)
-    app.state.live.rebuild()
+    app.state.live = rt.live
     errors.install(app)
     for router in (
         auth.router,

@@ -28,6 +28,7 @@ from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Item, Job, utcnow
 from civicshield.service.settings import ServiceSettings
+from civicshield.signals import Signal
 
 log = logging.getLogger(__name__)
 TASK = "civicshield.analyze_item"
@@ -40,12 +41,37 @@ class Runtime:
     db: Database
     blobs: BlobStore
     _engine: Engine | None = None
+    _live: Any = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = Engine.from_settings(self.settings.analysis)
         return self._engine
+
+    @property
+    def live(self) -> Any:
+        """The live index of this service's database banks (``service.banks.LiveIndex``)."""
+        if self._live is None:
+            from civicshield.service.banks import LiveIndex
+
+            self._live = LiveIndex(self.db)
+            self._live.rebuild()
+        return self._live
+
+
+def bank_signals(rt: Runtime, org_id: int, media: Media) -> list[Signal]:
+    """What this service's own banks (published fact-checks, registered official media) say about the item,
+    as seen by the submitting organization (TLP applies)."""
+    from civicshield.errors import CivicShieldError
+    from civicshield.hashing.cache import media_hashes
+    from civicshield.service.banks import signals_for
+
+    try:
+        hashes = media_hashes(media)
+    except CivicShieldError as exc:
+        return [Signal.abstain("service_banks", f"not hashed: {exc.message}")]
+    return signals_for(rt.live.match(org_id, hashes))
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
@@ -89,6 +115,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         item = s.get(Item, job.item_id)
         sha = item.sha256 if item else None
         name = item.filename if item else "item"
+        org_id = job.org_id
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     label: str | None = None
@@ -96,7 +123,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if sha is None:
             raise MediaError("hashes-only submission: nothing to analyze")
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
-        verdict = rt.engine.analyze(media)
+        verdict = rt.engine.analyze(media, extra_signals=bank_signals(rt, org_id, media))
         report, label = verdict.to_dict(), str(verdict.label)
         hashes = item_hashes(media)
     except MediaError as exc:
