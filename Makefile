@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip
 # so it is installed without them (we depend on opencv-python-headless instead).
 WATERMARK := invisible-watermark==0.2.0
 
-.PHONY: run test lint bench install install-dev system-deps demo clean
+.PHONY: run test lint bench install install-dev system-deps browser demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,10 @@ run: install
 	$(BIN)/civicshield demo --out out/demo
 	$(BIN)/civicshield serve --demo
 
-test: install-dev
+browser:
+	@sh scripts/install-browser.sh
+
+test: install-dev browser
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install-dev

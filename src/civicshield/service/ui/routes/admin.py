@@ -1,0 +1,111 @@
+"""Organization admin: members and roles, API keys, the default TLP, and the webhooks list.
+
+Only organization admins see these pages. Webhooks are listed read-only here; they are managed through the
+webhooks API. A new API key is shown once, on the page that answers the form, and never stored in clear.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from civicshield.service import store, subscriptions
+from civicshield.service.deps import runtime
+from civicshield.service.security import Role, Scope
+from civicshield.service.ui import queries, store_pending
+from civicshield.service.ui.routing import page_router
+from civicshield.service.ui.session import Member, MemberDep, flash
+from civicshield.service.ui.templating import render, translate
+
+router = page_router("/ui/admin")
+BACK = "/ui/admin"
+
+
+def admin_only(member: Member) -> None:
+    if not member.can(Role.ORG_ADMIN):
+        raise store.Forbidden("only organization admins manage the organization")
+
+
+def admin_page(request: Request, member: Member, new_key: str | None = None) -> Response:
+    with runtime(request).db.session() as s:
+        return render(
+            request,
+            "admin.html.j2",
+            member=member,
+            org=queries.organization(s, member.who),
+            people=queries.members(s, member.who),
+            keys=store.list_api_keys(s, member.who),
+            hooks=subscriptions.list_webhooks(s, member.who),
+            tlps=store.TLPS,
+            scopes=[str(x) for x in Scope],
+            roles=[str(r) for r in Role if r != Role.PLATFORM_ADMIN or member.can(Role.PLATFORM_ADMIN)],
+            new_key=new_key,
+        )
+
+
+@router.get("")
+def admin(request: Request, member: MemberDep) -> Response:
+    admin_only(member)
+    return admin_page(request, member)
+
+
+@router.post("/members")
+def add_member(
+    request: Request,
+    member: MemberDep,
+    email: Annotated[str, Form(max_length=320)],
+    name: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=20)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    admin_only(member)
+    if role == Role.PLATFORM_ADMIN and not member.can(Role.PLATFORM_ADMIN):
+        raise store.Forbidden("only platform admins create platform admins")
+    with runtime(request).db.session() as s:
+        store.create_user(
+            s, member.who.org_id, email, name.strip() or email, role, password, actor=member.who.actor
+        )
+    flash(request, "success", translate(request, "Member added."))
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/members/{user_id}/role")
+def change_role(
+    request: Request, member: MemberDep, user_id: int, role: Annotated[str, Form(max_length=20)]
+) -> Response:
+    with runtime(request).db.session() as s:
+        store_pending.set_role(s, member.who, user_id, role)
+    flash(request, "success", translate(request, "Role changed."))
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/default-tlp")
+def default_tlp(request: Request, member: MemberDep, tlp: Annotated[str, Form(max_length=20)]) -> Response:
+    with runtime(request).db.session() as s:
+        store_pending.set_default_tlp(s, member.who, tlp)
+    flash(request, "success", translate(request, "Default TLP saved."))
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/keys")
+def create_key(
+    request: Request,
+    member: MemberDep,
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    admin_only(member)
+    with runtime(request).db.session() as s:
+        key = store.create_api_key(s, member.who, name.strip(), scopes or ["read"])
+    return admin_page(request, member, new_key=key.token)
+
+
+@router.post("/keys/{prefix}/revoke")
+def revoke_key(request: Request, member: MemberDep, prefix: str) -> Response:
+    admin_only(member)
+    with runtime(request).db.session() as s:
+        store.revoke_api_key(s, member.who, prefix[:16])
+    flash(request, "success", translate(request, "API key revoked."))
+    return RedirectResponse(BACK, status_code=303)

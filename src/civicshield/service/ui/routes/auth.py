@@ -1,0 +1,78 @@
+"""Signing in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from civicshield.service import store
+from civicshield.service.deps import RateLimit, runtime
+from civicshield.service.ui import i18n, store_pending
+from civicshield.service.ui.routing import HOME_URL, back_url, page_router
+from civicshield.service.ui.session import MaybeMemberDep, sign_in
+from civicshield.service.ui.templating import render, translate
+
+router = page_router("/ui")
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths of this interface: an open redirect after login would be a phishing tool."""
+    if target and target.startswith("/ui/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return HOME_URL
+
+
+@router.get("/login")
+def login_page(request: Request, member: MaybeMemberDep, next: str = HOME_URL) -> Response:
+    if member is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html.j2", next=safe_next(next), email="", error="")
+
+
+@router.post("/login", dependencies=[RateLimit])
+def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=500)] = HOME_URL,
+) -> Response:
+    with runtime(request).db.session() as s:
+        user = store.login(s, email, password)
+        if user is None:
+            return render(
+                request,
+                "login.html.j2",
+                status=401,
+                next=safe_next(next),
+                email=email,
+                error=translate(request, "Wrong email or password."),
+            )
+        sign_in(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    lang = request.session.get(i18n.SESSION_KEY)
+    request.session.clear()
+    if lang:
+        request.session[i18n.SESSION_KEY] = lang
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+@router.post("/language")
+def choose_language(
+    request: Request, member: MaybeMemberDep, lang: Annotated[str, Form(max_length=5)]
+) -> Response:
+    """Remembered for the session, and on the person's account when signed in."""
+    chosen = i18n.supported(lang) or i18n.DEFAULT
+    if member is not None:
+        with runtime(request).db.session() as s:
+            store_pending.set_language(s, member.who, chosen, frozenset(i18n.LANGUAGES))
+    request.session[i18n.SESSION_KEY] = chosen
+    target = back_url(request)
+    if "lang=" in target:  # a ?lang= on the page we came from would override the new choice
+        target = target.split("?", 1)[0]
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,139 @@
+"""Banks of known fakes and official media: browse, search by hash, import and export entries.
+
+Visibility is the service's (``service.banks``): a bank's own organization sees all of it, others see only
+CLEAR and GREEN entries. Writes go through ``service.banks`` like the API's, so live matchers follow them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import File, Form, Query, Request, UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
+from civicshield.errors import UsageError
+from civicshield.service import banks, store
+from civicshield.service.api.items import read_upload
+from civicshield.service.db.tables import BankEntryRow, BankRow
+from civicshield.service.deps import runtime
+from civicshield.service.security import Role
+from civicshield.service.ui import queries
+from civicshield.service.ui.routing import page_router
+from civicshield.service.ui.session import MemberDep, flash
+from civicshield.service.ui.templating import render, translate
+
+router = page_router("/ui/banks")
+SHOWN_ENTRIES = 200
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def _counts(s: Session, rows: list[BankRow]) -> dict[int, int]:
+    q = (
+        select(BankEntryRow.bank_id, func.count())
+        .where(BankEntryRow.bank_id.in_([r.id for r in rows]))
+        .group_by(BankEntryRow.bank_id)
+    )
+    return {bank_id: count for bank_id, count in s.execute(q)}
+
+
+@router.get("")
+def list_banks(
+    request: Request, member: MemberDep, value: Annotated[str, Query(max_length=200_000)] = ""
+) -> Response:
+    with runtime(request).db.session() as s:
+        rows = banks.list_banks(s, member.who)
+        value = value.strip()
+        results = queries.search_hash(s, member.who, value) if len(value) >= 8 else None
+        return render(
+            request,
+            "banks.html.j2",
+            member=member,
+            banks=rows,
+            counts=_counts(s, rows),
+            value=value,
+            results=results,
+            can_create=member.can(Role.REVIEWER),
+            tlps=store.TLPS,
+        )
+
+
+@router.post("")
+def create_bank(
+    request: Request,
+    member: MemberDep,
+    name: Annotated[str, Form(max_length=64)],
+    kind: Annotated[str, Form(max_length=20)],
+    tlp: Annotated[str, Form(max_length=20)],
+) -> Response:
+    with runtime(request).db.session() as s:
+        bank_id = banks.create_bank(s, member.who, name.strip(), kind, tlp).id
+    return RedirectResponse(f"/ui/banks/{bank_id}", status_code=303)
+
+
+@router.get("/{bank_id}")
+def bank_page(request: Request, member: MemberDep, bank_id: int) -> Response:
+    with runtime(request).db.session() as s:
+        bank = banks.get_bank(s, member.who, bank_id)
+        entries = banks.visible_entries(s, member.who, bank, SHOWN_ENTRIES + 1)
+        return render(
+            request,
+            "bank.html.j2",
+            member=member,
+            bank=bank,
+            entries=entries[:SHOWN_ENTRIES],
+            more=len(entries) > SHOWN_ENTRIES,
+            total=_counts(s, [bank]).get(bank.id, 0),
+            own=bank.org_id == member.who.org_id,
+            can_write=member.can(Role.REVIEWER),
+            owner=banks.org_name(s, bank.org_id),
+            tlps=store.TLPS,
+        )
+
+
+@router.post("/{bank_id}/import")
+async def import_entries(
+    request: Request,
+    member: MemberDep,
+    bank_id: int,
+    file: Annotated[UploadFile, File()],
+    tlp: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """CSV (header row naming the columns) or JSON (a list of entries or a whole bank file)."""
+    data = await read_upload(file, MAX_IMPORT_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError("the file is not UTF-8 text") from exc
+    name = file.filename or "upload"
+    is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}
+    entries = entries_from_json(text, source=name) if is_json else entries_from_csv(text, source=name)
+    with runtime(request).db.session() as s:
+        bank = banks.get_bank(s, member.who, bank_id)
+        added = len(banks.add_entries(s, member.who, bank, entries, tlp=tlp or None))
+    flash(
+        request,
+        "success",
+        translate(request, "Imported entries: {added} new of {total}.").format(
+            added=added, total=len(entries)
+        ),
+    )
+    return RedirectResponse(f"/ui/banks/{bank_id}", status_code=303)
+
+
+@router.get("/{bank_id}/export.{fmt}")
+def export(request: Request, member: MemberDep, bank_id: int, fmt: Literal["csv", "json"]) -> Response:
+    with runtime(request).db.session() as s:
+        bank = banks.get_bank(s, member.who, bank_id)
+        entries = [banks.to_entry(r) for r in banks.visible_entries(s, member.who, bank)]
+        filename = f"{bank.name}.{fmt}"
+    body, media_type = (
+        (entries_to_csv(entries), "text/csv")
+        if fmt == "csv"
+        else (entries_to_json(entries), "application/json")
+    )
+    return Response(
+        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -1,0 +1,39 @@
+"""Submitting a file from a page: the same steps, in the same order, as ``POST /api/v1/items``.
+
+Bad media is refused before anything is stored; then the bytes go to the content-addressed blob store, the
+item and its job are written through ``store`` in one transaction, and the job id is queued after the commit
+(so a worker never looks for a job that is not committed yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery import Celery
+
+from civicshield.media import Media
+from civicshield.service import store
+from civicshield.service.jobs import Runtime, enqueue
+from civicshield.service.principal import Principal
+
+
+@dataclass(frozen=True)
+class Submitted:
+    item_id: int
+    job_id: int
+    filename: str
+    size: int
+    media_kind: str
+
+
+def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filename: str) -> Submitted:
+    media = Media.from_bytes(data, name=filename or "upload", limits=rt.settings.analysis.limits)
+    sha = rt.blobs.put(data)
+    with rt.db.session() as s:
+        item = store.add_item(
+            s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
+        )
+        job = store.create_job(s, item)
+        out = Submitted(item.id, job.id, item.filename, item.size, str(media.kind))
+    enqueue(celery, out.job_id)
+    return out

@@ -1,0 +1,366 @@
+"""Pages without a browser: sign-in, CSRF, organization scoping, roles, the public check, languages."""
+
+from __future__ import annotations
+
+import io
+import json
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import func, select
+
+from civicshield.service.db.tables import Item, Organization, User
+
+from .conftest import PASSWORD, Pages, csrf_of, make_app, poster_bytes, publish_fake, seed
+
+
+class Structure(HTMLParser):
+    """What the accessibility checks need from a page: fields and their labels, landmarks, lang."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = ""
+        self.label_for: set[str] = set()
+        self.fields: list[tuple[str, dict[str, str | None], bool]] = []
+        self.tags: list[str] = []
+        self._in_label = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append(tag)
+        if tag == "html":
+            self.lang = a.get("lang") or ""
+        elif tag == "label":
+            self._in_label += 1
+            if a.get("for"):
+                self.label_for.add(str(a["for"]))
+        elif tag in {"input", "select", "textarea"} and a.get("type") != "hidden":
+            self.fields.append((tag, a, self._in_label > 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._in_label -= 1
+
+    def unlabelled(self) -> list[str]:
+        return [
+            f"{tag} {a}"
+            for tag, a, wrapped in self.fields
+            if not wrapped and a.get("id") not in self.label_for and not a.get("aria-label")
+        ]
+
+
+def structure(html: str) -> Structure:
+    parsed = Structure()
+    parsed.feed(html)
+    return parsed
+
+
+def items(pages: Pages) -> int:
+    with pages.app.state.rt.db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Item)) or 0)
+
+
+def upload(pages: Pages, csrf: str, data: bytes, name: str = "fake.jpg") -> None:
+    r = pages.client.post(
+        "/ui/upload", data={"csrf_token": csrf}, files=[("files", (name, data, "image/jpeg"))]
+    )
+    assert r.status_code == 200 and "Not accepted" not in r.text
+
+
+def test_pages_need_a_session(pages: Pages) -> None:
+    r = pages.client.get("/ui/cases", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/login?next=/ui/cases"
+    r = pages.client.get("/ui/jobs/1/status", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert r.headers["HX-Redirect"].startswith("/ui/login")
+
+
+def test_sign_in_checks_password_csrf_and_next(pages: Pages) -> None:
+    page = pages.client.get("/ui/login")
+    token = csrf_of(page.text)
+    wrong = pages.client.post(
+        "/ui/login",
+        data={"email": "viewer@factcheck.test", "password": "nope nope nope", "csrf_token": token},
+    )
+    assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
+    forged = pages.client.post("/ui/login", data={"email": "viewer@factcheck.test", "password": PASSWORD})
+    assert forged.status_code == 403 and "text/html" in forged.headers["content-type"]
+    evil = pages.client.post(
+        "/ui/login",
+        data={
+            "email": "viewer@factcheck.test",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert evil.headers["location"] == "/ui/"  # no open redirect
+
+
+def test_every_page_is_labelled_and_has_landmarks(pages: Pages) -> None:
+    csrf = pages.login("factcheck:org_admin")
+    upload(pages, csrf, poster_bytes("BALLOTS BURNED", 3))
+    from civicshield.service.jobs import run_job
+
+    assert run_job(pages.app.state.rt, 1) == "done"
+    pages.client.post(
+        "/ui/items/1/cases", data={"csrf_token": csrf, "title": "Burned ballots", "tlp": "GREEN"}
+    )
+    for path in (
+        "/ui/",
+        "/ui/upload",
+        "/ui/items/1",
+        "/ui/cases",
+        "/ui/cases/1",
+        "/ui/banks",
+        "/ui/admin",
+        "/verify",
+        "/ui/login?lang=fr",
+        "/ui/does-not-exist",
+    ):
+        r = pages.client.get(path)
+        assert r.status_code in (200, 404), path
+        page = structure(r.text)
+        assert page.unlabelled() == [], path
+        assert page.lang in {"en", "fr"}, path
+        for landmark in ("header", "main", "footer", "h1"):
+            assert page.tags.count(landmark) == 1, (path, landmark)
+        assert "default-src 'self'" in r.headers["content-security-policy"], path
+
+
+def test_another_organizations_rows_are_not_found(pages: Pages) -> None:
+    csrf = pages.login("factcheck:reviewer")
+    upload(pages, csrf, poster_bytes("SECRET", 4))
+    pages.client.post("/ui/items/1/cases", data={"csrf_token": csrf, "title": "Internal", "tlp": "AMBER"})
+    pages.client.post("/ui/logout", data={"csrf_token": csrf})
+    csrf = pages.login("other:org_admin")
+    for path in ("/ui/items/1", "/ui/items/1/preview.png", "/ui/cases/1", "/ui/jobs/1/status"):
+        r = pages.client.get(path)
+        assert r.status_code == 404, path
+    r = pages.client.post("/ui/cases/1/transition", data={"csrf_token": csrf, "to": "triage"})
+    assert r.status_code == 404 and "Not found" in r.text
+    assert "Internal" not in pages.client.get("/ui/cases").text
+
+
+def test_roles_limit_what_pages_do(pages: Pages) -> None:
+    csrf = pages.login("factcheck:viewer")
+    assert pages.client.get("/ui/admin").status_code == 403
+    r = pages.client.post(
+        "/ui/upload",
+        data={"csrf_token": csrf},
+        files=[("files", ("a.jpg", poster_bytes("X", 1), "image/jpeg"))],
+        headers={"referer": "http://testserver/ui/upload"},
+    )
+    assert (
+        r.url.path == "/ui/upload" and "analysts and above submit files" in r.text
+    )  # shown where it came from
+    assert items(pages) == 0
+
+
+def test_refused_actions_come_back_as_messages(pages: Pages) -> None:
+    csrf = pages.login("factcheck:analyst")
+    upload(pages, csrf, poster_bytes("X", 2))
+    pages.client.post("/ui/items/1/cases", data={"csrf_token": csrf, "title": "t"})
+    r = pages.client.post(
+        "/ui/cases/1/rating",
+        data={"csrf_token": csrf, "rating": "false"},
+        headers={"referer": "http://testserver/ui/cases/1"},
+    )
+    assert r.url.path == "/ui/cases/1" and "only reviewers rate cases" in r.text
+    bad = pages.client.post("/ui/cases/1/transition", data={"csrf_token": "forged", "to": "triage"})
+    assert bad.status_code == 403
+
+
+def test_upload_fragment_polls_until_done(pages: Pages) -> None:
+    csrf = pages.login("factcheck:analyst")
+    r = pages.client.post(
+        "/ui/upload",
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+        files=[
+            ("files", ("f.jpg", poster_bytes("F", 5), "image/jpeg")),
+            ("files", ("junk.jpg", b"not media", "image/jpeg")),
+        ],
+    )
+    assert "<html" not in r.text and r.text.count('class="upload-row"') == 2
+    assert 'hx-get="/ui/jobs/1/status"' in r.text and "Not accepted" in r.text
+    from civicshield.service.jobs import run_job
+
+    run_job(pages.app.state.rt, 1)
+    done = pages.client.get("/ui/jobs/1/status")
+    assert 'data-job-state="done"' in done.text and "hx-get" not in done.text  # polling stops
+
+
+def test_case_review_publishes_with_claimreview_preview(pages: Pages) -> None:
+    csrf = pages.login("factcheck:reviewer")
+    upload(pages, csrf, poster_bytes("BALLOTS BURNED", 3))
+    from civicshield.service.jobs import run_job
+
+    run_job(pages.app.state.rt, 1)
+    pages.client.post(
+        "/ui/items/1/cases",
+        data={"csrf_token": csrf, "title": "Fabricated", "claim": "Burned", "tlp": "CLEAR"},
+    )
+    for to in ("triage", "in_review"):
+        pages.client.post("/ui/cases/1/transition", data={"csrf_token": csrf, "to": to})
+    pages.client.post("/ui/cases/1/rating", data={"csrf_token": csrf, "rating": "false", "note": "Generated"})
+    page = pages.client.get("/ui/cases/1").text
+    assert "Preview of the ClaimReview" in page and "given when the case is published" in page
+    r = pages.client.post("/ui/cases/1/publish", data={"csrf_token": csrf})
+    assert "Published. Copies of this item now match the fact-check." in r.text
+    slug = r.text.split("/fact-checks/", 1)[1].split('"', 1)[0]
+    assert pages.client.get(f"/fact-checks/{slug}").status_code == 200
+    report = pages.client.get("/ui/items/1").text
+    assert "case was published" in report  # its own entries are marked, not taken for a hit
+
+
+def test_public_check_stores_nothing_without_consent(pages: Pages) -> None:
+    original = poster_bytes("POLLING STATION CLOSED", 11)
+    slug = publish_fake(pages.app, pages.ids, original, "Polling station was not closed")
+    before = items(pages)
+    blobs = sorted(p.name for p in pages.app.state.rt.blobs.root.rglob("*") if p.is_file())
+    token = csrf_of(pages.client.get("/verify").text)
+    r = pages.client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"file": ("copy.jpg", original, "image/jpeg")},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and "<html" not in r.text
+    assert "Known fake" in r.text and f"/fact-checks/{slug}" in r.text and "identical file" in r.text
+    assert items(pages) == before
+    assert sorted(p.name for p in pages.app.state.rt.blobs.root.rglob("*") if p.is_file()) == blobs
+
+    other = poster_bytes("SOMETHING ELSE", 12)
+    r = pages.client.post(
+        "/verify",
+        data={"csrf_token": token, "share": "yes"},
+        files={"file": ("tip.jpg", other, "image/jpeg")},
+    )
+    assert "sent to the fact-checkers" in r.text and "No known match" not in r.text
+    with pages.app.state.rt.db.session() as s:
+        newest = s.scalars(select(Item).order_by(Item.id.desc()).limit(1)).one()
+        assert s.get(Organization, newest.org_id).name == "public-submissions"  # type: ignore[union-attr]
+        intake = s.scalar(select(User).where(User.org_id == newest.org_id))
+        assert intake is not None and intake.role == "analyst"
+    bad = pages.client.post(
+        "/verify", data={"csrf_token": token}, files={"file": ("x.jpg", b"junk", "image/jpeg")}
+    )
+    assert bad.status_code == 415 and "This file could not be checked." in bad.text
+
+
+def test_public_check_is_rate_limited(tmp_path: pytest.TempPathFactory) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_app(tmp_path / "data", rate=2)  # type: ignore[operator]
+    seed(app)
+    client = TestClient(app)
+    token = csrf_of(client.get("/verify").text)
+    codes = [
+        client.post(
+            "/verify",
+            data={"csrf_token": token},
+            files={"file": ("x.jpg", poster_bytes("X", 1), "image/jpeg")},
+        ).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    app.state.rt.db.dispose()
+
+
+def test_language_from_query_session_header_and_account(pages: Pages) -> None:
+    assert 'lang="nl"' in pages.client.get("/verify", headers={"accept-language": "nl-BE,nl;q=0.9"}).text
+    fr = pages.client.get("/verify?lang=fr").text
+    assert 'lang="fr"' in fr and "Vérifier un fichier" in fr
+    assert 'lang="fr"' in pages.client.get("/verify").text  # remembered for the session
+    csrf = pages.login("factcheck:viewer")  # the account's language (English) once signed in
+    assert "<h1>Dashboard</h1>" in pages.client.get("/ui/").text
+    pages.client.post("/ui/language", data={"csrf_token": csrf, "lang": "fr"})
+    assert "<h1>Tableau de bord</h1>" in pages.client.get("/ui/").text
+    with pages.app.state.rt.db.session() as s:
+        assert s.get(User, pages.ids["factcheck:viewer"]).language == "fr"  # type: ignore[union-attr]
+
+
+def test_banks_import_search_export(pages: Pages) -> None:
+    csrf = pages.login("factcheck:reviewer")
+    r = pages.client.post(
+        "/ui/banks", data={"csrf_token": csrf, "name": "debunked", "kind": "known_fake", "tlp": "GREEN"}
+    )
+    assert r.url.path == "/ui/banks/1"
+    sha = "ab" * 32
+    csv = f"signal_type,hash,label\nsha256,{sha},Fake ballot photo\n"
+    r = pages.client.post(
+        "/ui/banks/1/import",
+        data={"csrf_token": csrf},
+        files={"file": ("entries.csv", csv.encode(), "text/csv")},
+    )
+    assert "Imported entries: 1 new of 1." in r.text
+    found = pages.client.get(f"/ui/banks?value={sha}").text
+    assert "Fake ballot photo" in found and "debunked" in found
+    exported = pages.client.get("/ui/banks/1/export.json")
+    assert exported.headers["content-disposition"] == 'attachment; filename="debunked.json"'
+    assert json.loads(exported.text)[0]["hash"] == sha
+    again = pages.client.post(
+        "/ui/banks/1/import",
+        data={"csrf_token": csrf},
+        files={"file": ("entries.json", exported.content, "application/json")},
+    )
+    assert "Imported entries: 0 new of 1." in again.text
+    broken = pages.client.post(
+        "/ui/banks/1/import",
+        data={"csrf_token": csrf},
+        files={"file": ("bad.csv", b"nope\n1\n", "text/csv")},
+        headers={"referer": "http://testserver/ui/banks/1"},
+    )
+    assert broken.url.path == "/ui/banks/1" and "unknown column" in broken.text
+
+
+def test_organization_admin(pages: Pages) -> None:
+    csrf = pages.login("factcheck:org_admin")
+    r = pages.client.post(
+        "/ui/admin/keys", data={"csrf_token": csrf, "name": "plugin", "scopes": ["read", "match"]}
+    )
+    token = r.text.split('id="new-key" class="mono" value="', 1)[1].split('"', 1)[0]
+    assert pages.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert token not in pages.client.get("/ui/admin").text  # shown once
+    prefix = token.split("_")[1]
+    pages.client.post(f"/ui/admin/keys/{prefix}/revoke", data={"csrf_token": csrf})
+    assert pages.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    pages.client.post("/ui/admin/default-tlp", data={"csrf_token": csrf, "tlp": "GREEN"})
+    pages.client.post(
+        "/ui/admin/members",
+        data={
+            "csrf_token": csrf,
+            "email": "new@factcheck.test",
+            "name": "Nina",
+            "role": "viewer",
+            "password": "long enough pass",
+        },
+    )
+    me = pages.ids["factcheck:org_admin"]
+    own = pages.client.post(
+        f"/ui/admin/members/{me}/role",
+        data={"csrf_token": csrf, "role": "viewer"},
+        headers={"referer": "http://testserver/ui/admin"},
+    )
+    assert "ask another admin" in own.text
+    with pages.app.state.rt.db.session() as s:
+        assert s.get(Organization, pages.ids["factcheck"]).default_tlp == "GREEN"  # type: ignore[union-attr]
+        assert s.scalar(select(User.role).where(User.email == "new@factcheck.test")) == "viewer"
+        assert s.get(User, me).role == "org_admin"  # type: ignore[union-attr]
+
+
+def test_static_files_and_vendored_htmx(pages: Pages) -> None:
+    js = pages.client.get("/ui/static/vendor/htmx.min.js")
+    assert js.status_code == 200 and "htmx" in js.text[:2000]
+    assert "Zero-Clause BSD" in pages.client.get("/ui/static/vendor/htmx.LICENSE").text
+    assert pages.client.get("/ui/static/ui.css").status_code == 200
+    assert pages.client.get("/ui/static/../app.py").status_code == 404
+
+
+def test_preview_image(pages: Pages) -> None:
+    csrf = pages.login("factcheck:analyst")
+    upload(pages, csrf, poster_bytes("PREVIEW", 6))
+    r = pages.client.get("/ui/items/1/preview.png")
+    from PIL import Image
+
+    assert r.headers["content-type"] == "image/png" and max(Image.open(io.BytesIO(r.content)).size) <= 360
