@@ -313,7 +313,9 @@ def serve(
         settings = ServiceSettings.from_env()
         if demo:
             settings = _seed_demo(settings)
-            out.print(f"\nCivicShield at [bold]http://{host}:{port}/[/]  (API docs: /docs)")
+            out.print(
+                f"\nCivicShield at [bold]http://{host}:{port}/[/]  (public check: /verify, API docs: /docs)"
+            )
         run_service(settings, host=host, port=port, worker=worker)
 
 

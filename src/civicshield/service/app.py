@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -98,8 +98,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.get("/", include_in_schema=False)
-    def root(request: Request) -> Response:
-        return JSONResponse({"name": "CivicShield", "docs": str(request.url_for("swagger_ui_html"))})
+    def root() -> Response:
+        """People land on the web interface (which sends them to sign in); machines read /docs."""
+        return RedirectResponse("/ui/", status_code=303)
 
     app.add_middleware(
         SessionMiddleware,
