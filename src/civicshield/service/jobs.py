@@ -125,6 +125,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
         verdict = rt.engine.analyze(media, extra_signals=bank_signals(rt, org_id, media))
         report, label = verdict.to_dict(), str(verdict.label)
+        _store_artefacts(rt, verdict, report)
         hashes = item_hashes(media)
     except MediaError as exc:
         error = exc.to_dict()["error"]  # type: ignore[assignment]
@@ -139,6 +140,14 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if item is not None and hashes is not None:
             item.hashes = hashes
         return job.state
+
+
+def _store_artefacts(rt: Runtime, verdict: Any, report: dict[str, Any]) -> None:
+    """Keep heatmaps, face boxes and timelines as content-addressed blobs; the report names them by sha256."""
+    for signal, out in zip(verdict.signals, report["signals"], strict=True):
+        for artefact, meta in zip(signal.artefacts, out["artefacts"], strict=True):
+            if artefact.media_type.startswith("image/") and len(artefact.data) <= 8 * 1024 * 1024:
+                meta["blob"] = rt.blobs.put(artefact.data)
 
 
 def item_hashes(media: Media) -> dict[str, Any]:

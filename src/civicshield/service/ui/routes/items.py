@@ -99,6 +99,29 @@ def _preview(blobs: BlobStore, limits: Limits, sha256: str, name: str) -> bytes 
         return None
 
 
+@router.get("/items/{item_id}/artefacts/{sha256}")
+def artefact(request: Request, member: MemberDep, item_id: int, sha256: str) -> Response:
+    """An image an analyzer produced for this item (heatmap, face boxes, timeline), if its report names it."""
+    rt = runtime(request)
+    with rt.db.session() as s:
+        item = store.get_item(s, member.who, item_id)
+        job = store.latest_job(s, item)
+        report = job.report if job is not None else None
+    named = [
+        a
+        for sig in (report or {}).get("signals", [])
+        for a in sig.get("artefacts", [])
+        if a.get("blob") == sha256 and str(a.get("media_type", "")).startswith("image/")
+    ]
+    if not named or not rt.blobs.exists(sha256):
+        return Response(status_code=404)
+    return Response(
+        rt.blobs.get(sha256),
+        media_type=str(named[0]["media_type"]),
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
 @router.get("/items/{item_id}/preview.png")
 def preview(request: Request, member: MemberDep, item_id: int) -> Response:
     """A small PNG of the item (first frame of a video, waveform of audio), made by the report library."""
