@@ -110,3 +110,24 @@ def test_unreadable_policy_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ConfigurationError):
         Policy.load(tmp_path / "bad.json")
+
+
+def test_detectors_give_likely_labels_with_calibrated_confidence(policy: Policy) -> None:
+    synthetic = fuse([_sig("clip_detector", "detector.synthetic", score=0.83)], policy)
+    assert synthetic.label is Label.LIKELY_SYNTHETIC
+    assert synthetic.confidence == 0.83
+    authentic = fuse([_sig("speech_detector", "detector.authentic", score=0.1)], policy)
+    assert authentic.label is Label.LIKELY_AUTHENTIC
+    assert authentic.confidence == 0.9
+    mixed = fuse(
+        [_sig("a", "detector.authentic", score=0.1), _sig("b", "detector.synthetic", score=0.7)], policy
+    )
+    assert mixed.label is Label.LIKELY_SYNTHETIC
+
+
+def test_provenance_outranks_detectors(policy: Policy) -> None:
+    fused = fuse(
+        [_sig("c2pa", "c2pa.trusted", score=0.1), _sig("clip_detector", "detector.synthetic")], policy
+    )
+    assert fused.label is Label.AUTHENTIC_PROVENANCE
+    assert any(r.code == "detector.synthetic" and not r.decisive for r in fused.reasons)
