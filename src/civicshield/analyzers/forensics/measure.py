@@ -1,0 +1,146 @@
+"""Measure the forensic scores on a labelled set: AUC (real vs ai) and the constants of each policy.
+
+Run it from the repository root; it reads the images in place and prints one table::
+
+    .venv/bin/python -m civicshield.analyzers.forensics.measure ../shared/datasets/dev
+
+It measures the statistic only (no heatmap is drawn), so a full run takes a few minutes.
+
+Why it ships with the analyzers: the AUC in each analyzer's description is the number this prints, and a
+reader must be able to reproduce it (and rerun it on new data) with one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from civicshield.analyzers.forensics.base import ForensicAnalyzer
+from civicshield.analyzers.forensics.ela import ElaAnalyzer
+from civicshield.analyzers.forensics.noise import NoiseResidualAnalyzer
+from civicshield.analyzers.forensics.spectral import SpectralAnalyzer
+from civicshield.errors import MediaError
+from civicshield.media import Media
+
+__all__ = ["Row", "auc", "bootstrap_interval", "main", "read_manifest"]
+
+
+@dataclass(frozen=True)
+class Row:
+    path: Path
+    synthetic: bool
+    generator: str
+
+
+def read_manifest(root: Path, modality: str) -> list[Row]:
+    """Rows of ``root/manifest.csv`` of one modality, with ``synthetic`` = label is ``ai``."""
+    with (root / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+        return [
+            Row(root / r["path"], r["label"] == "ai", r["generator"])
+            for r in csv.DictReader(fh)
+            if r["modality"] == modality
+        ]
+
+
+def auc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties count one half): P[score(ai) > score(real)]."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(s.size)
+    sorted_s = s[order]
+    i = 0
+    while i < s.size:
+        j = i
+        while j + 1 < s.size and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def bootstrap_interval(
+    scores: Sequence[float] | np.ndarray,
+    positive: Sequence[bool] | np.ndarray,
+    rounds: int = 500,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """A 95 % percentile-bootstrap interval of the AUC (resampling items)."""
+    rng = np.random.default_rng(seed)
+    s, y = np.asarray(scores), np.asarray(positive, dtype=bool)
+    values = []
+    for _ in range(rounds):
+        idx = rng.integers(0, s.size, s.size)
+        value = auc(s[idx], y[idx])
+        if not np.isnan(value):
+            values.append(value)
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _statistics(analyzer: ForensicAnalyzer, rows: list[Row]) -> tuple[list[float], list[Row], int]:
+    stats: list[float] = []
+    kept: list[Row] = []
+    abstained = 0
+    for row in rows:
+        try:
+            media = Media.open(row.path)
+            image = analyzer.prepare(media)
+            if isinstance(image, str):
+                abstained += 1
+                continue
+            measurement = analyzer.measure(media, image, np.asarray(image, dtype=np.uint8))
+        except MediaError:
+            abstained += 1
+            continue
+        stats.append(measurement.statistic)
+        kept.append(row)
+    return stats, kept, abstained
+
+
+def _by_generator(stats: list[float], rows: list[Row], min_items: int = 10) -> None:
+    """AUC of each generator with at least ``min_items`` images against all real images."""
+    real = [s for s, r in zip(stats, rows, strict=True) if not r.synthetic]
+    generators = sorted({r.generator for r in rows if r.synthetic})
+    for generator in generators:
+        fake = [s for s, r in zip(stats, rows, strict=True) if r.synthetic and r.generator == generator]
+        if len(fake) >= min_items:
+            value = auc([*fake, *real], [True] * len(fake) + [False] * len(real))
+            print(f"    {value:.3f}  {len(fake):3d}  {generator[:70]}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("dataset", type=Path, help="folder with manifest.csv")
+    parser.add_argument("--step", type=int, default=1, help="use every n-th image (quicker, noisier)")
+    parser.add_argument("--by-generator", action="store_true", help="also AUC per generator vs all real")
+    args = parser.parse_args(argv)
+    rows = read_manifest(args.dataset, "image")[:: args.step]
+    print(f"{len(rows)} images ({sum(r.synthetic for r in rows)} ai)")
+    print("analyzer        n  abstained  AUC    95% CI         median(center)  IQR/2(scale)")
+    for analyzer in (ElaAnalyzer(), NoiseResidualAnalyzer(), SpectralAnalyzer()):
+        stats, kept, abstained = _statistics(analyzer, rows)
+        labels = [r.synthetic for r in kept]
+        value = auc(stats, labels)
+        low, high = bootstrap_interval(stats, labels)
+        q25, q50, q75 = np.percentile(stats, [25, 50, 75])
+        print(
+            f"{analyzer.name:14s} {len(stats):4d} {abstained:6d}     {value:.3f}  "
+            f"[{low:.3f}, {high:.3f}]  {q50:10.4f}      {(q75 - q25) / 2:10.4f}"
+        )
+        if args.by_generator:
+            _by_generator(stats, kept)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
