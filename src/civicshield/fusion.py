@@ -41,6 +41,9 @@ class Rule:
     confidence: float = 0.5
     boost: Mapping[str, float] = field(default_factory=dict)
     headline: str = ""
+    # "score": confidence = the strongest calibrated probability among the decisive signals;
+    # "inverse_score": 1 - the weakest (for "likely authentic"). Empty: the fixed ``confidence``.
+    confidence_from: str = ""
 
     def matches(self, codes: set[str]) -> bool:
         return bool(self.any_of & codes) and not (self.none_of & codes)
@@ -96,6 +99,7 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
         confidence=float(raw["confidence"]),
         boost={str(k): float(v) for k, v in dict(raw.get("boost", {})).items()},
         headline=str(raw.get("headline", "")),
+        confidence_from=str(raw.get("confidence_from", "")),
     )
 
 
@@ -142,4 +146,8 @@ def fuse(signals: Sequence[Signal], policy: Policy) -> Fused:
     ]
     abstained = [Reason(sig.summary, sig.analyzer, None) for sig in signals if sig.abstained]
     confidence = rule.confidence_for(codes) if rule is not policy.fallback else rule.confidence
+    if rule.confidence_from and decisive_codes:
+        scores = [sig.score for code in decisive_codes for sig, _ in by_code[code] if sig.score is not None]
+        if scores:
+            confidence = max(scores) if rule.confidence_from == "score" else 1.0 - min(scores)
     return Fused(rule.label, round(confidence, 4), rule.headline, (*decisive, *others, *abstained))
