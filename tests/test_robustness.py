@@ -68,14 +68,50 @@ def _variants(data: bytes, seed: int) -> dict[str, bytes]:
     return {"original": data, "truncated": data[: max(1, len(data) // 2)], "flipped": bytes(flipped)}
 
 
+# Every fixture goes through the provenance, metadata, watermark and hashing analyzers; the ML detectors and
+# forensics (seconds per item) get the small fixtures, which exercise the same decoders.
+CORE = ("c2pa", "metadata", "watermark", "phash", "known_fakes", "official_media")
+ML = ("speech_detector", "faces", "video_detector", "ela", "noise_residual", "spectral", "clip_detector")
+_SMALL = 400_000
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return Engine.from_settings(Settings(data_dir=tmp_path_factory.mktemp("data")))
+    return Engine.from_settings(Settings(data_dir=tmp_path_factory.mktemp("data"), analyzers=CORE))
+
+
+@pytest.fixture(scope="module")
+def ml_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    from civicshield.analyzers.registry import AnalyzerRegistry
+
+    names = tuple(n for n in ML if n in AnalyzerRegistry.discover().names())
+    return Engine.from_settings(Settings(data_dir=tmp_path_factory.mktemp("data"), analyzers=names))
 
 
 @pytest.mark.parametrize("path", _fixtures(), ids=lambda p: str(p.relative_to(TESTDATA)))
 def test_fixture_and_damaged_variants(path: Path, engine: Engine) -> None:
+    _check(path, engine)
+
+
+def _small_per_format(per_suffix: int = 3) -> list[Path]:
+    chosen: dict[str, list[Path]] = {}
+    for p in _fixtures():
+        if p.stat().st_size <= _SMALL and len(chosen.setdefault(p.suffix.lower(), [])) < per_suffix:
+            chosen[p.suffix.lower()].append(p)
+    return [p for group in chosen.values() for p in group]
+
+
+@pytest.mark.parametrize("path", _small_per_format(), ids=lambda p: str(p.relative_to(TESTDATA)))
+def test_damaged_small_fixtures_through_ml_detectors(path: Path, ml_engine: Engine) -> None:
+    _check(path, ml_engine, variants=("truncated", "flipped"))
+
+
+def _check(
+    path: Path, engine: Engine, variants: tuple[str, ...] = ("original", "truncated", "flipped")
+) -> None:
     for variant, data in _variants(path.read_bytes(), seed=len(path.name)).items():
+        if variant not in variants:
+            continue
         try:
             media = Media.from_bytes(data, name=f"{path.name}:{variant}", limits=engine.settings.limits)
         except MediaError:

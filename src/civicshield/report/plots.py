@@ -18,7 +18,7 @@ DASHES = ((), (6, 4), (2, 3), (10, 3, 2, 3))  # series differ by dash pattern to
 
 def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", compress_level=3)  # optimize=True costs ~1 s per heatmap
     return buf.getvalue()
 
 
