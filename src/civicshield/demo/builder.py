@@ -13,7 +13,7 @@ generated_sd.png          a PNG with a Stable Diffusion ``parameters`` chunk  ai
 watermarked_sdxl.png      an image carrying the SDXL invisible watermark      ai_generated_declared
 reupload_fake.jpg         a resized re-upload of a debunked fake              known_fake
 reupload_clip.mp4         a re-encoded copy of a debunked video               known_fake
-voice_message.m4a         a voice-like tone nobody has seen before            inconclusive
+voice_message.wav         a synthetic voice (espeak-ng), when installed       likely_synthetic
 ========================  ==================================================  =========================
 """
 
@@ -36,7 +36,7 @@ EXPECTED = {
     "watermarked_sdxl.png": "ai_generated_declared",
     "reupload_fake.jpg": "known_fake",
     "reupload_clip.mp4": "known_fake",
-    "voice_message.m4a": "inconclusive",
+    "voice_message.wav": "likely_synthetic",
 }
 
 SD_PARAMETERS = (
@@ -152,9 +152,34 @@ def build(out: Path, data_dir: Path | None = None) -> DemoSet:
     Image.open(fake).resize((600, 467)).save(media_dir / "reupload_fake.jpg", quality=70)
     _reencode(clip, media_dir / "reupload_clip.mp4")
 
-    # 8: unseen audio.
-    synth.write_audio(media_dir / "voice_message.m4a", synth.tone(4.0, seed=8), codec="aac", container="ipod")
-    return DemoSet(media_dir=media_dir, settings=settings, expected=dict(EXPECTED))
+    # 8: an unseen synthetic voice message (text-to-speech), judged by the speech detector alone.
+    expected = dict(EXPECTED)
+    if not _speak(media_dir / "voice_message.wav"):
+        del expected["voice_message.wav"]
+    return DemoSet(media_dir=media_dir, settings=settings, expected=expected)
+
+
+VOICE_TEXT = (
+    "Attention voters. Due to a technical problem, polling stations in your district will close at noon "
+    "today. Please vote early or come back tomorrow."
+)
+
+
+def _speak(path: Path) -> bool:
+    """A fake robocall made with espeak-ng (Debian package; installed by ``make``). False when absent."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return False
+    subprocess.run(
+        [exe, "-v", "en-us", "-s", "150", "-w", str(path), VOICE_TEXT],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return path.is_file()
 
 
 def _reencode(src: Path, dst: Path) -> None:
