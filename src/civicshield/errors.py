@@ -16,7 +16,14 @@ should answer with, and the exit code the CLI uses. Exactly one place renders th
     │   ├── BankFormatError               bank_format_error     422  exit 2
     │   └── BankNotFound                  bank_not_found        404  exit 2
     ├── SigningError                      signing_failed        422  exit 5
-    └── NotFound                          not_found             404  exit 2
+    ├── NotFound                          not_found             404  exit 2
+    ├── Unauthenticated                   unauthenticated       401  exit 2
+    ├── CsrfFailed                        csrf_failed           403  exit 2
+    ├── RateLimited                       rate_limited          429  exit 2
+    └── NotAcceptable                     not_acceptable        406  exit 2
+    UsageError
+    ├── Forbidden                         forbidden             403  exit 2
+    └── Conflict                          conflict              409  exit 2
 
 Library code raises these and nothing else for bad input: a raw ``OSError`` or ``av.error.InvalidDataError``
 escaping to a caller is a bug.
@@ -33,11 +40,17 @@ __all__ = [
     "BankNotFound",
     "CivicShieldError",
     "ConfigurationError",
+    "Conflict",
     "CorruptMedia",
+    "CsrfFailed",
+    "Forbidden",
     "MediaError",
     "MediaTooLarge",
+    "NotAcceptable",
     "NotFound",
+    "RateLimited",
     "SigningError",
+    "Unauthenticated",
     "UnsupportedMedia",
     "UsageError",
 ]
@@ -126,4 +139,44 @@ class SigningError(CivicShieldError):
 class NotFound(CivicShieldError):
     code = "not_found"
     http_status = 404
+    exit_code = 2
+
+
+class Forbidden(UsageError):
+    """The caller's role or key scope does not allow this action (says nothing about any object)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(UsageError):
+    """The action does not fit the object's current state (e.g. publishing an unrated case)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class Unauthenticated(CivicShieldError):
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 2
+
+
+class CsrfFailed(CivicShieldError):
+    code = "csrf_failed"
+    http_status = 403
+    exit_code = 2
+
+
+class RateLimited(CivicShieldError):
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 2
+
+
+class NotAcceptable(CivicShieldError):
+    """The client asked for a media type the endpoint cannot produce (TAXII's ``Accept`` rules)."""
+
+    code = "not_acceptable"
+    http_status = 406
     exit_code = 2

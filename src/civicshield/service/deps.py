@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from civicshield.errors import CivicShieldError
+from civicshield.errors import CsrfFailed, Forbidden, RateLimited, Unauthenticated
 from civicshield.service import store
 from civicshield.service.db.tables import Case, User
 from civicshield.service.jobs import Runtime
@@ -18,24 +18,6 @@ from civicshield.service.principal import Principal
 from civicshield.service.security import Role, Scope
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class Unauthenticated(CivicShieldError):
-    code = "unauthenticated"
-    http_status = 401
-    exit_code = 2
-
-
-class CsrfFailed(CivicShieldError):
-    code = "csrf_failed"
-    http_status = 403
-    exit_code = 2
-
-
-class RateLimited(CivicShieldError):
-    code = "rate_limited"
-    http_status = 429
-    exit_code = 2
 
 
 def runtime(request: Request) -> Runtime:
@@ -88,7 +70,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def requires(role: Role, scope: Scope | None = None):  # type: ignore[no-untyped-def]
     def check(who: PrincipalDep) -> Principal:
         if not who.can(role, scope):
-            raise store.Forbidden(f"needs role {role} or above" + (f" and scope {scope}" if scope else ""))
+            raise Forbidden(f"needs role {role} or above" + (f" and scope {scope}" if scope else ""))
         return who
 
     return check

@@ -36,10 +36,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import UsageError
+from civicshield.errors import Conflict, UsageError
 from civicshield.service.db.tables import Case, Item, Organization
 from civicshield.service.publication import fact_check
-from civicshield.service.store import TLPS, Conflict
+from civicshield.service.store import TLPS
 from civicshield.sharing import TLP, Audience, FactCheck, may_share, misp_event, stix_bundle
 from civicshield.sharing._ids import stix_timestamp
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import NotFound, UsageError
+from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import audit
 from civicshield.service.db.tables import ApiKey, Case, Comment, Item, Job, Organization, User, utcnow
 from civicshield.service.principal import Principal
@@ -39,17 +39,6 @@ CASE_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 RATINGS = ("false", "misleading", "manipulated", "satire", "authentic", "unverifiable")
 TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
-
-
-class Forbidden(UsageError):
-    code = "forbidden"
-    http_status = 403
-    exit_code = 2
-
-
-class Conflict(UsageError):
-    code = "conflict"
-    http_status = 409
 
 
 # ---- organizations, users, keys -------------------------------------------------------------------------

@@ -21,12 +21,12 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import NotFound, UsageError
+from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import alerts, audit, delivery
 from civicshield.service.db.tables import Delivery, Webhook, utcnow
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
-from civicshield.service.store import TLPS, Conflict, Forbidden
+from civicshield.service.store import TLPS
 from civicshield.sharing import new_webhook_secret
 
 MAX_URL = 500

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from civicshield.errors import Unauthenticated
 from civicshield.service import store
 from civicshield.service.api.schemas import ApiKeyIn, ApiKeyOut, LoginIn, SessionOut
-from civicshield.service.deps import DbDep, OrgAdmin, PrincipalDep, RateLimit, Unauthenticated, csrf_token
+from civicshield.service.deps import DbDep, OrgAdmin, PrincipalDep, RateLimit, csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

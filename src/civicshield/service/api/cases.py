@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from civicshield.errors import Conflict
 from civicshield.service import publication, store
 from civicshield.service.api.schemas import (
     AssignIn,
@@ -90,6 +91,6 @@ def claimreview(
 ) -> JSONResponse:
     """ClaimReview JSON-LD of a published case (a preview while it is in review)."""
     if case.rating is None:
-        raise store.Conflict("rate the case first")
+        raise Conflict("rate the case first")
     doc = publication.claimreview_for(s, case, rt.settings.base_url, lang)
     return JSONResponse(doc, media_type="application/ld+json")

@@ -32,9 +32,16 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicshield.errors import CivicShieldError, NotFound, UsageError
+from civicshield.errors import (
+    CivicShieldError,
+    Forbidden,
+    NotAcceptable,
+    NotFound,
+    Unauthenticated,
+    UsageError,
+)
 from civicshield.service import exports, store
-from civicshield.service.deps import CaseDep, DbDep, RuntimeDep, Unauthenticated
+from civicshield.service.deps import CaseDep, DbDep, RuntimeDep
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role, Scope
 
@@ -48,12 +55,6 @@ COLLECTION_ID = "2f0e4a2e-6b0c-4f57-9d8a-1c4e0f6c9b51"
 COLLECTION_ALIAS = "published-fact-checks"
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 _CHALLENGE = 'Basic realm="CivicShield TAXII", charset="UTF-8", Bearer realm="CivicShield TAXII"'
-
-
-class NotAcceptable(CivicShieldError):
-    code = "not_acceptable"
-    http_status = 406
-    exit_code = 2
 
 
 class TaxiiResponse(JSONResponse):
@@ -146,7 +147,7 @@ def taxii_reader(request: Request, s: DbDep) -> Principal:
     if who is None:
         raise Unauthenticated("send an API key as a Bearer token or as the HTTP Basic password")
     if not who.can(Role.VIEWER, Scope.READ):
-        raise store.Forbidden("this API key lacks the read scope")
+        raise Forbidden("this API key lacks the read scope")
     return who
 
 
@@ -374,13 +375,13 @@ def versions(
 @taxii_router.post("/api/collections/{collection_id}/objects/")
 def write(collection_id: str, who: TaxiiReader) -> Response:
     _collection(collection_id)
-    raise store.Forbidden("this collection is read-only (can_write: false)")
+    raise Forbidden("this collection is read-only (can_write: false)")
 
 
 @taxii_router.delete("/api/collections/{collection_id}/objects/{object_id}/")
 def delete(collection_id: str, object_id: str, who: TaxiiReader) -> Response:
     _collection(collection_id)
-    raise store.Forbidden("this collection is read-only (can_write: false)")
+    raise Forbidden("this collection is read-only (can_write: false)")
 
 
 @taxii_router.api_route(

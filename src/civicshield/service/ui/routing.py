@@ -19,8 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from civicshield.errors import CivicShieldError
-from civicshield.service.deps import CsrfFailed, RateLimited
+from civicshield.errors import CivicShieldError, CsrfFailed, RateLimited
 from civicshield.service.ui import templating
 from civicshield.service.ui.i18n import N_
 from civicshield.service.ui.session import LoginRequired, check_csrf, flash

@@ -14,9 +14,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from civicshield.errors import CsrfFailed
 from civicshield.service import store
 from civicshield.service.db.tables import Organization, User
-from civicshield.service.deps import SAFE_METHODS, CsrfFailed, runtime
+from civicshield.service.deps import SAFE_METHODS, runtime
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.ui import i18n

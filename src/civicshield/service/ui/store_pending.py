@@ -12,7 +12,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import NotFound, UsageError
+from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import audit, store
 from civicshield.service.db.tables import Organization, User
 from civicshield.service.principal import Principal
@@ -38,14 +38,14 @@ def set_language(s: Session, who: Principal, language: str, supported: frozenset
 def set_role(s: Session, who: Principal, user_id: int, role: str) -> User:
     """Organization admins change the role of members of their organization, never their own."""
     if not who.can(Role.ORG_ADMIN):
-        raise store.Forbidden("only organization admins change roles")
+        raise Forbidden("only organization admins change roles")
     if role not in set(Role) or (role == Role.PLATFORM_ADMIN and not who.can(Role.PLATFORM_ADMIN)):
         raise UsageError(f"cannot give the role {role!r}")
     user = s.get(User, user_id)
     if user is None or user.org_id != who.org_id:
         raise NotFound("no such user")
     if user.id == who.user_id:
-        raise store.Conflict("ask another admin to change your own role")
+        raise Conflict("ask another admin to change your own role")
     before = user.role
     user.role = role
     audit.record(s, who.org_id, who.actor, "user.role", "user", user.id, {"from": before, "to": role})
@@ -55,7 +55,7 @@ def set_role(s: Session, who: Principal, user_id: int, role: str) -> User:
 def set_default_tlp(s: Session, who: Principal, tlp: str) -> Organization:
     """The TLP label new cases of the organization start with."""
     if not who.can(Role.ORG_ADMIN):
-        raise store.Forbidden("only organization admins change the default TLP")
+        raise Forbidden("only organization admins change the default TLP")
     if tlp not in store.TLPS:
         raise UsageError(f"unknown TLP {tlp!r}")
     org = s.get(Organization, who.org_id)

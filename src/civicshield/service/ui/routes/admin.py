@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from civicshield.errors import Forbidden
 from civicshield.service import store, subscriptions
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role, Scope
@@ -25,7 +26,7 @@ BACK = "/ui/admin"
 
 def admin_only(member: Member) -> None:
     if not member.can(Role.ORG_ADMIN):
-        raise store.Forbidden("only organization admins manage the organization")
+        raise Forbidden("only organization admins manage the organization")
 
 
 def admin_page(request: Request, member: Member, new_key: str | None = None) -> Response:
@@ -62,7 +63,7 @@ def add_member(
 ) -> Response:
     admin_only(member)
     if role == Role.PLATFORM_ADMIN and not member.can(Role.PLATFORM_ADMIN):
-        raise store.Forbidden("only platform admins create platform admins")
+        raise Forbidden("only platform admins create platform admins")
     with runtime(request).db.session() as s:
         store.create_user(
             s, member.who.org_id, email, name.strip() or email, role, password, actor=member.who.actor

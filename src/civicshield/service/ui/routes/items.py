@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import File, Request, UploadFile
 from starlette.responses import Response
 
-from civicshield.errors import CivicShieldError, MediaError
+from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.media import Media
 from civicshield.report.thumbnails import thumbnail
 from civicshield.service import store
@@ -38,7 +38,7 @@ async def upload(request: Request, member: MemberDep, files: Annotated[list[Uplo
     shows per-file progress); either way each file becomes an item with a queued analysis, or a row saying
     why not."""
     if not member.can(Role.ANALYST):
-        raise store.Forbidden("analysts and above submit files")
+        raise Forbidden("analysts and above submit files")
     rt = runtime(request)
     results: list[dict[str, object]] = []
     for upload_file in files[:MAX_FILES]:
