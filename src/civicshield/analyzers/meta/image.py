@@ -19,7 +19,6 @@ from civicshield.analyzers.meta.fields import READ_ERRORS, Family, Field, RawMet
 from civicshield.analyzers.meta.iptc import IPTC_RESOURCE, iim_fields, iptc_block, raw_profile
 from civicshield.analyzers.meta.png import read_png_chunks
 from civicshield.analyzers.meta.xmp import parse_xmp
-
 from civicshield.media import Media, open_image
 
 __all__ = ["read_image"]
