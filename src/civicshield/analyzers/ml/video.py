@@ -44,13 +44,18 @@ AUTHENTIC = "detector.authentic"
 class VideoPolicy:
     """Named, versioned numbers; thresholds and confidence measured on the dev videos (``video_measure``)."""
 
-    version: str = "video-2026.11.1"
+    version: str = "video-2026.11.2"
     sampling: SamplingPolicy = field(default_factory=SamplingPolicy)
     faces: FacePolicy = field(default_factory=lambda: FacePolicy(max_scored_faces=2))
     quantile: float = 0.9
-    synthetic_threshold: float | None = None  # None: not measured yet, so no finding is emitted
+    # Measured (python -m civicshield.analyzers.ml.video_measure ../shared/datasets/dev, 2026-11-26): on the
+    # 45 dev face-swap videos every aggregate is no better than chance (q90 AUC 0.46, 95 % CI 0.30-0.63),
+    # so no threshold is set, no finding is emitted and the score carries no confidence. The timeline and
+    # per-frame scores remain as evidence for people.
+    dev_auc: float = 0.457
+    synthetic_threshold: float | None = None
     authentic_threshold: float | None = None
-    confidence: float = 0.2
+    confidence: float = 0.0
     audio: bool = True
 
 
@@ -66,7 +71,8 @@ class VideoDetector(Analyzer):
     description = (
         "CLIP image detector on frames sampled at 1 fps and at scene changes, and on crops of the faces in "
         "them; the score is a high quantile over frames, with a per-frame timeline (speech windows shown "
-        "alongside, not scored). Abstains when no detector is available or no frame decodes."
+        "alongside, not scored). Abstains when no detector is available or no frame decodes. Not better "
+        "than chance on face swaps (dev AUC 0.46): evidence for people, never a finding."
     )
     kinds = frozenset({MediaKind.VIDEO})
 
