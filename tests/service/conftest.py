@@ -17,6 +17,7 @@ from civicshield.service import store
 from civicshield.service.app import create_app
 from civicshield.service.security import use_password_hasher
 from civicshield.service.settings import ServiceSettings
+from civicshield.settings import Settings
 
 use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # speed; argon2id still
 
@@ -70,10 +71,22 @@ def _seed(app_settings: ServiceSettings, app) -> World:  # type: ignore[no-untyp
     return World(client=TestClient(app), settings=app_settings, keys=keys, ids=ids)
 
 
+# The service's own behaviour does not depend on the ML detectors (tested in tests/analyzers); the core
+# analyzers keep these tests fast and their machine labels independent of a detector's opinion of a drawing.
+CORE_ANALYZERS = ("c2pa", "metadata", "watermark", "phash", "known_fakes", "official_media")
+
+
+def core_analysis(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir / "analysis", analyzers=CORE_ANALYZERS)
+
+
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     settings = ServiceSettings(
-        data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret"
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret",
+        analysis=core_analysis(tmp_path / "data"),
     )
     app = create_app(settings)
     world = _seed(settings, app)

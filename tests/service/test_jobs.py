@@ -19,7 +19,7 @@ from civicshield.demo import synth
 from civicshield.service.app import create_app
 from civicshield.service.settings import ServiceSettings
 
-from .conftest import World, _fresh_pg_database, _seed, auth
+from .conftest import CORE_ANALYZERS, World, _fresh_pg_database, _seed, auth
 
 REDIS = "redis://127.0.0.1:6379"
 
@@ -27,7 +27,11 @@ REDIS = "redis://127.0.0.1:6379"
 def _worker(settings: ServiceSettings, name: str, log: Path, slow_s: float = 0.0) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
-        {"CIVICSHIELD_PLUGINS": "slow=tests.service.slow_plugin:SlowAnalyzer", "SLOW_ANALYZER_S": str(slow_s)}
+        {
+            "CIVICSHIELD_PLUGINS": "slow=tests.service.slow_plugin:SlowAnalyzer",
+            "SLOW_ANALYZER_S": str(slow_s),
+            "CIVICSHIELD_ANALYZERS": ",".join((*CORE_ANALYZERS, "slow")),
+        }
     )
     env.update(
         {

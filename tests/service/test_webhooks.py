@@ -28,7 +28,7 @@ from civicshield.service.jobs import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.sharing import validate_claimreview, verify_delivery
 
-from .conftest import World, _seed, auth
+from .conftest import World, _seed, auth, core_analysis
 from .test_jobs import _stop, _worker
 from .test_publication import _analyzed_item, _publish
 
@@ -407,7 +407,9 @@ def _wait_delivered(world: World, hook_id: int, count: int, timeout: float = 40)
 
 
 def test_a_worker_process_delivers_on_commit_and_on_its_sweep(tmp_path: Path, receiver: Receiver) -> None:
-    settings = ServiceSettings(data_dir=tmp_path / "data", secret_key="k")  # SQLite + the embedded queue
+    settings = ServiceSettings(
+        data_dir=tmp_path / "data", secret_key="k", analysis=core_analysis(tmp_path / "data")
+    )
     app = create_app(settings)
     world = _seed(settings, app)
     worker = _worker(settings, "hooks", tmp_path / "worker.log")

@@ -62,7 +62,8 @@ SHOTS = Path(__file__).resolve().parents[2] / "out" / "ui-screenshots"
 def make_app(
     data_dir: Path, *, base_url: str = "http://testserver", ca: Path | None = None, rate: int = 1000
 ) -> FastAPI:
-    analysis = Settings(data_dir=data_dir / "analysis", extra_trust_anchors=ca)
+    core = ("c2pa", "metadata", "watermark", "phash", "known_fakes", "official_media")  # see tests/service
+    analysis = Settings(data_dir=data_dir / "analysis", extra_trust_anchors=ca, analyzers=core)
     settings = ServiceSettings(
         data_dir=data_dir,
         secret_key="ui-test-secret",
