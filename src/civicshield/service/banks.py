@@ -9,22 +9,28 @@ label again). An entry's label is the more restrictive of its own and its bank's
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import or_, select
+import numpy as np
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind, BankMatch, BankMatcher
-from civicshield.errors import NotFound, UsageError
+from civicshield.banks.policy import DEFAULT_POLICY, MatchPolicy
+from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.pdq import hex_to_codes
 from civicshield.service import audit
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import BankEntryRow, BankRow, Organization
+from civicshield.service.live_index import CHUNK_ROWS, PdqCodes, other_rows, pdq_rows
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
-from civicshield.service.store import TLPS, Forbidden
+from civicshield.service.store import TLPS
 from civicshield.signals import Finding, Signal
 
 SHARED_WITH_COMMUNITY = ("CLEAR", "GREEN")
@@ -54,8 +60,6 @@ def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: str) -> B
         raise UsageError(f"unknown TLP {tlp!r}")
     Bank(name, BankKind(kind))  # validates the name
     if s.scalar(select(BankRow).where(BankRow.org_id == who.org_id, BankRow.name == name)):
-        from civicshield.service.store import Conflict
-
         raise Conflict(f"bank {name!r} exists")
     row = BankRow(org_id=who.org_id, name=name, kind=kind, tlp=tlp)
     s.add(row)
@@ -102,7 +106,14 @@ def add_entries(
     if not who.can(Role.REVIEWER):
         raise Forbidden("reviewers and admins add bank entries")
     label = stricter(tlp or bank.tlp, bank.tlp)
-    existing = set(s.scalars(select(BankEntryRow.value_key).where(BankEntryRow.bank_id == bank.id)))
+    if not entries:
+        return []
+    # Lock the bank row (and read its current revision) before inserting: writers of one bank take turns,
+    # so its row ids are committed in increasing order, which the live indexes' incremental reads rely on.
+    s.refresh(bank, with_for_update=True)
+    existing = _existing_keys(
+        s, bank.id, [(e.signal_type.value, value_key(e.signal_type.value, e.hash)) for e in entries]
+    )
     rows = []
     for e in entries:
         key = value_key(e.signal_type.value, e.hash)
@@ -124,6 +135,8 @@ def add_entries(
                 original_sha256=e.original_sha256,
             )
         )
+    if rows:
+        event.listen(s, "after_commit", _local_writes.note, once=True)
     s.add_all(rows)
     if rows:
         bank.revision += 1
@@ -139,6 +152,24 @@ def add_entries(
             {"count": len(rows), "case": case_id},
         )
     return rows
+
+
+def _existing_keys(s: Session, bank_id: int, keys: list[tuple[str, str]]) -> set[str]:
+    """Which of these ``(signal_type, value_key)`` the bank holds, asked a slice at a time along its unique
+    index (a bank may hold millions of entries)."""
+    by_type: dict[str, list[str]] = {}
+    for signal_type, key in keys:
+        by_type.setdefault(signal_type, []).append(key)
+    found: set[str] = set()
+    for signal_type, wanted in by_type.items():
+        for i in range(0, len(wanted), 1000):
+            q = select(BankEntryRow.value_key).where(
+                BankEntryRow.bank_id == bank_id,
+                BankEntryRow.signal_type == signal_type,
+                BankEntryRow.value_key.in_(wanted[i : i + 1000]),
+            )
+            found.update(s.scalars(q))
+    return found
 
 
 def visible_entries(s: Session, who: Principal, bank: BankRow, limit: int = 100_000) -> list[BankEntryRow]:
@@ -179,83 +210,258 @@ class LiveMatch:
     meta: EntryMeta
 
 
-@dataclass
+@dataclass(frozen=True)
+class LiveStats:
+    """What the live index holds, for operators and benchmarks."""
+
+    banks: int
+    pdq_codes: int
+    other_entries: int
+    pdq_bytes: int  # codes, ids and index tables
+    last_sync_s: float  # how long the last sync that read rows took
+
+
+@dataclass(frozen=True)
+class _BankInfo:
+    id: int
+    org_id: int
+    name: str
+    kind: str
+    tlp: str
+    revision: int
+
+    def shared_with(self, org_id: int) -> bool:
+        """Whether ``org_id`` may see any entry: an entry's label is never laxer than its bank's."""
+        return visible(org_id, self.org_id, self.tlp)
+
+
+@dataclass(frozen=True)
 class _LiveBank:
-    row: BankRow
-    bank: Bank
-    meta: dict[tuple[str, str], EntryMeta]
-    matcher: BankMatcher
+    """One bank in memory. Immutable: a sync builds the next version while readers use this one."""
+
+    info: _BankInfo
+    pdq: PdqCodes
+    others: BankMatcher  # sha256, vPDQ and Chromaprint entries: few, held as ``BankEntry`` objects
+    other_entries: tuple[BankEntry, ...]
+    other_rows: dict[tuple[str, str], int]  # entry key -> bank_entries.id
+    others_last_id: int
+
+
+class _LocalWrites:
+    """Counts commits that added bank entries in this process, so that this process's live indexes see
+    its own writes at once instead of after ``max_lag_s``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def note(self, _session: Session) -> None:
+        with self._lock:
+            self.count += 1
+
+
+_local_writes = _LocalWrites()
 
 
 class LiveIndex:
-    """One matcher (FAISS multi-hash index inside) per bank, rebuilt from the database at start and updated
-    when entries are added. Readers never wait on a rebuild: a bank's matcher is swapped in when ready."""
+    """Every bank of the database in memory, for matching: PDQ codes in a lean index per bank
+    (``service.live_index``), other signal types in a ``BankMatcher`` per bank. Loaded from the database at
+    start (``rebuild``) and followed by bank revision (``sync``): a changed bank reads only its new rows.
 
-    def __init__(self, db: Database) -> None:
+    ``match`` syncs first when this process committed entries since the last sync, or when ``max_lag_s``
+    has passed (writes of other processes: API replicas, workers). Readers never wait on another thread's
+    periodic sync, and a bank's new version is swapped in when ready.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        policy: MatchPolicy = DEFAULT_POLICY,
+        max_lag_s: float = 0.5,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
         self.db = db
+        self.policy = policy
+        self.max_lag_s = max_lag_s
+        self.chunk_rows = chunk_rows
         self._banks: dict[int, _LiveBank] = {}
-        self._revisions: dict[int, int] = {}
-        self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
+        self._synced_at = -math.inf
+        self._seen_writes = -1
+        self._last_sync_s = 0.0
 
     def rebuild(self) -> None:
-        self.sync()
+        """Load every bank from scratch (at start); readers keep the old state until the new one is ready."""
+        with self._sync_lock:
+            self._sync(fresh=True)
 
     def sync(self) -> None:
-        """Follow bank revisions in the database (cheap: one row per bank), refreshing changed banks. Works
-        across processes: any API process or worker that adds entries bumps the revision."""
+        """Follow bank revisions in the database (one row per bank), reading the new rows of changed banks.
+        Works across processes: any API process or worker that adds entries bumps the revision."""
         with self._sync_lock:
-            with self.db.session() as s:
-                current = {row[0]: row[1] for row in s.execute(select(BankRow.id, BankRow.revision))}
-            for bank_id, revision in current.items():
-                if self._revisions.get(bank_id) != revision:
-                    self.refresh(bank_id)
-                    self._revisions[bank_id] = revision
+            self._sync(fresh=False)
 
     def refresh(self, bank_id: int) -> None:
-        with self.db.session() as s:
-            row = s.get(BankRow, bank_id)
+        """Read one bank's new rows now."""
+        with self._sync_lock, self.db.session() as s:
+            row = s.execute(_BANK_INFO.where(BankRow.id == bank_id)).one_or_none()
+            banks = dict(self._banks)
             if row is None:
-                return
-            entries = list(s.scalars(select(BankEntryRow).where(BankEntryRow.bank_id == bank_id)))
-            s.expunge(row)
-            live = _build(row, entries)
-        with self._lock:
-            self._banks[bank_id] = live
+                banks.pop(bank_id, None)
+            else:
+                info = _BankInfo(*row)
+                banks[bank_id] = self._load(s, info, banks.get(bank_id))
+            self._banks = banks
+
+    def _sync(self, *, fresh: bool) -> None:
+        writes, started = _local_writes.count, time.monotonic()
+        read_rows = False
+        with self.db.session() as s:
+            current = [_BankInfo(*row) for row in s.execute(_BANK_INFO.order_by(BankRow.id))]
+            old = {} if fresh else self._banks
+            banks: dict[int, _LiveBank] = {}
+            for info in current:
+                live = old.get(info.id)
+                if live is None or live.info.revision != info.revision:
+                    live, read_rows = self._load(s, info, live), True
+                elif live.info != info:
+                    live = _rebanked(live, info)
+                banks[info.id] = live
+        self._banks = banks
+        self._seen_writes, self._synced_at = writes, started
+        if read_rows:
+            self._last_sync_s = time.monotonic() - started
+
+    def _load(self, s: Session, info: _BankInfo, live: _LiveBank | None) -> _LiveBank:
+        """``live`` (or an empty bank) plus the rows added since it was read."""
+        pdq = live.pdq if live else PdqCodes()
+        codes, ids = pdq_rows(s, info.id, pdq.last_id, self.policy.pdq_min_quality, self.chunk_rows)
+        pdq = pdq.extended(codes, ids) if live else PdqCodes.build(codes, ids)
+        entries = live.other_entries if live else ()
+        keys = dict(live.other_rows) if live else {}
+        last_id = live.others_last_id if live else 0
+        added = []
+        for row in other_rows(s, info.id, last_id, self.chunk_rows):
+            entry = to_entry(row)
+            keys[entry.key], last_id = row.id, row.id
+            added.append(entry)
+        if live is not None and not added and live.info.name == info.name and live.info.kind == info.kind:
+            return _LiveBank(info, pdq, live.others, entries, keys, last_id)
+        entries += tuple(added)
+        bank = Bank(_safe_name(info), BankKind(info.kind), entries)
+        return _LiveBank(info, pdq, BankMatcher([bank], self.policy), entries, keys, last_id)
+
+    def _maybe_sync(self) -> None:
+        if _local_writes.count != self._seen_writes:
+            self.sync()  # this process wrote: wait for a sync that sees it
+        elif time.monotonic() - self._synced_at >= self.max_lag_s and self._sync_lock.acquire(blocking=False):
+            try:
+                self._sync(fresh=False)
+            finally:
+                self._sync_lock.release()
 
     def __len__(self) -> int:
-        return sum(len(b.bank.entries) for b in self._banks.values())
+        return sum(len(b.pdq) + len(b.other_entries) for b in self._banks.values())
+
+    def stats(self) -> LiveStats:
+        banks = list(self._banks.values())
+        return LiveStats(
+            banks=len(banks),
+            pdq_codes=sum(len(b.pdq) for b in banks),
+            other_entries=sum(len(b.other_entries) for b in banks),
+            pdq_bytes=sum(b.pdq.nbytes for b in banks),
+            last_sync_s=self._last_sync_s,
+        )
 
     def match(
         self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = ("known_fake", "authentic")
     ) -> list[LiveMatch]:
+        """Every entry ``org_id`` may see that the item matches, best first."""
         wanted = set(kinds)
-        self.sync()
-        with self._lock:
-            banks = list(self._banks.values())
+        self._maybe_sync()
+        pdq = self._pdq_queries(hashes)
+        codes, oriented = hex_to_codes([h for h, _ in pdq]), [o for _, o in pdq]
+        found: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = []
+        for live in self._banks.values():
+            if live.info.kind in wanted and live.info.shared_with(org_id):
+                found.extend(_bank_matches(live, hashes, codes, oriented, self.policy.pdq_max_distance))
+        if not found:
+            return []
+        with self.db.session() as s:
+            rows = {
+                r.id: r
+                for r in s.scalars(select(BankEntryRow).where(BankEntryRow.id.in_({i for _, i, _ in found})))
+            }
         out: list[LiveMatch] = []
-        for live in banks:
-            if live.row.kind not in wanted:
+        for live, row_id, m in found:
+            row = rows.get(row_id)
+            if row is None:
                 continue
-            for m in live.matcher.match(hashes):
-                meta = live.meta.get(m.entry.key)
-                if meta is not None and visible(org_id, meta.owner_org_id, meta.tlp):
-                    out.append(LiveMatch(m, meta))
+            meta = EntryMeta(
+                row.id, live.info.id, live.info.org_id, stricter(row.tlp, live.info.tlp), row.case_id
+            )
+            if visible(org_id, meta.owner_org_id, meta.tlp):
+                out.append(LiveMatch(m if isinstance(m, BankMatch) else m.to_match(live.info, row), meta))
         return sorted(out, key=lambda lm: -lm.match.strength)
 
-
-def _build(row: BankRow, entries: list[BankEntryRow]) -> _LiveBank:
-    converted = [(e, to_entry(e)) for e in entries]
-    bank = Bank(_safe_name(row), BankKind(row.kind), tuple(be for _, be in converted))
-    meta = {
-        be.key: EntryMeta(e.id, row.id, row.org_id, stricter(e.tlp, row.tlp), e.case_id)
-        for e, be in converted
-    }
-    return _LiveBank(row=row, bank=bank, meta=meta, matcher=BankMatcher([bank]))
+    def _pdq_queries(self, hashes: MediaHashes) -> list[tuple[str, bool]]:
+        """The item's PDQ hashes of enough quality, each with whether it is the EXIF-oriented picture."""
+        variants = ((hashes.pdq, False), (hashes.pdq_oriented, True))
+        return [
+            (h.hex, oriented) for h, oriented in variants if h and h.quality >= self.policy.pdq_min_quality
+        ]
 
 
-def _safe_name(row: BankRow) -> str:
-    return f"{row.name}"[:64]
+_BANK_INFO = select(BankRow.id, BankRow.org_id, BankRow.name, BankRow.kind, BankRow.tlp, BankRow.revision)
+
+
+@dataclass(frozen=True)
+class _PdqHit:
+    distance: int
+    oriented: bool
+
+    @property
+    def strength(self) -> float:
+        return 1.0 - self.distance / 256
+
+    def to_match(self, info: _BankInfo, row: BankEntryRow) -> BankMatch:
+        entry = to_entry(row)
+        return BankMatch(
+            _safe_name(info), BankKind(info.kind), entry, distance=self.distance, oriented=self.oriented
+        )
+
+
+def _bank_matches(
+    live: _LiveBank, hashes: MediaHashes, codes: np.ndarray, oriented: list[bool], radius: int
+) -> list[tuple[_LiveBank, int, BankMatch | _PdqHit]]:
+    """One bank's matches, best first: other signal types from its matcher, PDQ from its codes (one match per
+    row; the unrotated picture wins a tie, as in ``BankMatcher``)."""
+    out: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = [
+        (live, live.other_rows[m.entry.key], m) for m in live.others.match(hashes)
+    ]
+    pdq: dict[int, _PdqHit] = {}
+    if len(codes) and len(live.pdq):
+        for rotated, found in zip(oriented, live.pdq.search(codes, radius), strict=True):
+            for hit in found:
+                if hit.id not in pdq or hit.distance < pdq[hit.id].distance:
+                    pdq[hit.id] = _PdqHit(hit.distance, rotated)
+    out.extend(
+        (live, row_id, hit) for row_id, hit in sorted(pdq.items(), key=lambda kv: (kv[1].distance, kv[0]))
+    )
+    return sorted(out, key=lambda t: -t[2].strength)
+
+
+def _rebanked(live: _LiveBank, info: _BankInfo) -> _LiveBank:
+    """The same entries under the bank's new name, kind or TLP."""
+    if (live.info.name, live.info.kind) == (info.name, info.kind):
+        return replace(live, info=info)
+    bank = Bank(_safe_name(info), BankKind(info.kind), live.other_entries)
+    return replace(live, info=info, others=BankMatcher([bank], live.others.policy))
+
+
+def _safe_name(info: _BankInfo) -> str:
+    return f"{info.name}"[:64]
 
 
 def org_name(s: Session, org_id: int) -> str:

@@ -49,6 +49,10 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
     rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
     celery = make_celery(settings)
     bind_task(celery, rt)
+    from celery.signals import worker_process_init
+
+    # A forked pool process must not share the parent's pooled connections (the reaper thread uses them).
+    worker_process_init.connect(lambda **_: db.engine.dispose(close=False), weak=False)
     stop = threading.Event()
     threading.Thread(target=_reaper, args=(rt, celery, stop), daemon=True, name="reaper").start()
     argv = [

@@ -1,0 +1,265 @@
+"""The live index over real databases: incremental reads, metadata from the rows, TLP, chunked loading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from sqlalchemy import text, update
+
+from civicshield.banks import BankEntry
+from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.index import FlatPdqIndex, SortedMultiHashPdqIndex
+from civicshield.hashing.pdq import PdqHash
+from civicshield.media import MediaKind
+from civicshield.service import banks, live_index, store
+from civicshield.service.banks import LiveIndex, LiveMatch
+from civicshield.service.db.engine import Database
+from civicshield.service.db.tables import BankRow, User
+from civicshield.service.principal import Principal
+
+from .conftest import World
+
+RNG = np.random.default_rng(7)
+
+
+def random_hex() -> str:
+    return RNG.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+
+
+def near(hex_: str, bits: int) -> str:
+    value = int(hex_, 16)
+    for b in range(bits):
+        value ^= 1 << (b * 7 + 3)
+    return f"{value:064x}"
+
+
+def pdq_query(hex_: str) -> MediaHashes:
+    return MediaHashes("", MediaKind.IMAGE, pdq=PdqHash(hex_, 100))
+
+
+def pdq_entry(hex_: str, label: str = "fake", **kw: object) -> BankEntry:
+    return BankEntry.create("pdq", hex_, label, **kw)  # type: ignore[arg-type]
+
+
+def principal(db: Database, world: World, who: str) -> Principal:
+    with db.session() as s:
+        user = s.get(User, world.ids[f"{who}:user"])
+        assert user is not None
+        return store.principal_for(user)
+
+
+def make_bank(db: Database, who: Principal, name: str, tlp: str = "GREEN", kind: str = "known_fake") -> int:
+    with db.session() as s:
+        return banks.create_bank(s, who, name, kind, tlp).id
+
+
+def add(db: Database, who: Principal, bank_id: int, entries: list[BankEntry], **kw: object) -> list[int]:
+    with db.session() as s:
+        bank = s.get(BankRow, bank_id)
+        assert bank is not None
+        return [r.id for r in banks.add_entries(s, who, bank, entries, **kw)]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def db(world: World) -> Database:
+    database: Database = world.client.app.state.rt.db  # type: ignore[attr-defined]
+    return database
+
+
+@pytest.fixture
+def main_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sizes of every main PDQ index built (re-sorted) from now on."""
+    sizes: list[int] = []
+    real: Callable[[np.ndarray, np.ndarray], FlatPdqIndex] = live_index._main_index
+
+    def spy(codes: np.ndarray, ids: np.ndarray) -> FlatPdqIndex:
+        sizes.append(len(ids))
+        return real(codes, ids)
+
+    monkeypatch.setattr(live_index, "_main_index", spy)
+    return sizes
+
+
+def labels(found: list[LiveMatch]) -> list[str]:
+    return [m.match.entry.label for m in found]
+
+
+def test_new_rows_are_read_incrementally_without_resorting(
+    world: World, db: Database, main_builds: list[int]
+) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "imported")
+    first = [random_hex() for _ in range(30)]
+    add(db, reviewer, bank_id, [pdq_entry(h, f"old-{i}") for i, h in enumerate(first)])
+    live = LiveIndex(db, max_lag_s=3600)
+    live.rebuild()
+    assert main_builds == [30] and len(live) == 30
+
+    later = random_hex()
+    add(db, reviewer, bank_id, [pdq_entry(later, "new")])  # this process wrote: the next match sees it
+    found = live.match(reviewer.org_id, pdq_query(near(later, 9)))
+    assert labels(found) == ["new"] and found[0].match.distance == 9
+    assert main_builds == [30]  # the new row went into the delta: nothing re-sorted, nothing re-read
+    assert labels(live.match(reviewer.org_id, pdq_query(first[4]))) == ["old-4"]
+    assert len(live) == 31
+
+
+def test_main_index_grows_into_the_sorted_index_and_absorbs_the_delta(
+    world: World, db: Database, main_builds: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
+    monkeypatch.setattr(live_index, "DELTA_MAX", 10)
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "big")
+    hexes = [random_hex() for _ in range(60)]
+    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[:45])])
+    live = LiveIndex(db)
+    live.rebuild()
+    assert isinstance(live._banks[bank_id].pdq.main, SortedMultiHashPdqIndex)
+    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[45:50], 45)])
+    live.match(reviewer.org_id, pdq_query(hexes[0]))
+    assert main_builds == [45]  # 5 in the delta
+    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[50:], 50)])
+    live.match(reviewer.org_id, pdq_query(hexes[0]))
+    assert main_builds == [45, 60]  # the delta passed DELTA_MAX: one re-sort from memory
+    for i in (0, 44, 47, 59):
+        assert labels(live.match(reviewer.org_id, pdq_query(near(hexes[i], 12)))) == [f"e{i}"]
+
+
+def test_hits_carry_the_rows_metadata(world: World, db: Database) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "meta")
+    h = random_hex()
+    entry = pdq_entry(
+        h, "Burned ballots", link="https://example.org/fc/1", original_name="a.jpg", original_sha256="cd" * 32
+    )
+    (row_id,) = add(db, reviewer, bank_id, [entry], tlp="CLEAR")
+    live = LiveIndex(db)
+    live.rebuild()
+    (m,) = live.match(world.ids["other"], pdq_query(near(h, 3)))
+    owner = world.ids["factcheck"]
+    assert m.meta == banks.EntryMeta(row_id, bank_id, owner, "GREEN", None)  # the bank's GREEN is stricter
+    assert m.match.bank == "meta" and m.match.bank_kind == "known_fake"
+    assert m.match.entry == banks.to_entry(_row(db, row_id))
+    assert m.match.detail()["link"] == "https://example.org/fc/1" and m.match.distance == 3
+    assert m.match.entry.original_sha256 == "cd" * 32 and not m.match.oriented
+
+
+def _row(db: Database, row_id: int) -> banks.BankEntryRow:
+    with db.session() as s:
+        row = s.get(banks.BankEntryRow, row_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_tlp_filtering(world: World, db: Database) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    own, other = world.ids["factcheck"], world.ids["other"]
+    green, amber = make_bank(db, reviewer, "green", "GREEN"), make_bank(db, reviewer, "amber", "AMBER")
+    h = random_hex()
+    add(db, reviewer, green, [pdq_entry(h, "shared")])
+    add(db, reviewer, green, [pdq_entry(near(h, 2), "kept")], tlp="AMBER+STRICT")
+    add(db, reviewer, amber, [pdq_entry(near(h, 4), "amber bank")], tlp="CLEAR")
+    add(db, reviewer, amber, [BankEntry.create("sha256", "ab" * 32, "amber sha")])
+    live = LiveIndex(db)
+    live.rebuild()
+    query = MediaHashes("ab" * 32, MediaKind.IMAGE, pdq=PdqHash(h, 100))
+    assert labels(live.match(own, query)) == ["amber sha", "shared", "kept", "amber bank"]
+    assert labels(live.match(other, query)) == ["shared"]
+    assert [m.meta.tlp for m in live.match(own, query)] == ["AMBER", "GREEN", "AMBER+STRICT", "AMBER"]
+    assert labels(live.match(own, query, kinds=("authentic",))) == []
+
+
+def test_low_quality_hashes_are_neither_indexed_nor_looked_up(world: World, db: Database) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "quality")
+    weak, strong = random_hex(), random_hex()
+    add(db, reviewer, bank_id, [pdq_entry(weak, "weak", quality=20), pdq_entry(strong, "strong", quality=90)])
+    live = LiveIndex(db)
+    live.rebuild()
+    assert labels(live.match(reviewer.org_id, pdq_query(weak))) == []
+    assert labels(live.match(reviewer.org_id, pdq_query(strong))) == ["strong"]
+    blurry = MediaHashes("", MediaKind.IMAGE, pdq=PdqHash(strong, 10))
+    assert live.match(reviewer.org_id, blurry) == []
+
+
+def test_chunked_loading_reads_every_row(world: World, db: Database) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "chunks")
+    hexes = [random_hex() for _ in range(23)]
+    ids = add(db, reviewer, bank_id, [pdq_entry(h, f"c{i}") for i, h in enumerate(hexes)])
+    ids += add(db, reviewer, bank_id, [BankEntry.create("sha256", f"{i:064x}", f"s{i}") for i in range(9)])
+    with db.session() as s:
+        codes, got = live_index.pdq_rows(s, bank_id, after_id=0, min_quality=50, chunk_rows=5)
+        assert got.tolist() == ids[:23] and codes.tobytes().hex() == "".join(hexes)
+        assert live_index.pdq_rows(s, bank_id, after_id=ids[20], min_quality=50)[1].tolist() == ids[21:23]
+        assert [r.id for r in live_index.other_rows(s, bank_id, 0, chunk_rows=4)] == ids[23:]
+    live = LiveIndex(db, chunk_rows=4)
+    live.rebuild()
+    assert live.stats().pdq_codes == 23 and live.stats().other_entries == 9
+    assert labels(live.match(reviewer.org_id, pdq_query(hexes[22]))) == ["c22"]
+    sha = MediaHashes(f"{8:064x}", MediaKind.IMAGE)
+    assert labels(live.match(reviewer.org_id, sha)) == ["s8"]
+
+
+def test_other_processes_writes_show_after_the_lag(world: World, db: Database) -> None:
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "lagging")
+    live = LiveIndex(db, max_lag_s=3600)
+    live.rebuild()
+    h = random_hex()
+    other_process = Database(str(db.engine.url.render_as_string(hide_password=False)))
+    with other_process.session() as s:  # what another API process or worker would write
+        s.execute(
+            text(
+                "INSERT INTO bank_entries"
+                " (bank_id, signal_type, value, value_key, label, link, tlp, created_at)"
+                " VALUES (:b, 'pdq', :v, :k, 'elsewhere', '', 'GREEN', CURRENT_TIMESTAMP)"
+            ),
+            {"b": bank_id, "v": h, "k": banks.value_key("pdq", h)},
+        )
+        s.execute(update(BankRow).where(BankRow.id == bank_id).values(revision=BankRow.revision + 1))
+    other_process.dispose()
+    assert live.match(reviewer.org_id, pdq_query(h)) == []  # within max_lag_s
+    live.sync()
+    assert labels(live.match(reviewer.org_id, pdq_query(h))) == ["elsewhere"]
+
+
+def test_sorted_multi_hash_index_equals_the_flat_scan() -> None:
+    codes = RNG.integers(0, 256, size=(5000, 32), dtype=np.uint8)
+    ids = np.arange(5000, dtype=np.int64) * 3 + 7
+    picks = RNG.integers(0, 5000, size=200)
+    bits = np.unpackbits(codes[picks], axis=1)
+    for row, flips in zip(bits, RNG.integers(0, 40, size=200), strict=True):
+        row[RNG.choice(256, size=flips, replace=False)] ^= 1
+    queries = np.concatenate([np.packbits(bits, axis=1), RNG.integers(0, 256, size=(20, 32), dtype=np.uint8)])
+    flat = FlatPdqIndex()
+    flat.add(codes, ids)
+    index = SortedMultiHashPdqIndex()
+    index.add(codes[:3000], ids[:3000])
+    index.add(codes[3000:], ids[3000:])  # re-sorts
+    assert index.codes().tobytes() == codes.tobytes() and index.ids.tolist() == ids.tolist()
+    for radius in (31, 24, 8, 0):  # one flipped bit per 16-bit chunk, or none
+        assert index.search_many(queries, radius) == flat.search_many(queries, radius)
+    twelve = SortedMultiHashPdqIndex(12)  # chunks of 21-22 bits
+    twelve.add(codes, ids)
+    for radius in (31, 20, 8):  # 31: more probes than codes, so the flat scan answers
+        assert twelve.search_many(queries, radius) == flat.search_many(queries, radius)
+    with pytest.raises(ValueError, match="nhash"):
+        SortedMultiHashPdqIndex(10)
+
+
+def test_a_flat_main_index_is_sorted_once_the_bank_outgrows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
+    monkeypatch.setattr(live_index, "DELTA_MAX", 1000)
+    codes = RNG.integers(0, 256, size=(50, 32), dtype=np.uint8)
+    ids = np.arange(1, 51, dtype=np.int64)
+    pdq = live_index.PdqCodes.build(codes[:30], ids[:30])
+    pdq = pdq.extended(codes[30:35], ids[30:35])
+    assert type(pdq.main) is FlatPdqIndex and len(pdq.delta) == 5 and pdq.last_id == 35
+    pdq = pdq.extended(codes[35:], ids[35:])
+    assert isinstance(pdq.main, SortedMultiHashPdqIndex) and len(pdq.delta) == 0 and pdq.last_id == 50
+    assert [hits[0].id for hits in pdq.search(codes, 31)] == ids.tolist()
