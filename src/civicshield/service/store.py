@@ -126,7 +126,12 @@ def resolve_api_key(s: Session, token: str) -> Principal | None:
     user = s.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive datetimes
+    if last is None or (now - last).total_seconds() > 60:
+        row.last_used_at = now  # at most once a minute: a write per request would cost a commit each
     return principal_for(user, via="api_key", scopes=frozenset(Scope(x) for x in row.scopes))
 
 
