@@ -130,6 +130,10 @@ def test_hashes_only_matching_and_batch(world: World, tmp_path: Path) -> None:
     query = {"hashes": [{"signal_type": "pdq", "hash": pdq, "quality": 100}]}
     r = world.client.post("/api/v1/match/hashes", json=query, headers=auth(world, "other:viewer"))
     assert r.json()["verdict"] == "known_fake"
+    found = world.client.get(
+        "/api/v1/banks/search/by-hash", params={"value": pdq}, headers=auth(world, "other:viewer")
+    )
+    assert [e["hash"] for e in found.json()] == [pdq]
     unrelated = {"hashes": [{"signal_type": "pdq", "hash": "f" * 64}]}
     batch = world.client.post(
         "/api/v1/match/hashes/batch", json={"items": [query, unrelated]}, headers=auth(world, "other:viewer")

@@ -112,7 +112,7 @@ def principal(app: FastAPI, user_id: int) -> Any:
 
 def publish_fake(app: FastAPI, ids: dict[str, int], data: bytes, title: str, tlp: str = "CLEAR") -> str:
     """A published fact-check on ``data`` made through the store (not the pages); returns its slug."""
-    from civicshield.service.ui.submit import submit_bytes
+    from civicshield.service.submission import submit_bytes
 
     rt: Runtime = app.state.rt
     who = principal(app, ids["factcheck:reviewer"])

@@ -83,15 +83,14 @@ def search(
     s: DbDep, who: Viewer, value: Annotated[str, Query(min_length=8, max_length=200_000)]
 ) -> list[EntryOut]:
     """Entries holding exactly this hash value, in banks the caller may see."""
-    rows = s.scalars(
+    rows = s.execute(
         select(BankEntryRow, BankRow)
         .join(BankRow, BankRow.id == BankEntryRow.bank_id)
         .where(BankEntryRow.value == value.strip().lower())
         .limit(100)
     ).all()
     out = []
-    for row in rows:
-        bank = s.get(BankRow, row.bank_id)
-        if bank is not None and banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp)):
+    for row, bank in rows:
+        if banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp)):
             out.append(entry_out(row))
     return out

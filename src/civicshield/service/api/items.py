@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, UploadFile
 
 from civicshield.errors import MediaTooLarge
-from civicshield.media import Media
 from civicshield.service import store
 from civicshield.service.api.schemas import ItemOut, JobOut
 from civicshield.service.db.tables import Job
 from civicshield.service.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
-from civicshield.service.jobs import enqueue
+from civicshield.service.submission import submit_bytes
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -38,23 +37,16 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
 async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
     """Store the file (content-addressed) and queue its analysis. Bad media is refused before storing."""
     data = await read_upload(file, rt.settings.max_upload_bytes)
-    media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
-    sha = rt.blobs.put(data)
-    with rt.db.session() as s:
-        item = store.add_item(
-            s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
-        )
-        job = store.create_job(s, item)
-        out = ItemOut(
-            id=item.id,
-            sha256=sha,
-            filename=item.filename,
-            media_kind=item.media_kind,
-            size=item.size,
-            job=job_out(job, with_report=False),
-        )
-    enqueue(request.app.state.celery, job.id)
-    return out
+    done = submit_bytes(rt, request.app.state.celery, who, data, file.filename or "upload")
+    job = JobOut(id=done.job_id, item_id=done.item_id, state="queued", attempts=0, label=None, error=None)
+    return ItemOut(
+        id=done.item_id,
+        sha256=done.sha256,
+        filename=done.filename,
+        media_kind=done.media_kind,
+        size=done.size,
+        job=job,
+    )
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)

@@ -16,10 +16,10 @@ from civicshield.service.api.items import read_upload
 from civicshield.service.blobs import BlobStore
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
+from civicshield.service.submission import submit_bytes
 from civicshield.service.ui import queries, views
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep
-from civicshield.service.ui.submit import submit_bytes
 from civicshield.service.ui.templating import is_htmx, render
 from civicshield.settings import Limits
 

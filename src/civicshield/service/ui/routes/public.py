@@ -22,9 +22,9 @@ from civicshield.service.api.items import read_upload
 from civicshield.service.banks import LiveIndex, LiveMatch
 from civicshield.service.deps import RateLimit, runtime
 from civicshield.service.jobs import Runtime
+from civicshield.service.submission import submit_bytes
 from civicshield.service.ui import queries, store_pending, views
 from civicshield.service.ui.routing import page_router
-from civicshield.service.ui.submit import submit_bytes
 from civicshield.service.ui.templating import is_htmx, render
 from civicshield.verdict import Verdict
 

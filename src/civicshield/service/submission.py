@@ -1,4 +1,4 @@
-"""Submitting a file from a page: the same steps, in the same order, as ``POST /api/v1/items``.
+"""Submitting a file, for the API (``POST /api/v1/items``) and the web pages alike.
 
 Bad media is refused before anything is stored; then the bytes go to the content-addressed blob store, the
 item and its job are written through ``store`` in one transaction, and the job id is queued after the commit
@@ -24,6 +24,7 @@ class Submitted:
     filename: str
     size: int
     media_kind: str
+    sha256: str
 
 
 def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filename: str) -> Submitted:
@@ -34,6 +35,6 @@ def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filen
             s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
         )
         job = store.create_job(s, item)
-        out = Submitted(item.id, job.id, item.filename, item.size, str(media.kind))
+        out = Submitted(item.id, job.id, item.filename, item.size, str(media.kind), sha)
     enqueue(celery, out.job_id)
     return out
