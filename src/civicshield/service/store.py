@@ -8,7 +8,7 @@ audited in the same transaction.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -175,11 +175,19 @@ def add_item(
     return item
 
 
+T = TypeVar("T", Item, Job, Case)
+
+
+def _owned(s: Session, who: Principal, model: type[T], row_id: int, what: str) -> T:
+    """The row if it belongs to the caller's organization; otherwise 404, exactly as if it did not exist."""
+    row = s.get(model, row_id)
+    if row is None or row.org_id != who.org_id:
+        raise NotFound(f"no such {what}")
+    return row
+
+
 def get_item(s: Session, who: Principal, item_id: int) -> Item:
-    item = s.get(Item, item_id)
-    if item is None or item.org_id != who.org_id:
-        raise NotFound("no such item")
-    return item
+    return _owned(s, who, Item, item_id, "item")
 
 
 def create_job(s: Session, item: Item) -> Job:
@@ -190,10 +198,7 @@ def create_job(s: Session, item: Item) -> Job:
 
 
 def get_job(s: Session, who: Principal, job_id: int) -> Job:
-    job = s.get(Job, job_id)
-    if job is None or job.org_id != who.org_id:
-        raise NotFound("no such job")
-    return job
+    return _owned(s, who, Job, job_id, "job")
 
 
 # ---- cases ---------------------------------------------------------------------------------------------
@@ -216,10 +221,7 @@ def create_case(
 
 
 def get_case(s: Session, who: Principal, case_id: int) -> Case:
-    case = s.get(Case, case_id)
-    if case is None or case.org_id != who.org_id:
-        raise NotFound("no such case")
-    return case
+    return _owned(s, who, Case, case_id, "case")
 
 
 def list_cases(s: Session, who: Principal, state: str | None = None) -> list[Case]:
