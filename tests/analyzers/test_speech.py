@@ -30,7 +30,7 @@ from civicshield.signals import Signal
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 DEV = Path(os.environ.get("CIVICSHIELD_DATASETS", SHARED / "datasets")).resolve() / "dev"
-MODEL = ROOT / "src" / "civicshield" / "data" / "models" / AASIST.relative
+MODEL = ROOT / "src" / "civicshield" / "data" / "models" / AASIST.path
 CARD = MODEL.parent / "MODEL_CARD.md"
 LIBRISPEECH_REAL = "audio/aud_0057.flac"  # Resemblyzer's LibriSpeech sample, 5.0 s: two windows
 GRIFFIN_LIM_AI = "audio/aud_1076.flac"  # ESPnet Transformer-TTS + Griffin-Lim, 5.0 s

@@ -15,6 +15,7 @@ unavailable with the file and line named, rather than silently checking against 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import defaultdict
 from typing import Any, ClassVar, Self
 
@@ -44,7 +45,11 @@ def _how(m: BankMatch) -> str:
 
 
 class _BankAnalyzer(Analyzer):
+    """Hash the item, look it up in the banks of ``bank_kind``, abstain with ``miss_reason`` when nothing
+    matches; what a match means is each subclass's ``_matched``."""
+
     bank_kind: ClassVar[BankKind]
+    miss_reason: ClassVar[str]
 
     def __init__(self, matcher: BankMatcher) -> None:
         self.matcher = matcher
@@ -70,7 +75,7 @@ class _BankAnalyzer(Analyzer):
             ev["notes"] = list(self.matcher.notes)
         return ev
 
-    def _lookup(self, media: Media) -> tuple[MediaHashes, list[BankMatch]] | Signal:
+    def analyze(self, media: Media) -> Signal:
         if len(self.matcher) == 0:
             return Signal.abstain(
                 self.name, f"no {self.bank_kind} bank entries are configured", evidence=self._base_evidence()
@@ -81,7 +86,15 @@ class _BankAnalyzer(Analyzer):
             return Signal.abstain(
                 self.name, f"cannot hash this item here: {exc.message}", evidence=self._base_evidence()
             )
-        return hashes, self.matcher.match(hashes)
+        matches = self.matcher.match(hashes)
+        evidence = self._base_evidence()
+        if not matches:
+            return Signal.abstain(self.name, self.miss_reason, evidence=evidence)
+        return self._matched(hashes, matches, evidence)
+
+    @abstractmethod
+    def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
+        """The signal for an item that matched (``matches`` is not empty, best first)."""
 
 
 class KnownFakesAnalyzer(_BankAnalyzer):
@@ -91,19 +104,9 @@ class KnownFakesAnalyzer(_BankAnalyzer):
         "the item is (a copy of) a debunked fake; unseen fakes are not caught."
     )
     bank_kind = BankKind.KNOWN_FAKE
+    miss_reason = "not in any known-fake bank; unseen fakes are not caught by this check"
 
-    def analyze(self, media: Media) -> Signal:
-        looked = self._lookup(media)
-        if isinstance(looked, Signal):
-            return looked
-        _, matches = looked
-        evidence = self._base_evidence()
-        if not matches:
-            return Signal.abstain(
-                self.name,
-                "not in any known-fake bank; unseen fakes are not caught by this check",
-                evidence=evidence,
-            )
+    def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
         p = self.matcher.policy
         best = matches[0]
         findings = [
@@ -133,17 +136,9 @@ class OfficialMediaAnalyzer(_BankAnalyzer):
         "re-encoded) copy."
     )
     bank_kind = BankKind.AUTHENTIC
+    miss_reason = "not a near-duplicate of any registered official media"
 
-    def analyze(self, media: Media) -> Signal:
-        looked = self._lookup(media)
-        if isinstance(looked, Signal):
-            return looked
-        hashes, matches = looked
-        evidence = self._base_evidence()
-        if not matches:
-            return Signal.abstain(
-                self.name, "not a near-duplicate of any registered official media", evidence=evidence
-            )
+    def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
         exact = [m for m in matches if m.exact or m.entry.original_sha256 == hashes.sha256]
         if exact:
             return self._exact(exact[0], evidence)

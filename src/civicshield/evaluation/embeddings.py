@@ -35,7 +35,9 @@ class EmbeddingCache:
     """Encode-once storage of ``ViewEmbeddings`` per (image sha256, augmentation, view)."""
 
     def __init__(self, root: Path | None = None, encoder: ClipEncoder | None = None) -> None:
-        self.root = (root or default_cache_dir()) / ENCODER.sha256[:16] / VIEW_CODE_VERSION
+        # "exact-int8": entries written before the encoder's products were made exact (``int8_exact``)
+        # are CPU-dependent and must not be read back.
+        self.root = (root or default_cache_dir()) / ENCODER.sha256[:16] / "exact-int8" / VIEW_CODE_VERSION
         self._encoder = encoder
 
     @property

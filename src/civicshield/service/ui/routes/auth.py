@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from civicshield.service import store
 from civicshield.service.deps import RateLimit, runtime
-from civicshield.service.ui import i18n, store_pending
+from civicshield.service.ui import i18n
 from civicshield.service.ui.routing import HOME_URL, back_url, page_router
 from civicshield.service.ui.session import MaybeMemberDep, sign_in
 from civicshield.service.ui.templating import render, translate
@@ -70,7 +70,7 @@ def choose_language(
     chosen = i18n.supported(lang) or i18n.DEFAULT
     if member is not None:
         with runtime(request).db.session() as s:
-            store_pending.set_language(s, member.who, chosen, frozenset(i18n.LANGUAGES))
+            store.set_language(s, member.who, chosen, frozenset(i18n.LANGUAGES))
     request.session[i18n.SESSION_KEY] = chosen
     target = back_url(request)
     if "lang=" in target:  # a ?lang= on the page we came from would override the new choice

@@ -18,12 +18,13 @@ from starlette.responses import Response
 from civicshield.errors import CivicShieldError, MediaError
 from civicshield.hashing.cache import media_hashes
 from civicshield.media import Media
+from civicshield.service import store
 from civicshield.service.api.items import read_upload
 from civicshield.service.banks import LiveIndex, LiveMatch
 from civicshield.service.deps import RateLimit, runtime
 from civicshield.service.jobs import Runtime
 from civicshield.service.submission import submit_bytes
-from civicshield.service.ui import queries, store_pending, views
+from civicshield.service.ui import queries, views
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.templating import is_htmx, render
 from civicshield.verdict import Verdict
@@ -69,7 +70,7 @@ async def verify(
     shared = False
     if share == "yes":
         with rt.db.session() as s:
-            intake = store_pending.public_intake(s)
+            intake = store.public_intake(s)
         submit_bytes(rt, request.app.state.celery, intake, data, name)
         shared = True
     with rt.db.session() as s:
