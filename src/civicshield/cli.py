@@ -303,7 +303,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the embedded worker.")] = True,
-    demo: Annotated[bool, typer.Option("--demo", help="Seed demo organizations, users and items.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Seed demo organizations, users and items; webhooks may also reach receivers on loopback "
+            "unless CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS says otherwise.",
+        ),
+    ] = False,
 ) -> None:
     """Run the coordination service (API + embedded analysis worker) on the configured database."""
     with _errors():
@@ -320,10 +327,12 @@ def serve(
 
 
 def _seed_demo(settings: Any) -> Any:
-    """Build the demo set, point analysis at its banks and trust anchor, seed the database, print a login."""
+    """Build the demo set, point analysis at its banks and trust anchor, let webhooks reach loopback
+    receivers, seed the database, print a login."""
     from civicshield.demo.builder import build
     from civicshield.service.blobs import BlobStore
     from civicshield.service.db.engine import Database, migrate
+    from civicshield.service.egress import LOOPBACK
     from civicshield.service.jobs import Runtime
     from civicshield.service.seed import seed
 
@@ -333,6 +342,8 @@ def _seed_demo(settings: Any) -> Any:
     anchors = (demo_dir / "work" / "certs" / "demo-ca.pem").resolve()
     os.environ["CIVICSHIELD_TRUST_ANCHORS"] = str(anchors)  # the embedded worker inherits it
     settings = settings.with_(analysis=settings.analysis.with_(extra_trust_anchors=anchors))
+    if "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS" not in os.environ:  # a demo's receiver runs on this machine
+        settings = settings.with_(webhook_allowed_networks=LOOPBACK)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     migrate(db.engine)

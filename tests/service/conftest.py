@@ -1,23 +1,31 @@
-"""Service fixtures: a real app over a real database, each test on a SQLite file and on PostgreSQL."""
+"""Service fixtures: a real app over a real database, each test on a SQLite file and on PostgreSQL, and a real
+webhook receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from civicshield.errors import SigningError
 from civicshield.service import store
 from civicshield.service.app import create_app
+from civicshield.service.egress import LOOPBACK
 from civicshield.service.security import use_password_hasher
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
+from civicshield.sharing import verify_delivery
 
 use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # speed; argon2id still
 
@@ -96,6 +104,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret",
+        webhook_allowed_networks=LOOPBACK,  # the test receivers listen on 127.0.0.1
         analysis=core_analysis(tmp_path / "data"),
     )
     app = create_app(settings)
@@ -106,3 +115,64 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
 
 def auth(world: World, who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {world.keys[who]}"}
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    reason: str | None
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return dict(json.loads(self.body))
+
+
+@dataclass
+class Receiver:
+    """A subscriber's endpoint: verifies every delivery and answers from a script (then 200)."""
+
+    secrets: list[str] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    got: list[Received] = field(default_factory=list)
+    url: str = ""
+
+    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        try:
+            verify_delivery(body, headers, secrets=self.secrets)
+            verified, reason = True, None
+        except SigningError as exc:
+            verified, reason = False, str(exc.detail["reason"])
+        self.got.append(Received(headers, body, verified, reason))
+        if not verified:
+            return 400, {}
+        return self.script.pop(0) if self.script else (200, {})
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status, extra = state.answer(dict(self.headers.items()), body)
+            self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/civicshield"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join(5)

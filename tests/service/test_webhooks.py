@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,77 +20,17 @@ from civicshield.service import alerts
 from civicshield.service.app import create_app
 from civicshield.service.db.tables import Delivery
 from civicshield.service.delivery import LEASE_S, claim_due, deliver_due
+from civicshield.service.egress import LOOPBACK
 from civicshield.service.jobs import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.sharing import validate_claimreview, verify_delivery
 
-from .conftest import World, _seed, auth, core_analysis
+from .conftest import Receiver, World, _seed, auth, core_analysis
 from .test_jobs import _stop, _worker
 from .test_publication import _analyzed_item, _publish
 
 HOOKS = "/api/v1/webhooks"
 ADMIN = "factcheck:org_admin"
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    verified: bool
-    reason: str | None
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return dict(json.loads(self.body))
-
-
-@dataclass
-class Receiver:
-    """A subscriber's endpoint: verifies every delivery and answers from a script (then 200)."""
-
-    secrets: list[str] = field(default_factory=list)
-    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    got: list[Received] = field(default_factory=list)
-    url: str = ""
-
-    def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
-        try:
-            verify_delivery(body, headers, secrets=self.secrets)
-            verified, reason = True, None
-        except SigningError as exc:
-            verified, reason = False, str(exc.detail["reason"])
-        self.got.append(Received(headers, body, verified, reason))
-        if not verified:
-            return 400, {}
-        return self.script.pop(0) if self.script else (200, {})
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status, extra = state.answer(dict(self.headers.items()), body)
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/civicshield"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def _rt(world: World) -> Runtime:
@@ -406,10 +342,16 @@ def _wait_delivered(world: World, hook_id: int, count: int, timeout: float = 40)
     raise AssertionError(f"expected {count} delivered: {log}")
 
 
-def test_a_worker_process_delivers_on_commit_and_on_its_sweep(tmp_path: Path, receiver: Receiver) -> None:
+def test_a_worker_process_delivers_on_commit_and_on_its_sweep(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = ServiceSettings(
-        data_dir=tmp_path / "data", secret_key="k", analysis=core_analysis(tmp_path / "data")
+        data_dir=tmp_path / "data",
+        secret_key="k",
+        webhook_allowed_networks=LOOPBACK,
+        analysis=core_analysis(tmp_path / "data"),
     )
+    monkeypatch.setenv("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", ",".join(LOOPBACK))  # the worker's settings
     app = create_app(settings)
     world = _seed(settings, app)
     worker = _worker(settings, "hooks", tmp_path / "worker.log")

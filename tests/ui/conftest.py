@@ -69,6 +69,7 @@ def make_app(
         secret_key="ui-test-secret",
         base_url=base_url,
         unauthenticated_rate_per_minute=rate,
+        webhook_allowed_networks=("127.0.0.0/8",),  # the webhook receiver listens on 127.0.0.1
         analysis=analysis,
     )
     return create_app(settings)

@@ -83,6 +83,7 @@ def register_webhook(site: Site) -> str | None:
             url=site.receiver_url,
             events=["case.published"],
             max_tlp="GREEN",
+            egress=site.rt.settings.webhook_egress,
         )
         return hook.secret
 

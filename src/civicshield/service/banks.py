@@ -24,7 +24,7 @@ from civicshield.banks.policy import DEFAULT_POLICY, MatchPolicy
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import hex_to_codes
-from civicshield.service import audit
+from civicshield.service import alerts, audit
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import BankEntryRow, BankRow, Organization
 from civicshield.service.live_index import CHUNK_ROWS, PdqCodes, other_rows, pdq_rows
@@ -100,7 +100,10 @@ def add_entries(
     tlp: str | None = None,
     case_id: int | None = None,
 ) -> list[BankEntryRow]:
-    """Append entries the bank does not hold yet. Only the owner's reviewers and admins write to a bank."""
+    """Append entries the bank does not hold yet. Only the owner's reviewers and admins write to a bank.
+
+    Every way entries arrive (the bank API and pages, a published fact-check) comes through here, so this is
+    where the ``bank.entry_added`` event is queued: once per call that added anything, in its transaction."""
     if bank.org_id != who.org_id:
         raise NotFound("no such bank")
     if not who.can(Role.REVIEWER):
@@ -151,6 +154,7 @@ def add_entries(
             bank.id,
             {"count": len(rows), "case": case_id},
         )
+        alerts.bank_entries_added(s, bank, rows)
     return rows
 
 

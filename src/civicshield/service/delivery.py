@@ -14,9 +14,12 @@ we made, so a late worker never overwrites a newer attempt.
 
 Sending: JSON body, ``sharing.webhooks.sign_delivery`` headers (delivery id ``dlv_<row id>``, signed with
 every live secret), a 10 s timeout, redirects not followed, and no proxy or ``.netrc`` from the environment
-(``trust_env=False``): the only network used is the URL the subscriber configured. 2xx is delivered; an
-answer ``RetryPolicy.retryable`` rejects (most 4xx) fails at once; anything else is retried with backoff,
-honouring ``Retry-After``, until the policy's last attempt.
+(``trust_env=False``): the only network used is the URL the subscriber configured. Connections go through
+``egress.GuardedTransport``: the host is resolved and every address checked against
+``ServiceSettings.webhook_allowed_networks`` before connecting to exactly that address, so a URL whose name
+now resolves to a loopback, private or metadata address (DNS rebinding) is refused. 2xx is delivered; a
+refused address, or an answer ``RetryPolicy.retryable`` rejects (most 4xx), fails at once; anything else is
+retried with backoff, honouring ``Retry-After``, until the policy's last attempt.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from civicshield import __version__
 from civicshield.service.db.tables import Delivery, Webhook, utcnow
+from civicshield.service.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.sharing import RetryPolicy, sign_delivery
 
 if TYPE_CHECKING:
@@ -81,6 +85,7 @@ class Answer:
     status: int | None  # None: no answer (refused, timeout, TLS)
     error: str | None
     retry_after_s: float | None = None
+    final: bool = False  # not worth repeating whatever the status: the address is not allowed
 
     @property
     def ok(self) -> bool:
@@ -133,16 +138,24 @@ def deliver_due(
     client: httpx.Client | None = None,
     rand: Callable[[], float] = random.random,
     limit: int = BATCH,
+    egress: EgressPolicy | None = None,
 ) -> list[Outcome]:
     """Send up to ``limit`` due deliveries and record each result. ``now`` fixes the scheduling clock (tests);
-    signatures always carry the real time, since that is what receivers check them against."""
+    signatures always carry the real time, since that is what receivers check them against. ``egress``
+    replaces the settings' ``webhook_egress`` (tests: a resolver that answers what DNS would); a given
+    ``client`` is used as it is."""
     moment = as_utc(now) if now is not None else utcnow()
     fail_abandoned(rt, moment, policy)
     claims = claim_due(rt, now=moment, policy=policy, limit=limit)
     if not claims:
         return []
     own = client is None
-    http = client or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False)
+    http = client or httpx.Client(
+        timeout=TIMEOUT_S,
+        follow_redirects=False,
+        trust_env=False,
+        transport=GuardedTransport(egress or rt.settings.webhook_egress),
+    )
 
     def send(claim: Claim) -> Outcome:
         return _record(rt, claim, post(http, claim), now, policy, rand)
@@ -265,6 +278,8 @@ def post(client: httpx.Client, claim: Claim) -> Answer:
         with client.stream("POST", claim.url, content=claim.body, headers=headers) as r:
             excerpt = _excerpt(r)
             status, retry_after = r.status_code, r.headers.get("retry-after")
+    except AddressNotAllowed as exc:
+        return Answer(None, exc.message[:EXCERPT_BYTES], final=True)
     except httpx.TimeoutException:
         return Answer(None, f"no answer within {TIMEOUT_S:g} s")
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -317,7 +332,7 @@ def _record(
             policy.next_attempt_at(
                 claim.attempt, now=now.timestamp(), rand=rand(), retry_after_s=response.retry_after_s
             )
-            if policy.retryable(response.status) and claim.attempt >= 1
+            if policy.retryable(response.status) and claim.attempt >= 1 and not response.final
             else None
         )
         retry_at = dt.datetime.fromtimestamp(at, dt.UTC) if at is not None else None

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from sqlalchemy import or_, select
@@ -23,12 +23,15 @@ from sqlalchemy import or_, select
 from civicshield.errors import MediaError
 from civicshield.media import Media
 from civicshield.pipeline import Engine
-from civicshield.service import delivery
+from civicshield.service import alerts, delivery
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Item, Job, utcnow
 from civicshield.service.settings import ServiceSettings
 from civicshield.signals import Signal
+
+if TYPE_CHECKING:
+    from civicshield.service.banks import LiveMatch
 
 log = logging.getLogger(__name__)
 TASK = "civicshield.analyze_item"
@@ -60,9 +63,10 @@ class Runtime:
         return self._live
 
 
-def bank_signals(rt: Runtime, org_id: int, media: Media) -> list[Signal]:
+def bank_lookup(rt: Runtime, org_id: int, media: Media) -> tuple[list[Signal], list[LiveMatch]]:
     """What this service's own banks (published fact-checks, registered official media) say about the item,
-    as seen by the submitting organization (TLP applies)."""
+    as seen by the submitting organization (TLP applies): the signal for fusion, and the matches behind it,
+    which queue ``match.found`` once the job's result is stored."""
     from civicshield.errors import CivicShieldError
     from civicshield.hashing.cache import media_hashes
     from civicshield.service.banks import signals_for
@@ -70,8 +74,9 @@ def bank_signals(rt: Runtime, org_id: int, media: Media) -> list[Signal]:
     try:
         hashes = media_hashes(media)
     except CivicShieldError as exc:
-        return [Signal.abstain("service_banks", f"not hashed: {exc.message}")]
-    return signals_for(rt.live.match(org_id, hashes))
+        return [Signal.abstain("service_banks", f"not hashed: {exc.message}")], []
+    found: list[LiveMatch] = rt.live.match(org_id, hashes)
+    return signals_for(found), found
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
@@ -119,11 +124,13 @@ def run_job(rt: Runtime, job_id: int) -> str:
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     label: str | None = None
+    matches: list[LiveMatch] = []
     try:
         if sha is None:
             raise MediaError("hashes-only submission: nothing to analyze")
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
-        verdict = rt.engine.analyze(media, extra_signals=bank_signals(rt, org_id, media))
+        signals, matches = bank_lookup(rt, org_id, media)
+        verdict = rt.engine.analyze(media, extra_signals=signals)
         report, label = verdict.to_dict(), str(verdict.label)
         _store_artefacts(rt, verdict, report)
         hashes = item_hashes(media)
@@ -139,6 +146,9 @@ def run_job(rt: Runtime, job_id: int) -> str:
         item = s.get(Item, job.item_id)
         if item is not None and hashes is not None:
             item.hashes = hashes
+        if matches and error is None:
+            source = {"via": "analysis", "item_id": job.item_id, "job_id": job.id, "sha256": sha}
+            alerts.matches_found(s, org_id, matches, base_url=rt.settings.base_url, source=source)
         return job.state
 
 

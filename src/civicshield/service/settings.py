@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from civicshield.service.egress import EgressPolicy
 from civicshield.settings import Settings as AnalysisSettings
 
 
@@ -22,7 +23,17 @@ class ServiceSettings:
     embedded_worker: bool = True
     job_lease_s: int = 600
     unauthenticated_rate_per_minute: int = 60
+    # Networks webhooks may reach although they are not public (CIDRs, e.g. "10.20.0.0/16" or "127.0.0.0/8").
+    # Empty: only public addresses, so subscribers cannot aim deliveries at internal services (``egress``).
+    webhook_allowed_networks: tuple[str, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+
+    def __post_init__(self) -> None:
+        EgressPolicy.parse(self.webhook_allowed_networks)  # a bad network fails at startup, not on a delivery
+
+    @property
+    def webhook_egress(self) -> EgressPolicy:
+        return EgressPolicy.parse(self.webhook_allowed_networks)
 
     @property
     def db_url(self) -> str:
@@ -52,7 +63,13 @@ class ServiceSettings:
             base_url=env.get("CIVICSHIELD_BASE_URL", base.base_url),
             secret_key=key or base.secret_key,
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
+            webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
         )
+
+
+def split_networks(text: str) -> tuple[str, ...]:
+    """``"10.0.0.0/8, ::1/128"`` as a tuple of its non-empty parts."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _persistent_key(data_dir: Path) -> str:

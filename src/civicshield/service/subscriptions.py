@@ -8,7 +8,9 @@ signed with every live secret, one ``v1`` each, so receivers switch over without
 
 URLs are checked by two parsers (the standard library's and httpx's, which sends) that must agree on the
 host, so a URL cannot look like one host here and reach another there. Credentials in a URL are refused:
-receivers authenticate us by the signature, and a URL is shown in logs and listings.
+receivers authenticate us by the signature, and a URL is shown in logs and listings. A URL naming or resolving
+to an address that is not public is refused unless the operator allowed its network (``egress``; each
+delivery checks again, after resolving the name).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import alerts, audit, delivery
 from civicshield.service.db.tables import Delivery, Webhook, utcnow
+from civicshield.service.egress import EgressPolicy
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.store import TLPS
@@ -35,7 +38,7 @@ MAX_GRACE_S = 7 * 86400
 DELIVERY_STATES = ("pending", "sending", "delivered", "failed")
 
 
-def validate_url(url: str) -> str:
+def validate_url(url: str, egress: EgressPolicy) -> str:
     url = url.strip()
     if not url or len(url) > MAX_URL or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise UsageError(f"a webhook URL is 1-{MAX_URL} characters, without spaces or control characters")
@@ -53,6 +56,7 @@ def validate_url(url: str) -> str:
         raise UsageError("the webhook URL has no unambiguous host")
     if parts.fragment:
         raise UsageError("webhook URLs may not have a #fragment")
+    egress.check_url(url)
     return url
 
 
@@ -85,12 +89,14 @@ def create_webhook(
     max_tlp: str = "GREEN",
     active: bool = True,
     description: str = "",
+    egress: EgressPolicy,
 ) -> Webhook:
-    """A new subscription with a fresh secret (readable on the returned row: show it once)."""
+    """A new subscription with a fresh secret (readable on the returned row: show it once). ``egress`` is the
+    service's ``ServiceSettings.webhook_egress``: which addresses the URL may reach."""
     _admin(who)
     hook = Webhook(
         org_id=who.org_id,
-        url=validate_url(url),
+        url=validate_url(url, egress),
         secret=new_webhook_secret(),
         events=validate_events(events),
         max_tlp=_tlp(max_tlp),
@@ -135,10 +141,11 @@ def update_webhook(
     max_tlp: str | None = None,
     active: bool | None = None,
     description: str | None = None,
+    egress: EgressPolicy,
 ) -> Webhook:
     _admin(who)
     if url is not None:
-        hook.url = validate_url(url)
+        hook.url = validate_url(url, egress)
     if events is not None:
         hook.events = validate_events(events)
     if max_tlp is not None:

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
-from civicshield.service import alerts, banks
+from civicshield.service import banks
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
 from civicshield.service.db.tables import BankEntryRow, BankRow
 from civicshield.service.deps import DbDep, IdPath, Reviewer, Viewer
@@ -62,8 +62,6 @@ def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, who: Reviewer) -> li
         BankEntry.create(e.signal_type, e.hash, e.label, link=e.link, quality=e.quality) for e in body.entries
     ]
     rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp)
-    s.flush()
-    alerts.bank_entries_added(s, bank, rows)
     return [entry_out(r) for r in rows]
 
 

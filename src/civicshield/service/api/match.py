@@ -1,7 +1,9 @@
 """Match API: does this file, or these hashes, match a known fake or registered official media?
 
 Platforms that must not send content post hashes only (``/match/hashes``); batches take up to 1,000 items.
-Results carry the fact-check link when the entry came from a published case.
+Results carry the fact-check link when the entry came from a published case. Every item that matches also
+queues ``match.found`` (one event per item: to the asking organization's webhooks, and to each other owner
+of a matched entry without saying who asked; see ``alerts``).
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.pdq import PdqHash, parse_pdq_hex
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import Media, MediaKind
+from civicshield.service import alerts
 from civicshield.service.api.items import read_upload
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
 from civicshield.service.banks import LiveMatch
-from civicshield.service.db.tables import BankRow, Case
 from civicshield.service.deps import DbDep, Matcher, RuntimeDep
 from civicshield.service.principal import Principal
-from civicshield.service.publication import fact_check_url
 
 router = APIRouter(prefix="/api/v1/match", tags=["match"])
 
@@ -49,26 +50,7 @@ def hashes_from(query: MatchQuery) -> MediaHashes:
 
 
 def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:
-    out = []
-    for lm in found[:50]:
-        bank = s.get(BankRow, lm.meta.bank_id)
-        case = s.get(Case, lm.meta.case_id) if lm.meta.case_id else None
-        url = fact_check_url(base_url, case) if case is not None and case.slug else lm.match.entry.link
-        out.append(
-            MatchOut(
-                bank_id=lm.meta.bank_id,
-                bank=bank.name if bank else "?",
-                bank_kind=lm.match.bank_kind,
-                entry_id=lm.meta.row_id,
-                label=lm.match.entry.label,
-                link=lm.match.entry.link,
-                signal_type=lm.match.signal_type.value,
-                tlp=lm.meta.tlp,
-                case_id=lm.meta.case_id,
-                fact_check_url=url,
-                detail=lm.match.detail(),
-            )
-        )
+    out = [MatchOut(**alerts.match_doc(s, lm, base_url)) for lm in found[: alerts.MAX_MATCHES_IN_EVENT]]
     return MatchResult(matches=out, verdict=_verdict(found))
 
 
@@ -84,21 +66,25 @@ def _verdict(found: list[LiveMatch]) -> Verdict:
     return "no_match"
 
 
-def _lookup(request: Request, who: Principal, hashes: MediaHashes) -> list[LiveMatch]:
+def _lookup(request: Request, s: Session, who: Principal, hashes: MediaHashes) -> MatchResult:
+    """Match, queue ``match.found`` when anything matched, answer."""
     found: list[LiveMatch] = request.app.state.live.match(who.org_id, hashes)
-    return found
+    base_url = request.app.state.rt.settings.base_url
+    if found:
+        query = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
+        alerts.matches_found(s, who.org_id, found, base_url=base_url, source={"via": "match_api", **query})
+    return _result(s, base_url, found)
 
 
 @router.post("/hashes", response_model=MatchResult)
-def match_hashes(body: MatchQuery, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
-    return _result(s, rt.settings.base_url, _lookup(request, who, hashes_from(body)))
+def match_hashes(body: MatchQuery, request: Request, s: DbDep, who: Matcher) -> MatchResult:
+    return _lookup(request, s, who, hashes_from(body))
 
 
 @router.post("/hashes/batch", response_model=list[MatchResult])
-def match_batch(
-    body: MatchBatch, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher
-) -> list[MatchResult]:
-    return [_result(s, rt.settings.base_url, _lookup(request, who, hashes_from(q))) for q in body.items]
+def match_batch(body: MatchBatch, request: Request, s: DbDep, who: Matcher) -> list[MatchResult]:
+    queries = [hashes_from(q) for q in body.items]  # a malformed item refuses the batch before any event
+    return [_lookup(request, s, who, hashes) for hashes in queries]
 
 
 @router.post("/file", response_model=MatchResult)
@@ -108,4 +94,4 @@ async def match_file(
     """Hash the posted file (it is not stored) and look it up."""
     data = await read_upload(file, rt.settings.max_upload_bytes)
     media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
-    return _result(s, rt.settings.base_url, _lookup(request, who, media_hashes(media)))
+    return _lookup(request, s, who, media_hashes(media))

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from civicshield.service import delivery, subscriptions
 from civicshield.service.api.schemas import Strict, Tlp
 from civicshield.service.db.tables import Delivery, Webhook
-from civicshield.service.deps import DbDep, IdPath, OrgAdmin
+from civicshield.service.deps import DbDep, IdPath, OrgAdmin, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -126,8 +126,10 @@ WebhookDep = Annotated[Webhook, Depends(webhook_dep)]
 
 
 @router.post("", response_model=WebhookOut, status_code=201)
-def create(body: WebhookIn, s: DbDep, who: OrgAdmin) -> WebhookOut:
-    """Subscribe a URL to events. The answer carries the signing secret: it is not shown again."""
+def create(body: WebhookIn, s: DbDep, who: OrgAdmin, rt: RuntimeDep) -> WebhookOut:
+    """Subscribe a URL to events. The answer carries the signing secret: it is not shown again. URLs that name
+    or resolve to a loopback, private, link-local or other non-public address are refused (400) unless the
+    operator allowed that network."""
     hook = subscriptions.create_webhook(
         s,
         who,
@@ -136,6 +138,7 @@ def create(body: WebhookIn, s: DbDep, who: OrgAdmin) -> WebhookOut:
         max_tlp=body.max_tlp,
         active=body.active,
         description=body.description,
+        egress=rt.settings.webhook_egress,
     )
     return webhook_out(hook, secret=hook.secret)
 
@@ -151,9 +154,10 @@ def get(hook: WebhookDep) -> WebhookOut:
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
-def update(body: WebhookPatch, hook: WebhookDep, s: DbDep, who: OrgAdmin) -> WebhookOut:
+def update(body: WebhookPatch, hook: WebhookDep, s: DbDep, who: OrgAdmin, rt: RuntimeDep) -> WebhookOut:
     changes = body.model_dump(exclude_unset=True)
-    return webhook_out(subscriptions.update_webhook(s, who, hook, **changes))
+    updated = subscriptions.update_webhook(s, who, hook, **changes, egress=rt.settings.webhook_egress)
+    return webhook_out(updated)
 
 
 @router.delete("/{webhook_id}", status_code=204)
