@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/bench_detectors.py [--repeat 3] [--batch 8]
 
-Baseline, measured in the same run: decoding the same item (the floor any analyzer pays). Inputs are
-generated (a 1024x768 poster JPEG, 10 s of synthetic speech or a tone, a 10 s 640x360 clip), so the numbers
-measure cost, not accuracy.
+Two tables. (1) Whole analyzers, item after item; baseline measured in the same run: decoding the same item
+(the floor any analyzer pays). (2) The models alone, one input per call against ``--batch`` inputs per call
+(batched throughput; baseline: batch 1 in the same run), as the production sessions run them (onnxruntime,
+the detectors' own thread count). Inputs are generated (a 1024x768 poster JPEG, 10 s of synthetic speech or a
+tone, a 10 s 640x360 clip, random tensors for the models), so the numbers measure cost, not accuracy. GPU
+numbers for the same models: ``tools/gpu/README.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -68,6 +72,43 @@ def _decode(media: Media) -> object:
     return sum(1 for _ in video_frames(media, fps=1.0))
 
 
+def _model_rows(batch: int, repeat: int) -> list[tuple[str, str, float, float]]:
+    """(model, threads, seconds per item at batch 1, seconds per item at ``batch``) for each shipped model."""
+    import numpy as np
+
+    from civicshield.analyzers.ml.clip_encoder import ClipEncoder
+    from civicshield.analyzers.ml.faces_detect import FaceModels
+    from civicshield.analyzers.ml.speech_model import AASIST, WINDOW_SAMPLES, AasistSession
+
+    rng = np.random.default_rng(0)
+    rows = []
+    encoder = ClipEncoder.from_package(threads=2, what="bench")
+    views = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
+    encoder.encode(views[:1])
+    one = _median_s(lambda: encoder.encode(views[:1]), repeat)
+    many = _median_s(lambda: encoder.encode(views), max(1, repeat // 2)) / batch
+    rows.append(("CLIP ViT-B/16 int8 (one 224x224 view)", "onnxruntime x2", one, many))
+    session = AasistSession(AASIST.locate("bench"), threads=2)
+    windows = (0.1 * rng.standard_normal((batch, WINDOW_SAMPLES))).astype(np.float32)
+    session.spoof_margins(windows[:1])
+    one = _median_s(lambda: session.spoof_margins(windows[:1], batch=1), repeat)
+    many = _median_s(lambda: session.spoof_margins(windows, batch=batch), max(1, repeat // 2)) / batch
+    rows.append(("AASIST (one 4-s window)", "onnxruntime x2", one, many))
+    faces = FaceModels.load("bench")
+    frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    one = _median_s(lambda: faces.detect(frame), repeat)
+    rows.append(("YuNet (640x360 frame; no batch API)", "OpenCV", one, float("nan")))
+    blob = rng.uniform(0, 255, (1, 3, 112, 112)).astype(np.float32)
+
+    def embed() -> object:
+        faces.embedder.setInput(blob)
+        return faces.embedder.forward()
+
+    one = _median_s(embed, repeat)
+    rows.append(("SFace (112x112 aligned face; one per call)", "OpenCV", one, float("nan")))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
@@ -88,8 +129,8 @@ def main() -> None:
             if not analyzer.accepts(media):
                 continue
             analyzer.analyze(media)  # warm-up: model load, first-run allocations
-            base = _median_s(lambda m=media: _decode(m), args.repeat)
-            per_item = _median_s(lambda m=media, a=analyzer: a.analyze(m), args.repeat)
+            base = _median_s(partial(_decode, media), args.repeat)
+            per_item = _median_s(partial(analyzer.analyze, media), args.repeat)
             start = time.perf_counter()
             for _ in range(args.batch):
                 analyzer.analyze(media)
@@ -103,7 +144,22 @@ def main() -> None:
                 f"{rate:.2f}",
             )
         analyzer.close()
-    Console(width=140).print(table)
+    console = Console(width=140)
+    console.print(table)
+    models = Table(title=f"Model forward passes: batch 1 vs batch {args.batch} (per item; this machine, CPU)")
+    for col in ("model", "engine", "batch 1 (s/item)", f"batch {args.batch} (s/item)", "speed-up", "items/s"):
+        models.add_column(col, justify="left" if col in ("model", "engine") else "right")
+    for name, engine, one, many in _model_rows(args.batch, args.repeat):
+        batched = many == many  # NaN where the engine has no batch API
+        models.add_row(
+            name,
+            engine,
+            f"{one:.3f}",
+            f"{many:.3f}" if batched else "-",
+            f"{one / many:.2f}x" if batched else "-",
+            f"{1 / (many if batched else one):.1f}",
+        )
+    console.print(models)
 
 
 if __name__ == "__main__":
