@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from civicshield.media import Media
 from civicshield.service import publication, store
 from civicshield.service.db.tables import Organization
 from civicshield.service.jobs import Runtime, run_job
+from civicshield.service.submission import store_submission
 
 DEMO_PASSWORD = "civicshield-demo"  # noqa: S105 - printed at start; demo data only
 USERS = (
@@ -51,15 +51,9 @@ def _items(rt: Runtime, media_dir: Path) -> None:
             return
         analyst, reviewer = store.principal_for(user), store.principal_for(reviewer_user)
     for path in sorted(media_dir.iterdir()):
-        media = Media.open(path, rt.settings.analysis.limits)
-        sha = rt.blobs.put(media.data)
-        with rt.db.session() as s:
-            item = store.add_item(
-                s, analyst, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(media.data)
-            )
-            job_id = store.create_job(s, item).id
-            item_id = item.id
-        run_job(rt, job_id)
+        submitted = store_submission(rt, analyst, path.read_bytes(), path.name)
+        run_job(rt, submitted.job_id)  # synchronously: the demo opens with every item analysed
+        item_id = submitted.item_id
         if path.name == "generated_sd.png":
             with rt.db.session() as s:
                 item = store.get_item(s, analyst, item_id)

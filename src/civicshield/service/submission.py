@@ -27,7 +27,8 @@ class Submitted:
     sha256: str
 
 
-def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filename: str) -> Submitted:
+def store_submission(rt: Runtime, who: Principal, data: bytes, filename: str) -> Submitted:
+    """Check ``data`` as media, store its bytes, and write its item and pending job (one transaction)."""
     media = Media.from_bytes(data, name=filename or "upload", limits=rt.settings.analysis.limits)
     sha = rt.blobs.put(data)
     with rt.db.session() as s:
@@ -35,6 +36,11 @@ def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filen
             s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
         )
         job = store.create_job(s, item)
-        out = Submitted(item.id, job.id, item.filename, item.size, str(media.kind), sha)
+        return Submitted(item.id, job.id, item.filename, item.size, str(media.kind), sha)
+
+
+def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filename: str) -> Submitted:
+    """``store_submission``, then the job is queued for a worker once the transaction has committed."""
+    out = store_submission(rt, who, data, filename)
     enqueue(celery, out.job_id)
     return out
