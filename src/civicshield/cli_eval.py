@@ -1,4 +1,5 @@
-"""``civicshield eval`` and ``civicshield train image-probe``: measure detectors, fit the CLIP probe.
+"""``civicshield eval``, ``train image-probe`` and ``train face-crops``: measure detectors, fit the CLIP
+probe, measure it on face crops.
 
 The main app registers them with ``register(app)``; ``python -m civicshield.cli_eval`` runs them on their
 own. Both print Markdown tables (the model card quotes them verbatim) and write their files under ``--out``
@@ -16,14 +17,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from civicshield.analyzers.ml.weights import sha256_of
+from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256
+from civicshield.analyzers.ml.clip_head import ProbeHead
+from civicshield.analyzers.ml.weights import sha256_of, shipped_file
 from civicshield.errors import CivicShieldError, UsageError
-from civicshield.evaluation.candidates import EXPLORE, SHIPPED
+from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
 from civicshield.evaluation.dataset import LabelledItem, load_labelled
 from civicshield.evaluation.embeddings import EmbeddingCache
+from civicshield.evaluation.face_crops import FaceCropCache
+from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
+from civicshield.evaluation.face_report import face_report, face_report_json
 from civicshield.evaluation.plots import reliability_png, roc_png
 from civicshield.evaluation.report import group_table, summary_table
 from civicshield.evaluation.runner import run_eval
+from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
 from civicshield.settings import Settings
 
@@ -171,6 +178,43 @@ def train_image_probe_cmd(
         t = outcome.head.thresholds
         out.print(f"\nthresholds: synthetic >= {t.synthetic:.4f}, authentic <= {t.authentic:.4f}")
         out.print(f"head: {head_out} sha256 {sha256_of(head_out)}")
+
+
+@train_app.command("face-crops")
+def face_crops_cmd(
+    target: Target,
+    report: Annotated[Path, typer.Option("--report", help="Folder for the face-crop report.")] = Path(
+        "out/clip-probe-faces"
+    ),
+    variant: Annotated[
+        str, typer.Option("--variant", help=f"Feature variant: {', '.join(c.name for c in EXPLORE)}.")
+    ] = SHIPPED.name,
+    baseline: Annotated[bool, typer.Option(help="Also measure the baseline variant.")] = True,
+    real_test_share: Annotated[float, typer.Option(help="Share of real images held out of training.")] = 0.3,
+    cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
+) -> None:
+    """Measure the CLIP probe on the face crops the faces analyzer scores, leave-one-generator-out, next to
+    the whole-image score on the same images (writes a report, no head). Thresholds: the shipped head's."""
+    with _errors():
+        items = load_labelled(target, modality="image")
+        try:
+            chosen = by_name(variant)
+        except KeyError:
+            raise UsageError(f"unknown probe variant {variant!r}") from None
+        candidates = list({c.name: c for c in ([BASELINE] if baseline else []) + [chosen]}.values())
+        folds = logo_folds(items, real_test_share=real_test_share)
+        if not folds:
+            raise UsageError("no AI image names its generator: leave-one-generator-out needs generators")
+        embeddings = EmbeddingCache(cache)
+        faces = faces_of_test_images(items, folds, FaceCropCache(embeddings), candidates, _tick)
+        results = evaluate_face_crops(items, folds, embeddings, candidates, faces, _tick)
+        thresholds = ProbeHead.load(shipped_file(HEAD_FILE, HEAD_SHA256, "clip_detector")).thresholds
+        text = face_report(results, items, faces, thresholds, len(folds))
+        report.mkdir(parents=True, exist_ok=True)
+        (report / "face_crops.md").write_text(text, encoding="utf-8")
+        raw = face_report_json(results, items, faces, thresholds)
+        (report / "face_crops.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        out.print(text)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from civicshield.evaluation.summary import GroupRow, Summary
 
-__all__ = ["group_table", "summary_table"]
+__all__ = ["group_table", "markdown_table", "summary_table"]
 
 
 def _pct(value: float) -> str:
@@ -18,7 +18,7 @@ def _num(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.3f}"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
 
     def line(cells: Sequence[str]) -> str:
@@ -45,10 +45,10 @@ def summary_table(rows: Sequence[tuple[str, Summary]]) -> str:
         )
         for name, s in rows
     ]
-    return _table(header, body)
+    return markdown_table(header, body)
 
 
 def group_table(rows: Sequence[GroupRow]) -> str:
     header = ("generator", "n", "AUC vs real", "recall @5%FPR", "mean p")
     body = [(r.group, str(r.n), _num(r.auc), _pct(r.recall_at_5fpr), _num(r.mean_probability)) for r in rows]
-    return _table(header, body)
+    return markdown_table(header, body)
