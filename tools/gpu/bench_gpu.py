@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "aasist"))
 
-from onnx_torch import CudaGraphRunner, module_graph_runner, plan  # noqa: E402
+from onnx_torch import CudaGraphRunner, plan  # noqa: E402
 
 REPO = HERE.parents[1]
 
@@ -128,7 +128,7 @@ def bench_clip(models: Path, device: torch.device, batches: list[int], threads: 
                     compiled = plan(model, [xt], device, matmul_integer=mode)
                     eager = _median(lambda c=compiled, t=xt: c.run(t), sync=True)
                     rows.append(_row(CLIP, f"torch GPU eager ({mode})", batch, eager, base))
-                    graph = CudaGraphRunner(compiled, [xt])
+                    graph = CudaGraphRunner(compiled.run, [xt])
                     replay = _median(lambda g=graph, t=xt: g.run(t), sync=True)
                     rows.append(_row(CLIP, f"torch GPU CUDA graph ({mode})", batch, replay, base))
                     outputs[mode] = graph.run(xt)[0].float().cpu().numpy()
@@ -192,7 +192,7 @@ def bench_aasist(models: Path, device: torch.device, batches: list[int], threads
             eager = _median(lambda t=xt: module(t), sync=True)
             rows.append(_row("AASIST (4 s window)", "torch GPU eager", batch, eager, base))
             try:
-                runner = module_graph_runner(module, xt)
+                runner = CudaGraphRunner(module, [xt]).run
                 replay = _median(lambda t=xt, r=runner: r(t), sync=True)
                 rows.append(_row("AASIST (4 s window)", "torch GPU CUDA graph", batch, replay, base))
             except RuntimeError as exc:  # capture refuses host syncs (e.g. data-dependent shapes)
@@ -231,7 +231,7 @@ def bench_faces(models: Path, device: torch.device) -> tuple[list[Row], Row]:
             compiled = plan(model, [xt], device, input_names=[input_name])
             eager = _median(lambda c=compiled, t=xt: c.run(t), sync=True)
             rows.append(_row(name, "torch GPU eager", 1, eager, base))
-            graph = CudaGraphRunner(compiled, [xt])
+            graph = CudaGraphRunner(compiled.run, [xt])
             replay = _median(lambda g=graph, t=xt: g.run(t), sync=True)
             rows.append(_row(name, "torch GPU CUDA graph", 1, replay, base))
             reference = dict(zip(net.getUnconnectedOutLayersNames(), cpu(), strict=True))

@@ -439,46 +439,26 @@ def plan(
 
 
 class CudaGraphRunner:
-    """A ``Plan`` captured once into a CUDA graph for fixed input tensors; ``run`` copies in and replays."""
+    """``fn`` (a ``Plan``'s ``run``, or a torch module) captured once into a CUDA graph for fixed input
+    tensors, after two warm-up calls on a side stream; ``run`` copies the inputs in and replays."""
 
-    def __init__(self, compiled: Plan, example: Sequence[Tensor]) -> None:
+    def __init__(self, fn: Callable[..., Any], example: Sequence[Tensor]) -> None:
         self.inputs = [e.clone() for e in example]
         stream = torch.cuda.Stream()
         stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
             for _ in range(2):
-                compiled.run(*self.inputs)
+                fn(*self.inputs)
         torch.cuda.current_stream().wait_stream(stream)
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.outputs = compiled.run(*self.inputs)
+            self.outputs = fn(*self.inputs)
 
-    def run(self, *inputs: Tensor) -> list[Tensor]:
+    def run(self, *inputs: Tensor) -> Any:
         for slot, value in zip(self.inputs, inputs, strict=True):
             slot.copy_(value)
         self.graph.replay()
         return self.outputs
 
 
-def module_graph_runner(fn: Callable[[Tensor], Tensor], example: Tensor) -> Callable[[Tensor], Tensor]:
-    """The same capture for a plain torch callable of one tensor (the AASIST module)."""
-    slot = example.clone()
-    stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(stream):
-        for _ in range(2):
-            fn(slot)
-    torch.cuda.current_stream().wait_stream(stream)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        out = fn(slot)
-
-    def run(x: Tensor) -> Tensor:
-        slot.copy_(x)
-        graph.replay()
-        return out
-
-    return run
-
-
-__all__ = ["OPS", "CudaGraphRunner", "Plan", "module_graph_runner", "plan"]
+__all__ = ["OPS", "CudaGraphRunner", "Plan", "plan"]
