@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from civicshield import __version__
 from civicshield.errors import MediaError
+from civicshield.report.jinja import html_environment
 from civicshield.verdict import Verdict
 
 LABEL_TEXT = {
@@ -41,12 +42,7 @@ def _data_uri(data: bytes, media_type: str = "image/png") -> str:
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("civicshield.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = html_environment(PackageLoader("civicshield.report", "templates"))
     env.filters["data_uri"] = _data_uri
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * float(v):.0f} %"
     env.globals["label_text"] = LABEL_TEXT

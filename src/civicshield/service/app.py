@@ -12,6 +12,7 @@ from civicshield.service import errors, ui
 from civicshield.service.api import auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
+from civicshield.service.headers import SecurityHeaders
 from civicshield.service.jobs import Runtime, bind_task, make_celery
 from civicshield.service.ratelimit import RateLimiter
 from civicshield.service.settings import ServiceSettings
@@ -111,4 +112,5 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(SecurityHeaders)  # outermost: error responses get the headers too
     return app

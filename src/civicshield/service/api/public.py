@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
+from civicshield.report.jinja import html_environment
 from civicshield.service import publication
 from civicshield.service.db.tables import Case, Organization
 from civicshield.service.deps import DbDep, RateLimit, RuntimeDep
 
 router = APIRouter(tags=["public"], dependencies=[RateLimit])
-_env = Environment(loader=PackageLoader("civicshield.service", "templates"), autoescape=select_autoescape())
+_env = html_environment(PackageLoader("civicshield.service", "templates"))
+STATIC_URL = "/ui/static"
 TEXT = {
     "en": {"claim": "Claim", "hashes": "Copies of this media are matched by its perceptual hashes."},
     "nl": {
@@ -58,7 +59,7 @@ def fact_check_page(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> H
     org = s.get(Organization, case.org_id)
     html = _env.get_template("fact_check.html.j2").render(
         review=doc,
-        jsonld=json.dumps(doc, ensure_ascii=False).replace("</", "<\\/"),
+        static=STATIC_URL,
         lang=lang,
         t=TEXT[lang],
         publisher=org.name if org else "",

@@ -11,24 +11,17 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from civicshield import __version__
+from civicshield.report.jinja import html_environment
 from civicshield.service.deps import csrf_token
 from civicshield.service.ui import i18n, labels
 from civicshield.service.ui.session import Member, pop_flashes
 
 STATIC_URL = "/ui/static"
-#: Pages are self-contained: scripts, styles and images come from this service only (htmx is vendored).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 @lru_cache(maxsize=len(i18n.LANGUAGES))
@@ -39,13 +32,7 @@ def environment(lang: str) -> Environment:
             PrefixLoader({"report": PackageLoader("civicshield.report", "templates")}),
         ]
     )
-    env = Environment(
-        loader=loader,
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    env = html_environment(loader, extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     fmt = i18n.Formats(lang)
     env.filters.update(
@@ -98,7 +85,7 @@ def render(
             **context,
         )
     )
-    return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def is_htmx(request: Request) -> bool:
