@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicshield.service.db.tables import AuditEvent, utcnow
+from civicshield.service.db.tables import AuditEvent, Organization, utcnow
 
 GENESIS = "0" * 64
 
@@ -55,12 +55,16 @@ def record(
     object_id: object,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Append an event to ``org_id``'s chain, in the caller's transaction.
+
+    Appends are serialized per organization by locking its row (``SELECT … FOR UPDATE``) before reading
+    the chain's head: a concurrent writer waits until the first commits and then reads the new head. Locking
+    the head row itself is not enough on PostgreSQL, where the waiter gets the old head back after the lock
+    and collides on ``(org_id, seq)``; an empty chain has no row to lock at all. SQLite serializes writers
+    with ``BEGIN IMMEDIATE`` (``db.engine``)."""
+    session.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
     last = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.org_id == org_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-        .with_for_update()
+        select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS

@@ -308,7 +308,7 @@ class LiveIndex:
 
     def refresh(self, bank_id: int) -> None:
         """Read one bank's new rows now."""
-        with self._sync_lock, self.db.session() as s:
+        with self._sync_lock, self.db.reading() as s:
             row = s.execute(_BANK_INFO.where(BankRow.id == bank_id)).one_or_none()
             banks = dict(self._banks)
             if row is None:
@@ -321,7 +321,7 @@ class LiveIndex:
     def _sync(self, *, fresh: bool) -> None:
         writes, started = _local_writes.count, time.monotonic()
         read_rows = False
-        with self.db.session() as s:
+        with self.db.reading() as s:
             current = [_BankInfo(*row) for row in s.execute(_BANK_INFO.order_by(BankRow.id))]
             old = {} if fresh else self._banks
             banks: dict[int, _LiveBank] = {}
@@ -392,7 +392,7 @@ class LiveIndex:
                 found.extend(_bank_matches(live, hashes, codes, oriented, self.policy.pdq_max_distance))
         if not found:
             return []
-        with self.db.session() as s:
+        with self.db.reading() as s:
             rows = {
                 r.id: r
                 for r in s.scalars(select(BankEntryRow).where(BankEntryRow.id.in_({i for _, i, _ in found})))

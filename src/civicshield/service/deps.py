@@ -4,7 +4,7 @@ caller may see or answers 404, so routes never repeat ownership checks."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import CsrfFailed, Forbidden, RateLimited, Unauthenticated
 from civicshield.service import store
+from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Case, User
 from civicshield.service.jobs import Runtime
 from civicshield.service.principal import Principal
@@ -26,11 +27,15 @@ def runtime(request: Request) -> Runtime:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    with runtime(request).db.session() as s:
+    """The request's transaction. Safe methods read; the rest may write. It commits when the route function
+    returns, before the response is sent (``scope="function"``): a 201 means the row is there for the next
+    request, and a failing commit becomes an error response instead of a reset connection."""
+    db = runtime(request).db
+    with db.reading() if request.method in SAFE_METHODS else db.session() as s:
         yield s
 
 
-DbDep = Annotated[Session, Depends(db_session)]
+DbDep = Annotated[Session, Depends(db_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
@@ -42,10 +47,18 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def current_principal(request: Request, s: DbDep) -> Principal:
+def current_principal(request: Request) -> Principal:
+    """Who is calling: an API key's principal or the signed-in member's. Read in a short transaction of
+    its own, so that a route's writing transaction (``DbDep``) starts only when the route needs it."""
+    db = runtime(request).db
+    with db.reading() as s:
+        return _principal(request, s, db)
+
+
+def _principal(request: Request, s: Session, db: Database) -> Principal:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        found = store.resolve_api_key(s, auth[7:].strip())
+        found = store.resolve_api_key(s, auth[7:].strip(), record_use=key_use_recorder(db))
         if found is None:
             raise Unauthenticated("invalid or revoked API key")
         return found
@@ -62,6 +75,16 @@ def current_principal(request: Request, s: DbDep) -> Principal:
         if not expected or not secrets.compare_digest(sent, expected):
             raise CsrfFailed("missing or wrong X-CSRF-Token header")
     return store.principal_for(user)
+
+
+def key_use_recorder(db: Database) -> Callable[[str], None]:
+    """Writes a key's use in a transaction of its own (the caller's session only reads)."""
+
+    def record(prefix: str) -> None:
+        with db.session() as w:
+            store.record_key_use(w, prefix)
+
+    return record
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -8,6 +8,7 @@ audited in the same transaction.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -180,7 +181,11 @@ def create_api_key(s: Session, who: Principal, name: str, scopes: list[str]) -> 
     return key
 
 
-def resolve_api_key(s: Session, token: str) -> Principal | None:
+def resolve_api_key(
+    s: Session, token: str, *, record_use: Callable[[str], None] | None = None
+) -> Principal | None:
+    """The principal of a valid, unrevoked key of an active user. Its ``last_used_at`` is written at most
+    once a minute: in ``s``, or through ``record_use(prefix)`` when ``s`` only reads."""
     prefix = key_prefix(token)
     if prefix is None:
         return None
@@ -194,9 +199,19 @@ def resolve_api_key(s: Session, token: str) -> Principal | None:
     last = row.last_used_at
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive datetimes
-    if last is None or (now - last).total_seconds() > 60:
-        row.last_used_at = now  # at most once a minute: a write per request would cost a commit each
+    if last is None or (now - last).total_seconds() > 60:  # a write per request would cost a commit each
+        if record_use is None:
+            row.last_used_at = now
+        else:
+            record_use(row.prefix)
     return principal_for(user, via="api_key", scopes=frozenset(Scope(x) for x in row.scopes))
+
+
+def record_key_use(s: Session, prefix: str) -> None:
+    """Write a key's ``last_used_at`` now (for requests whose own session only reads)."""
+    row = s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is not None:
+        row.last_used_at = utcnow()
 
 
 def list_api_keys(s: Session, who: Principal) -> list[ApiKey]:

@@ -41,7 +41,7 @@ from civicshield.errors import (
     UsageError,
 )
 from civicshield.service import exports, store
-from civicshield.service.deps import CaseDep, DbDep, RuntimeDep
+from civicshield.service.deps import CaseDep, DbDep, RuntimeDep, key_use_recorder, runtime
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role, Scope
 
@@ -143,7 +143,7 @@ def taxii_reader(request: Request, s: DbDep) -> Principal:
     if not acceptable(request.headers.get("accept")):
         raise NotAcceptable(f"this endpoint answers {TAXII_MEDIA}; ask for it in the Accept header")
     key = api_key_from(request.headers.get("authorization", ""))
-    who = store.resolve_api_key(s, key) if key else None
+    who = store.resolve_api_key(s, key, record_use=key_use_recorder(runtime(request).db)) if key else None
     if who is None:
         raise Unauthenticated("send an API key as a Bearer token or as the HTTP Basic password")
     if not who.can(Role.VIEWER, Scope.READ):

@@ -46,7 +46,7 @@ def member(request: Request) -> Member:
     user_id = request.session.get("user_id")
     if user_id is None:
         raise LoginRequired
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         user = s.get(User, int(user_id))
         if user is None or not user.active:
             request.session.clear()

@@ -30,7 +30,7 @@ def admin_only(member: Member) -> None:
 
 
 def admin_page(request: Request, member: Member, new_key: str | None = None) -> Response:
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         return render(
             request,
             "admin.html.j2",

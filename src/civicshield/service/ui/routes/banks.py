@@ -43,7 +43,7 @@ def _counts(s: Session, rows: list[BankRow]) -> dict[int, int]:
 def list_banks(
     request: Request, member: MemberDep, value: Annotated[str, Query(max_length=200_000)] = ""
 ) -> Response:
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         rows = banks.list_banks(s, member.who)
         value = value.strip()
         results = queries.search_hash(s, member.who, value) if len(value) >= 8 else None
@@ -75,7 +75,7 @@ def create_bank(
 
 @router.get("/{bank_id}")
 def bank_page(request: Request, member: MemberDep, bank_id: int) -> Response:
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         bank = banks.get_bank(s, member.who, bank_id)
         entries = banks.visible_entries(s, member.who, bank, SHOWN_ENTRIES + 1)
         return render(
@@ -125,7 +125,7 @@ async def import_entries(
 
 @router.get("/{bank_id}/export.{fmt}")
 def export(request: Request, member: MemberDep, bank_id: int, fmt: Literal["csv", "json"]) -> Response:
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         bank = banks.get_bank(s, member.who, bank_id)
         entries = [banks.to_entry(r) for r in banks.visible_entries(s, member.who, bank)]
         filename = f"{bank.name}.{fmt}"

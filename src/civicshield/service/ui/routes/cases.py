@@ -50,7 +50,7 @@ def open_case(
 def case_page(request: Request, member: MemberDep, case_id: int) -> Response:
     rt = runtime(request)
     lang = i18n.request_language(request)
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         case = store.get_case(s, member.who, case_id)
         item = store.get_item(s, member.who, case.item_id)
         people = queries.members(s, member.who)

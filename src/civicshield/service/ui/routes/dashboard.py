@@ -23,7 +23,7 @@ HIT_SCAN = 20
 @router.get("/")
 def dashboard(request: Request, member: MemberDep) -> Response:
     rt = runtime(request)
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         who = member.who
         queue = {state: store.list_cases(s, who, state)[:PER_COLUMN] for state in QUEUE_STATES}
         published = store.list_cases(s, who, "published")[:5]
@@ -51,7 +51,7 @@ def cases(
     request: Request, member: MemberDep, state: Annotated[str | None, Query(max_length=12)] = None
 ) -> Response:
     wanted = state if state in store.CASE_TRANSITIONS else None
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         rows = [
             (c, store.latest_job_for_item_id(s, c.item_id)) for c in store.list_cases(s, member.who, wanted)
         ]

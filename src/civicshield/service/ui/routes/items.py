@@ -57,7 +57,7 @@ async def upload(request: Request, member: MemberDep, files: Annotated[list[Uplo
 @router.get("/jobs/{job_id}/status")
 def job_status(request: Request, member: MemberDep, job_id: int) -> Response:
     """The status fragment polled by htmx; it stops polling itself once the job is done or failed."""
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         job = store.get_job(s, member.who, job_id)
         return render(request, "_job_status.html.j2", member=member, job=job)
 
@@ -65,7 +65,7 @@ def job_status(request: Request, member: MemberDep, job_id: int) -> Response:
 @router.get("/items/{item_id}")
 def report(request: Request, member: MemberDep, item_id: int) -> Response:
     rt = runtime(request)
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         who = member.who
         item = store.get_item(s, who, item_id)
         job = store.latest_job(s, item)
@@ -103,7 +103,7 @@ def _preview(blobs: BlobStore, limits: Limits, sha256: str, name: str) -> bytes 
 def artefact(request: Request, member: MemberDep, item_id: int, sha256: str) -> Response:
     """An image an analyzer produced for this item (heatmap, face boxes, timeline), if its report names it."""
     rt = runtime(request)
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         item = store.get_item(s, member.who, item_id)
         job = store.latest_job(s, item)
         report = job.report if job is not None else None
@@ -126,7 +126,7 @@ def artefact(request: Request, member: MemberDep, item_id: int, sha256: str) -> 
 def preview(request: Request, member: MemberDep, item_id: int) -> Response:
     """A small PNG of the item (first frame of a video, waveform of audio), made by the report library."""
     rt = runtime(request)
-    with rt.db.session() as s:
+    with rt.db.reading() as s:
         item = store.get_item(s, member.who, item_id)
         sha, name = item.sha256, item.filename
     png = _preview(rt.blobs, rt.settings.analysis.limits, sha, name) if sha and rt.blobs.exists(sha) else None

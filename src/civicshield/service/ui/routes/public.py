@@ -43,7 +43,7 @@ def _analyze(rt: Runtime, live: LiveIndex, media: Media) -> tuple[Verdict, list[
 
 
 def _page(request: Request, status: int = 200, **result: Any) -> Response:
-    with runtime(request).db.session() as s:
+    with runtime(request).db.reading() as s:
         checks = queries.public_fact_checks(s)
         template = "_verify_result.html.j2" if is_htmx(request) and result else "verify.html.j2"
         return render(request, template, status=status, fact_checks=checks, result=result or None)
