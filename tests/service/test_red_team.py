@@ -118,3 +118,198 @@ def test_concurrent_comments_through_the_api(world: World, tmp_path: Path) -> No
     for t in threads:
         t.join(60)
     assert codes == [201] * 8
+
+
+# ---- item 9: disclosure ----------------------------------------------------------------------------
+
+
+def _published(world: World, tmp_path: Path, tlp: str) -> bytes:
+    from .test_publication import _analyzed_item, _publish
+
+    item_id, path = _analyzed_item(world, tmp_path)
+    _publish(world, item_id, tlp)
+    return path.read_bytes()
+
+
+def _verify(world: World, data: bytes) -> str:
+    client = TestClient(world.client.app)
+    page = client.get("/verify").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"file": ("copy.jpg", data, "image/jpeg")},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200, r.text[:300]
+    return r.text
+
+
+def test_public_check_says_nothing_of_a_green_fact_check(world: World, tmp_path: Path) -> None:
+    """Seen: anonymous /verify answered "Known fake, identical file" for a TLP:GREEN-only fact-check.
+    TLP:GREEN stays within the community: the public hears only of TLP:CLEAR entries."""
+    data = _published(world, tmp_path, "GREEN")
+    text = _verify(world, data)
+    assert "identical file" not in text and "/fact-checks/" not in text
+    assert "No match with published fact-checks" in text
+
+
+def test_public_check_still_names_a_clear_fact_check(world: World, tmp_path: Path) -> None:
+    text = _verify(world, _published(world, tmp_path, "CLEAR"))
+    assert "identical file" in text and "/fact-checks/" in text
+
+
+def test_bank_entry_counts_leave_out_what_the_caller_cannot_read(world: World) -> None:
+    """Seen: a bank's entry count included entries whose TLP hid them from the caller."""
+    owner = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "mixed", "kind": "known_fake", "tlp": "GREEN"}, headers=owner
+    ).json()
+    entries = [{"signal_type": "sha256", "hash": f"{n:064x}", "label": f"e{n}"} for n in range(4)]
+    for tlp, part in (("GREEN", entries[:2]), ("AMBER", entries[2:3]), ("RED", entries[3:])):
+        r = world.client.post(
+            f"/api/v1/banks/{bank['id']}/entries", json={"entries": part, "tlp": tlp}, headers=owner
+        )
+        assert r.status_code in (200, 201), r.text
+    counts = {
+        who: next(
+            b["entries"]
+            for b in world.client.get("/api/v1/banks", headers=auth(world, who)).json()
+            if b["id"] == bank["id"]
+        )
+        for who in ("factcheck:viewer", "other:viewer")
+    }
+    assert counts == {"factcheck:viewer": 4, "other:viewer": 2}
+
+
+def test_login_takes_as_long_for_unknown_addresses(world: World) -> None:
+    """Seen: 341 ms median for an existing address, 638 ms for an unknown one (two hashes instead of one).
+    Counted in password-hash operations, not seconds: both paths must do exactly one verification."""
+    from argon2 import PasswordHasher
+
+    from civicshield.service import security
+
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def hash(self, *args: Any, **kwargs: Any) -> str:
+            calls.append("hash")
+            return super().hash(*args, **kwargs)
+
+        def verify(self, *args: Any, **kwargs: Any) -> bool:
+            calls.append("verify")
+            return super().verify(*args, **kwargs)
+
+    before = security._hasher
+    security.use_password_hasher(Counting(time_cost=1, memory_cost=1024, parallelism=1))
+    world.client.post("/api/v1/session", json={"email": "warm@up.test", "password": "x" * 12})  # once
+    try:
+        for email in ("analyst@factcheck.test", "nobody@nowhere.test"):
+            calls.clear()
+            r = world.client.post("/api/v1/session", json={"email": email, "password": "wrong password!"})
+            assert r.status_code == 401
+            assert calls == ["verify"], email
+    finally:
+        security.use_password_hasher(before)
+
+
+# ---- item 10: smaller ------------------------------------------------------------------------------
+
+
+def test_a_key_cannot_create_a_key_with_more_scopes(world: World) -> None:
+    """Seen: a key with only the admin scope created a key with every scope."""
+    admin_only = world.client.post(
+        "/api/v1/api-keys",
+        json={"name": "admin only", "scopes": ["admin"]},
+        headers=auth(world, "factcheck:org_admin"),
+    )
+    assert admin_only.status_code == 201, admin_only.text
+    headers = {"Authorization": f"Bearer {admin_only.json()['token']}"}
+    wider = world.client.post(
+        "/api/v1/api-keys", json={"name": "wider", "scopes": ["admin", "submit", "review"]}, headers=headers
+    )
+    assert wider.status_code == 403 and wider.json()["error"]["code"] == "forbidden"
+    same = world.client.post("/api/v1/api-keys", json={"name": "same", "scopes": ["admin"]}, headers=headers)
+    assert same.status_code == 201
+
+
+def test_the_longest_valid_label_is_stored(world: World) -> None:
+    """Seen: a 2,000-character label passed validation and PostgreSQL's 300-character column gave a 500."""
+    owner = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "long", "kind": "known_fake", "tlp": "GREEN"}, headers=owner
+    ).json()
+    entry = {
+        "signal_type": "sha256",
+        "hash": "ab" * 32,
+        "label": "L" * 2000,
+        "link": "https://x.test/" + "p" * 1900,
+    }
+    r = world.client.post(f"/api/v1/banks/{bank['id']}/entries", json={"entries": [entry]}, headers=owner)
+    assert r.status_code in (200, 201), r.text
+    listed = world.client.get(f"/api/v1/banks/{bank['id']}/entries", headers=owner).json()
+    assert [e["label"] for e in listed] == ["L" * 2000]
+
+
+def test_a_chunked_body_over_the_limit_is_413(world: World) -> None:
+    """Seen: a 1 GiB chunked upload got 400 (FastAPI's "error parsing the body") instead of 413."""
+    limit = world.settings.max_upload_bytes
+    chunk = b"x" * (1 << 20)
+    boundary = "probe"
+
+    def body() -> Any:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+        yield head.encode()
+        for _ in range(limit // len(chunk) + 2):
+            yield chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = world.client.post(
+        "/api/v1/items",
+        content=body(),
+        headers={
+            **auth(world, "factcheck:analyst"),
+            "content-type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(world: World) -> None:
+    """Seen: an unauthenticated 150 MiB body was parsed before the 401."""
+    read = 0
+
+    def body() -> Any:
+        nonlocal read
+        for _ in range(150):
+            read += 1
+            yield b"x" * (1 << 20)
+
+    for path in ("/api/v1/items", "/api/v1/match/file", "/api/v1/banks"):
+        read = 0
+        r = world.client.post(
+            path, content=body(), headers={"content-type": "multipart/form-data; boundary=x"}
+        )
+        assert r.status_code == 401, path
+        assert read <= 1, f"{path}: {read} MiB read before the 401"
+
+
+def test_wrong_credentials_are_refused_before_the_upload_is_read(world: World) -> None:
+    read = 0
+
+    def body() -> Any:
+        nonlocal read
+        for _ in range(50):
+            read += 1
+            yield b"x" * (1 << 20)
+
+    r = world.client.post(
+        "/api/v1/items",
+        content=body(),
+        headers={
+            "Authorization": "Bearer cs_deadbeef_nope",
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert r.status_code == 401
+    assert read <= 1

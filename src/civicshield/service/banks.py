@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind, BankMatch, BankMatcher
@@ -26,7 +26,7 @@ from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import hex_to_codes
 from civicshield.service import alerts, audit
 from civicshield.service.db.engine import Database
-from civicshield.service.db.tables import BankEntryRow, BankRow, Organization
+from civicshield.service.db.tables import BankEntryRow, BankRow, Case, Organization
 from civicshield.service.live_index import CHUNK_ROWS, PdqCodes, other_rows, pdq_rows
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
@@ -34,6 +34,10 @@ from civicshield.service.store import TLPS
 from civicshield.signals import Finding, Signal
 
 SHARED_WITH_COMMUNITY = ("CLEAR", "GREEN")
+#: The audience of anonymous answers (the public /verify page). TLP:GREEN stays within the community and
+#: excludes public channels, so the public hears only of entries that are public themselves (TLP:CLEAR) or
+#: belong to a published TLP:CLEAR fact-check, and not even that other entries exist.
+PUBLIC_ORG = 0
 
 
 def stricter(a: str, b: str) -> str:
@@ -174,6 +178,21 @@ def _existing_keys(s: Session, bank_id: int, keys: list[tuple[str, str]]) -> set
             )
             found.update(s.scalars(q))
     return found
+
+
+def visible_counts(s: Session, who: Principal, rows: Sequence[BankRow]) -> dict[int, int]:
+    """How many entries of each bank ``who`` may read (never counting the ones hidden by their TLP)."""
+    counts: dict[int, int] = {}
+    own = [r.id for r in rows if r.org_id == who.org_id]
+    others = [r.id for r in rows if r.org_id != who.org_id]
+    for ids, shared_only in ((own, False), (others, True)):
+        if not ids:
+            continue
+        q = select(BankEntryRow.bank_id, func.count()).where(BankEntryRow.bank_id.in_(ids))
+        if shared_only:
+            q = q.where(BankEntryRow.tlp.in_(SHARED_WITH_COMMUNITY))
+        counts.update({bank_id: int(n) for bank_id, n in s.execute(q.group_by(BankEntryRow.bank_id))})
+    return counts
 
 
 def visible_entries(s: Session, who: Principal, bank: BankRow, limit: int = 100_000) -> list[BankEntryRow]:
@@ -397,6 +416,7 @@ class LiveIndex:
                 r.id: r
                 for r in s.scalars(select(BankEntryRow).where(BankEntryRow.id.in_({i for _, i, _ in found})))
             }
+            public_cases = _public_cases(s, rows.values()) if org_id == PUBLIC_ORG else set()
         out: list[LiveMatch] = []
         for live, row_id, m in found:
             row = rows.get(row_id)
@@ -405,7 +425,12 @@ class LiveIndex:
             meta = EntryMeta(
                 row.id, live.info.id, live.info.org_id, stricter(row.tlp, live.info.tlp), row.case_id
             )
-            if visible(org_id, meta.owner_org_id, meta.tlp):
+            allowed = (
+                meta.tlp == "CLEAR" or row.case_id in public_cases
+                if org_id == PUBLIC_ORG
+                else visible(org_id, meta.owner_org_id, meta.tlp)
+            )
+            if allowed:
                 out.append(LiveMatch(m if isinstance(m, BankMatch) else m.to_match(live.info, row), meta))
         return sorted(out, key=lambda lm: -lm.match.strength)
 
@@ -415,6 +440,15 @@ class LiveIndex:
         return [
             (h.hex, oriented) for h, oriented in variants if h and h.quality >= self.policy.pdq_min_quality
         ]
+
+
+def _public_cases(s: Session, rows: Iterable[BankEntryRow]) -> set[int]:
+    """The cases among ``rows``' that are published TLP:CLEAR fact-checks (their pages are public)."""
+    ids = {r.case_id for r in rows if r.case_id is not None}
+    if not ids:
+        return set()
+    q = select(Case.id).where(Case.id.in_(ids), Case.state == "published", Case.tlp == "CLEAR")
+    return set(s.scalars(q))
 
 
 _BANK_INFO = select(BankRow.id, BankRow.org_id, BankRow.name, BankRow.kind, BankRow.tlp, BankRow.revision)

@@ -14,10 +14,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
 
 
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Swap the hasher (tests use cheap parameters; stored hashes carry their own parameters)."""
     global _hasher
     _hasher = hasher
+
+
+def verify_nothing(password: str) -> None:
+    """The work of one failed verification, for an unknown address: signing in then takes as long whether
+    or not the address has an account (hashing a fresh dummy each time took twice as long and told)."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash(secrets.token_urlsafe(16)))
+    verify_password(_dummy[1], password)
 
 
 KEY_PREFIX = "cs_"

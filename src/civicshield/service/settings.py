@@ -20,6 +20,7 @@ class ServiceSettings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 200 * 1024 * 1024
+    max_json_bytes: int = 32 * 1024 * 1024  # any body that is not a multipart upload (hash batches, entries)
     embedded_worker: bool = True
     job_lease_s: int = 600
     unauthenticated_rate_per_minute: int = 60

@@ -28,6 +28,7 @@ from civicshield.service.security import (
     key_prefix,
     new_api_key,
     same,
+    verify_nothing,
     verify_password,
 )
 
@@ -83,7 +84,7 @@ def create_user(
 def login(s: Session, email: str, password: str) -> User | None:
     user = s.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
     if user is None:
-        verify_password(hash_password("timing-equaliser"), password)
+        verify_nothing(password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
@@ -164,6 +165,9 @@ def create_api_key(s: Session, who: Principal, name: str, scopes: list[str]) -> 
         wanted = frozenset(Scope(x) for x in scopes)
     except ValueError as exc:
         raise UsageError(f"unknown scope in {scopes}") from exc
+    if not wanted <= who.scopes:  # a key made by a key never holds more than that key
+        lacking = ", ".join(sorted(wanted - who.scopes))
+        raise Forbidden(f"a key cannot be given scopes its creator lacks: {lacking}")
     key = new_api_key()
     s.add(
         ApiKey(

@@ -6,21 +6,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.service import banks
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
 from civicshield.service.db.tables import BankEntryRow, BankRow
 from civicshield.service.deps import DbDep, IdPath, Reviewer, Viewer
+from civicshield.service.principal import Principal
 
 router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 
 
-def bank_out(s: DbDep, row: BankRow) -> BankOut:
-    count = (
-        s.scalar(select(func.count()).select_from(BankEntryRow).where(BankEntryRow.bank_id == row.id)) or 0
-    )
+def bank_out(s: DbDep, who: Principal, row: BankRow) -> BankOut:
+    count = banks.visible_counts(s, who, [row]).get(row.id, 0)
     return BankOut(id=row.id, org_id=row.org_id, name=row.name, kind=row.kind, tlp=row.tlp, entries=count)
 
 
@@ -39,12 +38,12 @@ def entry_out(row: BankEntryRow) -> EntryOut:
 
 @router.get("", response_model=list[BankOut])
 def list_banks(s: DbDep, who: Viewer) -> list[BankOut]:
-    return [bank_out(s, b) for b in banks.list_banks(s, who)]
+    return [bank_out(s, who, b) for b in banks.list_banks(s, who)]
 
 
 @router.post("", response_model=BankOut, status_code=201)
 def create_bank(body: BankIn, s: DbDep, who: Reviewer) -> BankOut:
-    return bank_out(s, banks.create_bank(s, who, body.name, body.kind, body.tlp))
+    return bank_out(s, who, banks.create_bank(s, who, body.name, body.kind, body.tlp))
 
 
 @router.get("/{bank_id}/entries", response_model=list[EntryOut])

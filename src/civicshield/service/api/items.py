@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
-from civicshield.errors import MediaTooLarge
 from civicshield.service import store
 from civicshield.service.api.schemas import ItemOut, JobOut
+from civicshield.service.api.uploads import UPLOAD_BODY, uploaded_file
 from civicshield.service.db.tables import Job
 from civicshield.service.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
 from civicshield.service.submission import submit_bytes
@@ -26,18 +27,11 @@ def job_out(job: Job, with_report: bool = True) -> JobOut:
     )
 
 
-async def read_upload(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise MediaTooLarge(f"upload is over the limit of {limit} bytes")
-    return data
-
-
-@router.post("/items", response_model=ItemOut, status_code=202)
-async def submit(file: UploadFile, request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
+@router.post("/items", response_model=ItemOut, status_code=202, openapi_extra=UPLOAD_BODY)
+async def submit(request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
     """Store the file (content-addressed) and queue its analysis. Bad media is refused before storing."""
-    data = await read_upload(file, rt.settings.max_upload_bytes)
-    done = submit_bytes(rt, request.app.state.celery, who, data, file.filename or "upload")
+    data, name = await uploaded_file(request, rt.settings.max_upload_bytes)
+    done = await run_in_threadpool(submit_bytes, rt, request.app.state.celery, who, data, name)
     job = JobOut(id=done.job_id, item_id=done.item_id, state="queued", attempts=0, label=None, error=None)
     return ItemOut(
         id=done.item_id,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from civicshield.errors import CivicShieldError, UsageError
 from civicshield.hashing.audio import parse_fingerprint
@@ -20,8 +21,8 @@ from civicshield.hashing.pdq import PdqHash, parse_pdq_hex
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import Media, MediaKind
 from civicshield.service import alerts
-from civicshield.service.api.items import read_upload
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
+from civicshield.service.api.uploads import UPLOAD_BODY, uploaded_file
 from civicshield.service.banks import LiveMatch
 from civicshield.service.deps import DbDep, Matcher, RuntimeDep
 from civicshield.service.principal import Principal
@@ -87,11 +88,13 @@ def match_batch(body: MatchBatch, request: Request, s: DbDep, who: Matcher) -> l
     return [_lookup(request, s, who, hashes) for hashes in queries]
 
 
-@router.post("/file", response_model=MatchResult)
-async def match_file(
-    file: UploadFile, request: Request, s: DbDep, rt: RuntimeDep, who: Matcher
-) -> MatchResult:
+@router.post("/file", response_model=MatchResult, openapi_extra=UPLOAD_BODY)
+async def match_file(request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
     """Hash the posted file (it is not stored) and look it up."""
-    data = await read_upload(file, rt.settings.max_upload_bytes)
-    media = Media.from_bytes(data, name=file.filename or "upload", limits=rt.settings.analysis.limits)
-    return _lookup(request, s, who, media_hashes(media))
+    data, name = await uploaded_file(request, rt.settings.max_upload_bytes)
+
+    def hash_and_look_up() -> MatchResult:  # decoding and hashing block: a worker thread, not the loop
+        media = Media.from_bytes(data, name=name, limits=rt.settings.analysis.limits)
+        return _lookup(request, s, who, media_hashes(media))
+
+    return await run_in_threadpool(hash_and_look_up)

@@ -159,12 +159,13 @@ class BankEntryRow(Base):
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
     signal_type: Mapped[str] = mapped_column(String(20), index=True)  # pdq | vpdq | chromaprint | sha256
     value: Mapped[str] = mapped_column(Text)
-    label: Mapped[str] = mapped_column(String(300), default="")
-    link: Mapped[str] = mapped_column(String(500), default="")
+    # As long as the bank formats allow (``banks.model.MAX_TEXT``): longer text was a 500 on PostgreSQL.
+    label: Mapped[str] = mapped_column(String(2000), default="")
+    link: Mapped[str] = mapped_column(String(2000), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
     quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    original_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    original_name: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     original_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (UniqueConstraint("bank_id", "signal_type", "value_key"),)

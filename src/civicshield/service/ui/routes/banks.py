@@ -9,15 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import File, Form, Query, Request, UploadFile
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
 from civicshield.errors import UsageError
 from civicshield.service import banks, store
-from civicshield.service.api.items import read_upload
-from civicshield.service.db.tables import BankEntryRow, BankRow
+from civicshield.service.api.uploads import read_limited
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
 from civicshield.service.ui import queries
@@ -28,15 +25,6 @@ from civicshield.service.ui.templating import render, translate
 router = page_router("/ui/banks")
 SHOWN_ENTRIES = 200
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
-
-def _counts(s: Session, rows: list[BankRow]) -> dict[int, int]:
-    q = (
-        select(BankEntryRow.bank_id, func.count())
-        .where(BankEntryRow.bank_id.in_([r.id for r in rows]))
-        .group_by(BankEntryRow.bank_id)
-    )
-    return {bank_id: count for bank_id, count in s.execute(q)}
 
 
 @router.get("")
@@ -52,7 +40,7 @@ def list_banks(
             "banks.html.j2",
             member=member,
             banks=rows,
-            counts=_counts(s, rows),
+            counts=banks.visible_counts(s, member.who, rows),
             value=value,
             results=results,
             can_create=member.can(Role.REVIEWER),
@@ -85,7 +73,7 @@ def bank_page(request: Request, member: MemberDep, bank_id: int) -> Response:
             bank=bank,
             entries=entries[:SHOWN_ENTRIES],
             more=len(entries) > SHOWN_ENTRIES,
-            total=_counts(s, [bank]).get(bank.id, 0),
+            total=banks.visible_counts(s, member.who, [bank]).get(bank.id, 0),
             own=bank.org_id == member.who.org_id,
             can_write=member.can(Role.REVIEWER),
             owner=banks.org_name(s, bank.org_id),
@@ -102,7 +90,7 @@ async def import_entries(
     tlp: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """CSV (header row naming the columns) or JSON (a list of entries or a whole bank file)."""
-    data = await read_upload(file, MAX_IMPORT_BYTES)
+    data = await read_limited(file, MAX_IMPORT_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

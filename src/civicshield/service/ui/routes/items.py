@@ -6,13 +6,14 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.media import Media
 from civicshield.report.thumbnails import thumbnail
 from civicshield.service import store
-from civicshield.service.api.items import read_upload
+from civicshield.service.api.uploads import read_limited
 from civicshield.service.blobs import BlobStore
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
@@ -44,8 +45,8 @@ async def upload(request: Request, member: MemberDep, files: Annotated[list[Uplo
     for upload_file in files[:MAX_FILES]:
         name = upload_file.filename or "upload"
         try:
-            data = await read_upload(upload_file, rt.settings.max_upload_bytes)
-            done = submit_bytes(rt, request.app.state.celery, member.who, data, name)
+            data = await read_limited(upload_file, rt.settings.max_upload_bytes)
+            done = await run_in_threadpool(submit_bytes, rt, request.app.state.celery, member.who, data, name)
             results.append({"name": name, "submitted": done, "error": None})
         except CivicShieldError as exc:
             results.append({"name": name, "submitted": None, "error": exc})

@@ -19,8 +19,8 @@ from civicshield.errors import CivicShieldError, MediaError
 from civicshield.hashing.cache import media_hashes
 from civicshield.media import Media
 from civicshield.service import store
-from civicshield.service.api.items import read_upload
-from civicshield.service.banks import LiveIndex, LiveMatch
+from civicshield.service.api.uploads import read_limited
+from civicshield.service.banks import PUBLIC_ORG, LiveIndex, LiveMatch
 from civicshield.service.deps import RateLimit, runtime
 from civicshield.service.jobs import Runtime
 from civicshield.service.submission import submit_bytes
@@ -30,7 +30,7 @@ from civicshield.service.ui.templating import is_htmx, render
 from civicshield.verdict import Verdict
 
 router = page_router()
-ANONYMOUS_ORG = 0
+ANONYMOUS_ORG = PUBLIC_ORG
 
 
 def _analyze(rt: Runtime, live: LiveIndex, media: Media) -> tuple[Verdict, list[LiveMatch], str | None]:
@@ -49,6 +49,23 @@ def _page(request: Request, status: int = 200, **result: Any) -> Response:
         return render(request, template, status=status, fact_checks=checks, result=result or None)
 
 
+def _after_analysis(
+    rt: Runtime, celery: Any, data: bytes, name: str, found: list[LiveMatch], share: bool
+) -> list[Any]:
+    """Blocking work after the analysis (a worker thread): the optional hand-over to the fact-checkers,
+    and the public view of the matches."""
+    if share:
+        with rt.db.session() as s:
+            intake = store.public_intake(s)
+        submit_bytes(rt, celery, intake, data, name)
+    with rt.db.reading() as s:
+        return list(
+            views.one_per_fact_check(
+                views.match_views(s, found, ANONYMOUS_ORG, rt.settings.base_url, public=True)
+            )
+        )
+
+
 @router.get("/verify")
 def verify_page(request: Request) -> Response:
     return _page(request)
@@ -61,22 +78,16 @@ async def verify(
     rt = runtime(request)
     name = file.filename or "upload"
     try:
-        data = await read_upload(file, rt.settings.max_upload_bytes)
-        media = Media.from_bytes(data, name=name, limits=rt.settings.analysis.limits)
+        data = await read_limited(file, rt.settings.max_upload_bytes)
+        media = await run_in_threadpool(Media.from_bytes, data, name=name, limits=rt.settings.analysis.limits)
     except CivicShieldError as exc:
         return _page(request, status=exc.http_status, name=name, error=exc)
     verdict, found, note = await run_in_threadpool(_analyze, rt, request.app.state.live, media)
     report = verdict.to_dict()
-    shared = False
-    if share == "yes":
-        with rt.db.session() as s:
-            intake = store.public_intake(s)
-        submit_bytes(rt, request.app.state.celery, intake, data, name)
-        shared = True
-    with rt.db.session() as s:
-        matches = views.one_per_fact_check(
-            views.match_views(s, found, ANONYMOUS_ORG, rt.settings.base_url, public=True)
-        )
+    shared = share == "yes"
+    matches = await run_in_threadpool(
+        _after_analysis, rt, request.app.state.celery, data, name, found, shared
+    )
     creds = views.credentials(report)
     return _page(
         request,
