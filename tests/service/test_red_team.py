@@ -5,6 +5,7 @@ Each test names the defect it reproduces. They run on SQLite and PostgreSQL (the
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
@@ -313,3 +314,112 @@ def test_wrong_credentials_are_refused_before_the_upload_is_read(world: World) -
     )
     assert r.status_code == 401
     assert read <= 1
+
+
+# ---- item 7: sessions ------------------------------------------------------------------------------
+
+
+def _signed_in(world: World, email: str = "reviewer@factcheck.test") -> tuple[TestClient, str]:
+    client = TestClient(world.client.app)
+    r = client.post("/api/v1/session", json={"email": email, "password": "correct horse battery"})
+    assert r.status_code == 200, r.text
+    return client, str(r.json()["csrf_token"])
+
+
+def _copy(world: World, client: TestClient) -> TestClient:
+    thief = TestClient(world.client.app)
+    thief.cookies.update(dict(client.cookies.items()))
+    return thief
+
+
+def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(world: World) -> None:
+    """Seen: after sign-out a copied cookie still worked and could create a bank."""
+    client, csrf = _signed_in(world)
+    thief = _copy(world, client)
+    assert thief.get("/api/v1/me").status_code == 200
+    assert client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert thief.get("/api/v1/me").status_code == 401
+    made = thief.post(
+        "/api/v1/banks",
+        json={"name": "stolen", "kind": "known_fake", "tlp": "RED"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status_code == 401
+
+
+def test_sign_out_from_the_pages_ends_the_session_too(world: World) -> None:
+    client = TestClient(world.client.app)
+    page = client.get("/ui/login").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = client.post(
+        "/ui/login",
+        data={"email": "reviewer@factcheck.test", "password": "correct horse battery", "csrf_token": token},
+    )
+    assert r.status_code == 200 and r.url.path == "/ui/"
+    thief = _copy(world, client)
+    csrf = r.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post("/ui/logout", data={"csrf_token": csrf})
+    assert thief.get("/ui/cases", follow_redirects=False).status_code in (302, 303, 401)
+
+
+def test_an_idle_session_expires(world: World) -> None:
+    from sqlalchemy import update
+
+    from civicshield.service.db.tables import WebSession, utcnow
+
+    client, _ = _signed_in(world)
+    assert client.get("/api/v1/me").status_code == 200
+    idle = world.settings.sessions.idle_s
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        s.execute(update(WebSession).values(last_seen_at=utcnow() - dt.timedelta(seconds=idle + 5)))
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_session_ends_at_its_maximum_age_however_busy(world: World) -> None:
+    from sqlalchemy import update
+
+    from civicshield.service.db.tables import WebSession, utcnow
+
+    client, _ = _signed_in(world)
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        s.execute(update(WebSession).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_changing_the_password_ends_the_other_sessions(world: World) -> None:
+    here, csrf = _signed_in(world)
+    there, _ = _signed_in(world)
+    listed = here.get("/api/v1/sessions").json()
+    assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
+    wrong = here.post(
+        "/api/v1/me/password",
+        json={"current_password": "not it at all", "new_password": "a much better passphrase"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert wrong.status_code == 401
+    ok = here.post(
+        "/api/v1/me/password",
+        json={"current_password": "correct horse battery", "new_password": "a much better passphrase"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert ok.status_code == 204, ok.text
+    assert there.get("/api/v1/me").status_code == 401
+    assert here.get("/api/v1/me").status_code == 200
+    old = TestClient(world.client.app).post(
+        "/api/v1/session", json={"email": "reviewer@factcheck.test", "password": "correct horse battery"}
+    )
+    assert old.status_code == 401
+
+
+def test_a_person_ends_one_of_their_sessions(world: World) -> None:
+    here, csrf = _signed_in(world)
+    there, _ = _signed_in(world)
+    other = next(s for s in here.get("/api/v1/sessions").json() if not s["current"])
+    assert here.delete(f"/api/v1/sessions/{other['id']}", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert there.get("/api/v1/me").status_code == 401
+    stranger, stranger_csrf = _signed_in(world, "viewer@other.test")
+    mine = here.get("/api/v1/sessions").json()[0]["id"]
+    assert (
+        stranger.delete(f"/api/v1/sessions/{mine}", headers={"X-CSRF-Token": stranger_csrf}).status_code
+        == 404
+    )

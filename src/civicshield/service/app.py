@@ -69,7 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.base_url.startswith("https"),
-        max_age=12 * 3600,
+        max_age=settings.sessions.max_age_s,
     )
     app.add_middleware(
         BodyLimit, upload_limit=settings.max_upload_bytes + 64 * 1024, other_limit=settings.max_json_bytes

@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from civicshield.errors import CsrfFailed, Forbidden, RateLimited, Unauthenticated
-from civicshield.service import store
+from civicshield.service import sessions, store
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Case, User
 from civicshield.service.jobs import Runtime
@@ -19,6 +19,7 @@ from civicshield.service.principal import Principal
 from civicshield.service.security import Role, Scope
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSION_KEY = "sid"  # the session token in the signed cookie (``service.sessions``)
 
 
 def runtime(request: Request) -> Runtime:
@@ -37,6 +38,31 @@ def db_session(request: Request) -> Iterator[Session]:
 
 DbDep = Annotated[Session, Depends(db_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def start_session(request: Request, s: Session, user: User) -> None:
+    """Sign ``user`` in: a new server-side session in a fresh cookie (no fixation)."""
+    request.session.clear()
+    request.session[SESSION_KEY] = sessions.open_session(
+        s,
+        user,
+        runtime(request).settings.sessions,
+        user_agent=request.headers.get("user-agent", ""),
+        address=request.client.host if request.client else "",
+    )
+
+
+def end_session(request: Request, s: Session) -> None:
+    """Sign out: the server-side session ends, so a copy of the cookie is worth nothing."""
+    token = request.session.get(SESSION_KEY)
+    if token:
+        sessions.revoke(s, str(token))
+    request.session.clear()
+
+
+def current_token(request: Request) -> str | None:
+    token = request.session.get(SESSION_KEY)
+    return str(token) if token else None
 
 
 def csrf_token(request: Request) -> str:
@@ -62,11 +88,11 @@ def _principal(request: Request, s: Session, db: Database) -> Principal:
         if found is None:
             raise Unauthenticated("invalid or revoked API key")
         return found
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    token = request.session.get(SESSION_KEY)
+    if not token:
         raise Unauthenticated("log in or send an API key (Authorization: Bearer cs_...)")
-    user = s.get(User, int(user_id))
-    if user is None or not user.active:
+    user = sessions.resolve(s, str(token), runtime(request).settings.sessions, record_seen=seen_recorder(db))
+    if user is None:
         request.session.clear()
         raise Unauthenticated("session expired")
     if request.method not in SAFE_METHODS:
@@ -75,6 +101,16 @@ def _principal(request: Request, s: Session, db: Database) -> Principal:
         if not expected or not secrets.compare_digest(sent, expected):
             raise CsrfFailed("missing or wrong X-CSRF-Token header")
     return store.principal_for(user)
+
+
+def seen_recorder(db: Database) -> Callable[[int], None]:
+    """Writes a session's last request in a transaction of its own (the caller's session only reads)."""
+
+    def record(session_id: int) -> None:
+        with db.session() as w:
+            sessions.record_seen(w, session_id)
+
+    return record
 
 
 def key_use_recorder(db: Database) -> Callable[[str], None]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from civicshield.service.egress import EgressPolicy
+from civicshield.service.sessions import SessionPolicy
 from civicshield.settings import Settings as AnalysisSettings
 
 
@@ -28,6 +29,7 @@ class ServiceSettings:
     # Empty: only public addresses, so subscribers cannot aim deliveries at internal services (``egress``).
     webhook_allowed_networks: tuple[str, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
 
     def __post_init__(self) -> None:
         EgressPolicy.parse(self.webhook_allowed_networks)  # a bad network fails at startup, not on a delivery
@@ -65,6 +67,10 @@ class ServiceSettings:
             secret_key=key or base.secret_key,
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
+            sessions=SessionPolicy(
+                max_age_s=int(env.get("CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s)),
+                idle_s=int(env.get("CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s)),
+            ),
         )
 
 

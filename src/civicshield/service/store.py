@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
-from civicshield.service import audit
+from civicshield.errors import Conflict, Forbidden, NotFound, Unauthenticated, UsageError
+from civicshield.service import audit, sessions
 from civicshield.service.db.tables import ApiKey, Case, Comment, Item, Job, Organization, User, utcnow
 from civicshield.service.principal import Principal
 from civicshield.service.security import (
@@ -87,6 +87,21 @@ def login(s: Session, email: str, password: str) -> User | None:
         verify_nothing(password)
         return None
     return user if verify_password(user.password_hash, password) else None
+
+
+def change_password(s: Session, who: Principal, current: str, new: str, *, keep: str | None = None) -> None:
+    """Set a person's own password (the current one is asked again) and end every other session of theirs:
+    whoever had a copy of a session cookie loses it with the old password."""
+    user = s.get(User, who.user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise Unauthenticated("the current password is wrong")
+    if len(new) < 10:
+        raise UsageError("passwords need at least 10 characters")
+    user.password_hash = hash_password(new)
+    ended = sessions.revoke_all(s, user.id, keep=keep)
+    audit.record(
+        s, user.org_id, who.actor, "user.password_changed", "user", user.id, {"sessions_ended": ended}
+    )
 
 
 def principal_for(user: User, via: str = "session", scopes: frozenset[Scope] | None = None) -> Principal:

@@ -5,9 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from civicshield.errors import Unauthenticated
-from civicshield.service import store
-from civicshield.service.api.schemas import ApiKeyIn, ApiKeyOut, LoginIn, SessionOut
-from civicshield.service.deps import DbDep, OrgAdmin, PrincipalDep, RateLimit, csrf_token
+from civicshield.service import sessions, store
+from civicshield.service.api.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    LoginIn,
+    PasswordChangeIn,
+    SessionOut,
+    WebSessionOut,
+)
+from civicshield.service.deps import (
+    DbDep,
+    IdPath,
+    OrgAdmin,
+    PrincipalDep,
+    RateLimit,
+    RuntimeDep,
+    csrf_token,
+    current_token,
+    end_session,
+    start_session,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -17,16 +35,43 @@ def login(body: LoginIn, request: Request, s: DbDep) -> SessionOut:
     user = store.login(s, body.email, body.password)
     if user is None:
         raise Unauthenticated("wrong email or password")
-    request.session.clear()
-    request.session["user_id"] = user.id
+    start_session(request, s, user)
     return SessionOut(
         user_id=user.id, org_id=user.org_id, email=user.email, role=user.role, csrf_token=csrf_token(request)
     )
 
 
 @router.delete("/session", status_code=204)
-def logout(request: Request, who: PrincipalDep) -> None:
-    request.session.clear()
+def logout(request: Request, s: DbDep, who: PrincipalDep) -> None:
+    end_session(request, s)
+
+
+@router.get("/sessions", response_model=list[WebSessionOut])
+def my_sessions(request: Request, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> list[WebSessionOut]:
+    """The caller's live sign-in sessions (where and when), so one left open elsewhere can be ended."""
+    current = sessions.token_hash(current_token(request) or "")
+    return [
+        WebSessionOut(
+            id=r.id,
+            created_at=r.created_at,
+            last_seen_at=r.last_seen_at,
+            user_agent=r.user_agent,
+            address=r.address,
+            current=r.token_hash == current,
+        )
+        for r in sessions.list_for(s, who.user_id, rt.settings.sessions)
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+def end_one_session(session_id: IdPath, s: DbDep, who: PrincipalDep) -> None:
+    sessions.revoke_id(s, who.user_id, session_id)
+
+
+@router.post("/me/password", status_code=204, dependencies=[RateLimit])
+def change_password(body: PasswordChangeIn, request: Request, s: DbDep, who: PrincipalDep) -> None:
+    """A new password; every other session of the person ends (a stolen cookie stops working)."""
+    store.change_password(s, who, body.current_password, body.new_password, keep=current_token(request))
 
 
 @router.get("/me", response_model=SessionOut)

@@ -21,6 +21,20 @@ class LoginIn(Strict):
     password: str = Field(max_length=1000)
 
 
+class PasswordChangeIn(Strict):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(min_length=10, max_length=1000)
+
+
+class WebSessionOut(BaseModel):
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    user_agent: str
+    address: str
+    current: bool
+
+
 class SessionOut(BaseModel):
     user_id: int
     org_id: int

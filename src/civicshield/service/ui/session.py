@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from civicshield.errors import CsrfFailed
-from civicshield.service import store
+from civicshield.service import sessions, store
 from civicshield.service.db.tables import Organization, User
-from civicshield.service.deps import SAFE_METHODS, runtime
+from civicshield.service.deps import SAFE_METHODS, current_token, runtime, seen_recorder, start_session
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.ui import i18n
@@ -43,12 +44,13 @@ class Member:
 
 
 def member(request: Request) -> Member:
-    user_id = request.session.get("user_id")
-    if user_id is None:
+    token = current_token(request)
+    if token is None:
         raise LoginRequired
-    with runtime(request).db.reading() as s:
-        user = s.get(User, int(user_id))
-        if user is None or not user.active:
+    rt = runtime(request)
+    with rt.db.reading() as s:
+        user = sessions.resolve(s, token, rt.settings.sessions, record_seen=seen_recorder(rt.db))
+        if user is None:
             request.session.clear()
             raise LoginRequired
         org = s.get(Organization, user.org_id)
@@ -82,10 +84,9 @@ async def check_csrf(request: Request) -> None:
         raise CsrfFailed("the form has expired; reload the page and try again")
 
 
-def sign_in(request: Request, user: User) -> None:
-    """A fresh session (no fixation) that remembers the person's language."""
-    request.session.clear()
-    request.session["user_id"] = user.id
+def sign_in(request: Request, s: Session, user: User) -> None:
+    """A fresh server-side session (no fixation) that remembers the person's language."""
+    start_session(request, s, user)
     request.session[i18n.SESSION_KEY] = i18n.supported(user.language) or i18n.DEFAULT
 
 

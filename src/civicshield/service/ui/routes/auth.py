@@ -8,7 +8,7 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.service import store
-from civicshield.service.deps import RateLimit, runtime
+from civicshield.service.deps import RateLimit, end_session, runtime
 from civicshield.service.ui import i18n
 from civicshield.service.ui.routing import HOME_URL, back_url, page_router
 from civicshield.service.ui.session import MaybeMemberDep, sign_in
@@ -49,14 +49,15 @@ def login(
                 email=email,
                 error=translate(request, "Wrong email or password."),
             )
-        sign_in(request, user)
+        sign_in(request, s, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
     lang = request.session.get(i18n.SESSION_KEY)
-    request.session.clear()
+    with runtime(request).db.session() as s:
+        end_session(request, s)
     if lang:
         request.session[i18n.SESSION_KEY] = lang
     return RedirectResponse("/ui/login", status_code=303)
