@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,6 +19,14 @@ from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
 from civicshield.service.settings import ServiceSettings
+from civicshield.service.supervision import (
+    FINGERPRINT_ENV,
+    PARENT_ENV,
+    ParentWatch,
+    fingerprint,
+    terminate_self,
+    write_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,7 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
     worker_process_init.connect(lambda **_: db.engine.dispose(close=False), weak=False)
     stop = threading.Event()
     threading.Thread(target=_reaper, args=(rt, celery, stop), daemon=True, name="reaper").start()
+    ParentWatch(settings, terminate_self).start()  # embedded worker: ends with its server or its settings
     argv = [
         "worker",
         "--loglevel=INFO",
@@ -78,6 +89,8 @@ def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -
     child_env = dict(os.environ if env is None else env)
     child_env.update(
         {
+            PARENT_ENV: str(os.getpid()),
+            FINGERPRINT_ENV: fingerprint(settings),
             "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
             "CIVICSHIELD_DATABASE_URL": settings.db_url,
             "CIVICSHIELD_BROKER_URL": settings.broker,
@@ -85,24 +98,46 @@ def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -
             "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS": ",".join(settings.webhook_allowed_networks),
         }
     )
-    return subprocess.Popen([sys.executable, "-m", "civicshield", "worker"], env=child_env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "civicshield", "worker"], env=child_env, start_new_session=True
+    )
 
 
 def serve(
     settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, worker: bool = True
 ) -> None:
+    """The API under uvicorn, with the embedded worker as a child that ends when the server ends."""
     import uvicorn
 
     from civicshield.service.app import create_app
 
     app = create_app(settings)
+    write_fingerprint(settings)
     child = spawn_worker(settings) if worker else None
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+
+    def stop_everything(signum: int, _frame: object) -> None:
+        # uvicorn calls this after its own graceful shutdown (it re-raises the signal it caught)
+        _stop_worker(child)
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop_everything)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        server.run()
     finally:
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_worker(child)
+
+
+def _stop_worker(child: subprocess.Popen[bytes] | None) -> None:
+    """Warm shutdown of the worker's whole process group (its pool too), then a kill if it hangs."""
+    if child is None or child.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=5)
