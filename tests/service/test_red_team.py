@@ -423,3 +423,119 @@ def test_a_person_ends_one_of_their_sessions(world: World) -> None:
         stranger.delete(f"/api/v1/sessions/{mine}", headers={"X-CSRF-Token": stranger_csrf}).status_code
         == 404
     )
+
+
+# ---- item 6: audit chain anchoring -----------------------------------------------------------------
+
+
+def _audited(world: World, n: int) -> None:
+    for i in range(n):
+        r = world.client.post(
+            "/api/v1/api-keys",
+            json={"name": f"audited {i}", "scopes": ["read"]},
+            headers=auth(world, "factcheck:org_admin"),
+        )
+        assert r.status_code == 201
+
+
+def _verify_log(world: World, kept: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    admin = auth(world, "factcheck:org_admin")
+    if kept is None:
+        r = world.client.get("/api/v1/audit/verify", headers=admin)
+    else:
+        r = world.client.post("/api/v1/audit/verify", json={"checkpoints": kept}, headers=admin)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _checkpoint(world: World) -> list[dict[str, Any]]:
+    admin = auth(world, "factcheck:org_admin")
+    assert world.client.post("/api/v1/audit/checkpoints", headers=admin).status_code == 201
+    exported = world.client.get("/api/v1/audit/checkpoints", headers=admin).json()
+    assert "BEGIN PUBLIC KEY" in exported["public_key"]
+    return list(exported["checkpoints"])
+
+
+def test_deleting_the_last_audit_rows_is_detected(world: World) -> None:
+    """Seen: deleting the newest rows of an organization's chain passed verification."""
+    from sqlalchemy import delete
+
+    from civicshield.service.db.tables import AuditEvent
+
+    _audited(world, 3)
+    kept = _checkpoint(world)
+    assert _verify_log(world)["intact"] and _verify_log(world, kept)["intact"]
+    org = world.ids["factcheck"]
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        top = s.scalar(select(func.max(AuditEvent.seq)).where(AuditEvent.org_id == org))
+        s.execute(delete(AuditEvent).where(AuditEvent.org_id == org, AuditEvent.seq > top - 2))
+    with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
+        assert audit.verify_chain(s, org) is None  # the bare chain cannot tell
+    result = _verify_log(world, kept)
+    assert not result["intact"] and any("truncated" in p for p in result["problems"])
+    assert not _verify_log(world)["intact"]
+
+
+def test_a_rewritten_chain_is_detected(world: World) -> None:
+    """Seen: forging a row and recomputing every later hash passed verification."""
+    from civicshield.service.db.tables import AuditEvent
+
+    _audited(world, 4)
+    kept = _checkpoint(world)
+    org = world.ids["factcheck"]
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        rows = list(s.scalars(select(AuditEvent).where(AuditEvent.org_id == org).order_by(AuditEvent.seq)))
+        rows[2].actor = "someone else"
+        prev = rows[1].hash
+        for ev in rows[2:]:
+            ev.prev_hash = prev
+            ev.hash = audit._digest(
+                prev,
+                ev.seq,
+                ev.actor,
+                ev.action,
+                ev.object_type,
+                ev.object_id,
+                ev.payload,
+                audit._utc(ev.at).isoformat(),
+            )
+            prev = ev.hash
+    with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
+        assert audit.verify_chain(s, org) is None  # consistent again, as the attacker wanted
+    result = _verify_log(world, kept)
+    assert not result["intact"] and any("rewritten" in p for p in result["problems"])
+
+
+def test_checkpoints_deleted_from_the_database_are_caught_by_a_kept_copy(world: World) -> None:
+    from sqlalchemy import delete
+
+    from civicshield.service.db.tables import AuditCheckpoint, AuditEvent
+
+    _audited(world, 2)
+    kept = _checkpoint(world)
+    org = world.ids["factcheck"]
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        s.execute(delete(AuditCheckpoint))
+        top = s.scalar(select(func.max(AuditEvent.seq)).where(AuditEvent.org_id == org))
+        s.execute(delete(AuditEvent).where(AuditEvent.org_id == org, AuditEvent.seq == top))
+    assert _verify_log(world)["intact"]  # nothing left in the service to compare with
+    assert not _verify_log(world, kept)["intact"]
+
+
+def test_a_forged_checkpoint_does_not_verify(world: World) -> None:
+    _audited(world, 2)
+    kept = _checkpoint(world)
+    forged = [{**kept[-1], "seq": kept[-1]["seq"] - 1}]
+    result = _verify_log(world, forged)
+    assert any("signature" in p for p in result["problems"])
+
+
+def test_only_admins_read_their_own_audit_log(world: World) -> None:
+    _audited(world, 1)
+    mine = world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:org_admin")).json()
+    assert mine and all(e["hash"] for e in mine)
+    theirs = world.client.get("/api/v1/audit/events", headers=auth(world, "other:org_admin")).json()
+    assert {e["hash"] for e in mine}.isdisjoint({e["hash"] for e in theirs})
+    assert (
+        world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:reviewer")).status_code == 403
+    )

@@ -8,7 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
 from civicshield.service import errors, ui
-from civicshield.service.api import auth, banks, cases, items, match, public, taxii, webhooks
+from civicshield.service.api import audit, auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.guards import BodyLimit, CredentialsFirst
@@ -43,6 +43,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     errors.install(app)
     for router in (
         auth.router,
+        audit.router,
         items.router,
         cases.router,
         banks.router,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from civicshield.service import delivery
+from civicshield.service import audit_anchor, delivery
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
@@ -36,7 +36,15 @@ def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
     and deliveries queued while the broker was unreachable)."""
     interval = max(1.0, rt.settings.job_lease_s / 3)
     last_requeue = time.monotonic()
+    last_checkpoint = -float("inf")
     while not stop.wait(min(interval, delivery.SWEEP_S)):
+        if time.monotonic() - last_checkpoint >= rt.settings.audit_checkpoint_s:
+            last_checkpoint = time.monotonic()
+            try:
+                with rt.db.session() as s:
+                    audit_anchor.checkpoint_all(s, audit_anchor.service_key(rt.settings.audit_key_path))
+            except Exception:
+                log.exception("audit checkpoint pass failed")
         if time.monotonic() - last_requeue >= interval:
             last_requeue = time.monotonic()
             try:

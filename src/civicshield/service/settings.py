@@ -30,6 +30,9 @@ class ServiceSettings:
     webhook_allowed_networks: tuple[str, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    # The Ed25519 key signing audit checkpoints, kept outside the database ("": data_dir/audit-signing.key).
+    audit_key_file: str = ""
+    audit_checkpoint_s: int = 300  # how often the worker signs the organizations' audit heads
 
     def __post_init__(self) -> None:
         EgressPolicy.parse(self.webhook_allowed_networks)  # a bad network fails at startup, not on a delivery
@@ -45,6 +48,10 @@ class ServiceSettings:
     @property
     def broker(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'queue.db').resolve()}"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return Path(self.audit_key_file) if self.audit_key_file else self.data_dir / "audit-signing.key"
 
     @property
     def blob_dir(self) -> Path:
@@ -67,6 +74,7 @@ class ServiceSettings:
             secret_key=key or base.secret_key,
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
+            audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
             sessions=SessionPolicy(
                 max_age_s=int(env.get("CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s)),
                 idle_s=int(env.get("CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s)),
