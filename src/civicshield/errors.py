@@ -20,6 +20,7 @@ should answer with, and the exit code the CLI uses. Exactly one place renders th
     ├── Unauthenticated                   unauthenticated       401  exit 2
     ├── CsrfFailed                        csrf_failed           403  exit 2
     ├── RateLimited                       rate_limited          429  exit 2
+    ├── Busy                              busy                  503  exit 1
     └── NotAcceptable                     not_acceptable        406  exit 2
     UsageError
     ├── Forbidden                         forbidden             403  exit 2
@@ -38,6 +39,7 @@ __all__ = [
     "BankError",
     "BankFormatError",
     "BankNotFound",
+    "Busy",
     "CivicShieldError",
     "ConfigurationError",
     "Conflict",
@@ -172,6 +174,14 @@ class RateLimited(CivicShieldError):
     code = "rate_limited"
     http_status = 429
     exit_code = 2
+
+
+class Busy(CivicShieldError):
+    """Capacity for this kind of work is in use; the caller should retry later."""
+
+    code = "busy"
+    http_status = 503
+    exit_code = 1
 
 
 class NotAcceptable(CivicShieldError):

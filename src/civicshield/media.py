@@ -154,7 +154,23 @@ def _open_pil(data: bytes, name: str, limits: Limits) -> Image.Image:
         raise CorruptMedia(f"{name}: image has no pixels")
     if w * h > limits.max_pixels:
         raise MediaTooLarge(f"{name}: {w}x{h} = {w * h} pixels is over the limit of {limits.max_pixels}")
+    decoded = w * h * _bytes_per_pixel(img.mode)
+    if decoded > limits.max_decoded_bytes:
+        raise MediaTooLarge(
+            f"{name}: {w}x{h} {img.mode} decodes to {decoded} bytes, "
+            f"over the limit of {limits.max_decoded_bytes}"
+        )
     return img
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """Memory one pixel of ``mode`` takes once decoded (as converted to RGB at least: 3)."""
+    try:
+        bands = len(Image.getmodebands(mode) * "x")
+    except (KeyError, ValueError):
+        bands = 4
+    wide = mode.startswith(("I", "F")) or ";16" in mode or mode.endswith("16")
+    return max(3, bands * (4 if mode in {"I", "F"} else 2 if wide else 1))
 
 
 def _probe_image(data: bytes, name: str, limits: Limits) -> MediaInfo:

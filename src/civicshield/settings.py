@@ -18,6 +18,9 @@ class Limits:
 
     max_bytes: int = 512 * 1024 * 1024
     max_pixels: int = 80_000_000
+    # Decoded size of an image's first frame (width x height x bands x bytes per band, at least RGB), checked
+    # from the header before decoding: a pixel count alone undercounts RGBA, CMYK and 32-bit modes.
+    max_decoded_bytes: int = 80_000_000 * 4
     max_duration_s: float = 2 * 60 * 60.0
     max_decoded_frames: int = 250_000  # 2 h at 30 fps; bounds decoding cost independently of duration
     max_audio_samples: int = 16_000 * 60 * 60 * 3

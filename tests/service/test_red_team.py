@@ -539,3 +539,70 @@ def test_only_admins_read_their_own_audit_log(world: World) -> None:
     assert (
         world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:reviewer")).status_code == 403
     )
+
+
+# ---- item 2: memory through /verify ----------------------------------------------------------------
+
+
+def _verify_post(world: World, data: bytes, name: str = "x.png") -> Any:
+    client = TestClient(world.client.app)
+    page = client.get("/verify").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"file": (name, data, "image/png")},
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_an_anonymous_huge_image_is_refused_before_decoding(world: World) -> None:
+    """Seen: an anonymous 231 KB PNG of 8,900 x 8,900 pixels took the API process from 1.7 to 4.1 GB."""
+    import io
+    import resource
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (8900, 8900)).save(buf, format="PNG")  # 1 bit a pixel here: about 10 MB to make it
+    assert len(buf.getvalue()) < 300_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r = _verify_post(world, buf.getvalue(), "bomb.png")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert r.status_code == 413, r.text[:300]
+    assert grown_mb < 100, f"the API process grew by {grown_mb:.0f} MB"
+    assert world.client.app.state.rt.public_checker._pool is None  # type: ignore[attr-defined]
+
+
+def test_anonymous_checks_run_in_another_process(world: World) -> None:
+    import io
+    import os
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(buf, format="PNG")
+    r = _verify_post(world, buf.getvalue())
+    assert r.status_code == 200, r.text[:300]
+    pool = world.client.app.state.rt.public_checker._pool  # type: ignore[attr-defined]
+    assert pool is not None
+    pids = [p.pid for p in pool._processes.values()]
+    assert pids and os.getpid() not in pids
+
+
+def test_anonymous_checks_beyond_capacity_are_told_to_retry(world: World) -> None:
+    import io
+
+    from PIL import Image
+
+    checker = world.client.app.state.rt.public_checker  # type: ignore[attr-defined]
+    held = [checker._slots.acquire(blocking=False) for _ in range(checker.concurrency)]
+    assert all(held)
+    try:
+        buf = io.BytesIO()
+        Image.new("RGB", (64, 64)).save(buf, format="PNG")
+        r = _verify_post(world, buf.getvalue())
+        assert r.status_code == 503
+    finally:
+        for _ in held:
+            checker._slots.release()

@@ -45,12 +45,23 @@ class Runtime:
     blobs: BlobStore
     _engine: Engine | None = None
     _live: Any = None
+    _public: Any = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = Engine.from_settings(self.settings.analysis)
         return self._engine
+
+    @property
+    def public_checker(self) -> Any:
+        """Anonymous checks, analyzed in a separate process (``service.public_checks.PublicChecker``)."""
+        if self._public is None:
+            from civicshield.service.public_checks import PublicChecker
+
+            s = self.settings
+            self._public = PublicChecker(s.analysis, s.public_limits, s.public_concurrency)
+        return self._public
 
     @property
     def live(self) -> Any:

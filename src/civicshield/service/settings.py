@@ -10,6 +10,7 @@ from pathlib import Path
 
 from civicshield.service.egress import EgressPolicy
 from civicshield.service.sessions import SessionPolicy
+from civicshield.settings import Limits
 from civicshield.settings import Settings as AnalysisSettings
 
 
@@ -30,6 +31,18 @@ class ServiceSettings:
     webhook_allowed_networks: tuple[str, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    # Anonymous checks (/verify): stricter limits, few at a time, analyzed in a separate process.
+    public_limits: Limits = field(
+        default_factory=lambda: Limits(
+            max_bytes=50 * 1024 * 1024,
+            max_pixels=16_000_000,
+            max_decoded_bytes=16_000_000 * 4,
+            max_duration_s=600.0,
+            max_decoded_frames=20_000,
+            max_audio_samples=16_000 * 600,
+        )
+    )
+    public_concurrency: int = 2
     # The Ed25519 key signing audit checkpoints, kept outside the database ("": data_dir/audit-signing.key).
     audit_key_file: str = ""
     audit_checkpoint_s: int = 300  # how often the worker signs the organizations' audit heads
@@ -75,6 +88,7 @@ class ServiceSettings:
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
+            public_concurrency=int(env.get("CIVICSHIELD_PUBLIC_CONCURRENCY", base.public_concurrency)),
             sessions=SessionPolicy(
                 max_age_s=int(env.get("CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s)),
                 idle_s=int(env.get("CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s)),

@@ -1,10 +1,11 @@
 """The public verification page: anyone checks a file without an account.
 
 The file is analyzed during the request and then forgotten, unless the person ticks the box that sends it to
-the fact-checkers. It is compared with the shared banks as an anonymous caller (organization 0: only CLEAR
-and GREEN entries count, and only CLEAR entries show their label and link), its Content Credentials are read
-with the service's trust settings, and the latest public (TLP:CLEAR) fact-checks are listed. Rate-limited per
-client address like the other unauthenticated endpoints.
+the fact-checkers. Analysis runs in a separate process under stricter limits, a few at a time
+(``service.public_checks``). The file is compared with the shared banks as the public (only entries labelled
+TLP:CLEAR or belonging to a published TLP:CLEAR fact-check count, ``banks.PUBLIC_ORG``), its Content
+Credentials are read with the service's trust settings, and the latest public fact-checks are listed.
+Rate-limited per client address like the other unauthenticated endpoints.
 """
 
 from __future__ import annotations
@@ -15,31 +16,28 @@ from fastapi import File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from civicshield.errors import CivicShieldError, MediaError
-from civicshield.hashing.cache import media_hashes
-from civicshield.media import Media
+from civicshield.errors import CivicShieldError
 from civicshield.service import store
 from civicshield.service.api.uploads import read_limited
 from civicshield.service.banks import PUBLIC_ORG, LiveIndex, LiveMatch
 from civicshield.service.deps import RateLimit, runtime
 from civicshield.service.jobs import Runtime
+from civicshield.service.public_checks import PublicCheck
 from civicshield.service.submission import submit_bytes
 from civicshield.service.ui import queries, views
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.templating import is_htmx, render
-from civicshield.verdict import Verdict
 
 router = page_router()
 ANONYMOUS_ORG = PUBLIC_ORG
 
 
-def _analyze(rt: Runtime, live: LiveIndex, media: Media) -> tuple[Verdict, list[LiveMatch], str | None]:
-    verdict = rt.engine.analyze(media)
-    try:
-        found = live.match(ANONYMOUS_ORG, media_hashes(media), kinds=("known_fake", "authentic"))
-    except MediaError as exc:
-        return verdict, [], exc.message
-    return verdict, found, None
+def _analyze(rt: Runtime, live: LiveIndex, data: bytes, name: str) -> tuple[PublicCheck, list[LiveMatch]]:
+    """The verdict (computed in the public checker's process) and the banks' matches (here, in memory)."""
+    checked: PublicCheck = rt.public_checker.check(data, name)
+    if checked.hashes is None:
+        return checked, []
+    return checked, live.match(ANONYMOUS_ORG, checked.hashes, kinds=("known_fake", "authentic"))
 
 
 def _page(request: Request, status: int = 200, **result: Any) -> Response:
@@ -78,12 +76,12 @@ async def verify(
     rt = runtime(request)
     name = file.filename or "upload"
     try:
-        data = await read_limited(file, rt.settings.max_upload_bytes)
-        media = await run_in_threadpool(Media.from_bytes, data, name=name, limits=rt.settings.analysis.limits)
+        data = await read_limited(file, rt.settings.public_limits.max_bytes)
+        await run_in_threadpool(rt.public_checker.probe, data, name)  # header only: limits before decoding
+        checked, found = await run_in_threadpool(_analyze, rt, request.app.state.live, data, name)
     except CivicShieldError as exc:
         return _page(request, status=exc.http_status, name=name, error=exc)
-    verdict, found, note = await run_in_threadpool(_analyze, rt, request.app.state.live, media)
-    report = verdict.to_dict()
+    report = checked.report
     shared = share == "yes"
     matches = await run_in_threadpool(
         _after_analysis, rt, request.app.state.celery, data, name, found, shared
@@ -93,11 +91,11 @@ async def verify(
         request,
         name=name,
         error=None,
-        label=views.match_verdict(found) if found else str(verdict.label),
-        engine_label=str(verdict.label),
-        confidence=verdict.confidence,
+        label=views.match_verdict(found) if found else checked.label,
+        engine_label=checked.label,
+        confidence=checked.confidence,
         matches=matches,
-        note=note,
+        note=checked.note,
         credentials=creds,
         tree=views.manifest_tree(creds),
         media=report["media"],
