@@ -72,7 +72,7 @@ def test_unknown_trust_profile_is_a_usage_error(folder: Path, tmp_path: Path) ->
 def test_unknown_analyzer_is_a_configuration_error(folder: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(folder), "-a", "nope"], env=_env(tmp_path))
     assert result.exit_code == 2
-    assert "analyzer_unavailable" in result.output
+    assert "configuration_error" in result.output and "no analyzer named nope" in result.output
 
 
 def test_fail_on_label(folder: Path, tmp_path: Path) -> None:

@@ -155,13 +155,11 @@ def analyze(
         targets = expand(paths)
         if not targets:
             raise UsageError("nothing to analyze (empty folder?)")
-        registry = AnalyzerRegistry.discover(plugins=settings.plugins)
-        engine = Engine.from_settings(settings, registry=registry)
-        for failure in registry.failures.values():
-            if settings.analyzers is None or failure.name in settings.analyzers:
-                err.print(
-                    f"[yellow]analyzer {failure.name} unavailable:[/] {failure.reason}", highlight=False
-                )
+        engine = Engine.from_settings(settings)
+        for missing in engine.unavailable:
+            err.print(
+                f"[yellow]analyzer {missing.analyzer} unavailable:[/] {missing.reason}", highlight=False
+            )
         progress = _progress(len(targets))
         try:
             if progress is not None:
@@ -232,25 +230,45 @@ def _print_table(items: list[ReportItem], verbose: bool) -> None:
         v = item.verdict
         shown = v.reasons if verbose else [r for r in v.reasons if r.decisive] or list(v.reasons[:3])
         why = "\n".join(f"{'▶ ' if r.decisive else '• '}[dim]{r.analyzer}[/] {r.text}" for r in shown)
+        if v.unavailable:
+            why += "\n[yellow]not checked:[/] " + ", ".join(u.analyzer for u in v.unavailable)
         table.add_row(item.source, _label_cell(v), f"{100 * v.confidence:.0f} %", why)
     out.print(table)
 
 
 @app.command("analyzers")
-def list_analyzers() -> None:
-    """List registered analyzers, and those that failed to load with the reason."""
-    registry = AnalyzerRegistry.discover()
+def list_analyzers(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the analyzers and whether each one loads here (models are loaded to find out), with the reason
+    for each that does not."""
+    with _errors():
+        settings = Settings.from_env()
+        registry = AnalyzerRegistry.discover(plugins=settings.plugins)
+        lineup = registry.assemble(settings, settings.analyzers)
+        for analyzer in lineup.analyzers:
+            analyzer.close()
+    ready = {a.name for a in lineup.analyzers}
+    if as_json:
+        payload = {
+            "ready": sorted(ready),
+            "unavailable": [u.to_dict() for u in lineup.unavailable],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
     table = Table(title="Analyzers")
     table.add_column("name")
     table.add_column("status")
     table.add_column("media")
     table.add_column("description", overflow="fold")
-    for name in registry.names():
+    for name in sorted(ready):
         cls = registry.get(name)
         kinds = ", ".join(sorted(str(k) for k in cls.kinds))
         table.add_row(name, "[green]ready[/]", kinds, cls.description)
-    for failure in registry.failures.values():
-        table.add_row(failure.name, "[red]unavailable[/]", "", failure.reason)
+    for missing in lineup.unavailable:
+        table.add_row(
+            missing.analyzer, "[red]unavailable[/]", ", ".join(sorted(missing.kinds)), missing.reason
+        )
     out.print(table)
 
 

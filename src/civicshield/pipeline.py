@@ -19,7 +19,7 @@ from civicshield.errors import MediaError
 from civicshield.fusion import Policy, fuse
 from civicshield.media import Media
 from civicshield.settings import Settings
-from civicshield.signals import Finding, Signal
+from civicshield.signals import Finding, Signal, Unavailable
 from civicshield.verdict import Verdict
 
 __all__ = ["Engine", "analyze_path", "run_analyzer"]
@@ -49,20 +49,30 @@ def run_analyzer(analyzer: Analyzer, media: Media) -> Signal:
 
 
 class Engine:
-    """Configured analyzers + a fusion policy."""
+    """Configured analyzers + a fusion policy, and the lines of evidence that could not be set up here
+    (``unavailable``): every verdict names those that would have looked at its item."""
 
-    def __init__(self, settings: Settings, analyzers: Sequence[Analyzer], policy: Policy) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        analyzers: Sequence[Analyzer],
+        policy: Policy,
+        unavailable: Sequence[Unavailable] = (),
+    ) -> None:
         self.settings = settings
         self.analyzers = tuple(analyzers)
         self.policy = policy
+        self.unavailable = tuple(unavailable)
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, registry: AnalyzerRegistry | None = None, policy: Policy | None = None
     ) -> Engine:
+        """Every analyzer that loads; the rest become ``unavailable`` unless ``settings.required_analyzers``
+        names them (then ``AnalyzerUnavailable``)."""
         registry = registry or AnalyzerRegistry.discover(plugins=settings.plugins)
-        analyzers = registry.build(settings, settings.analyzers)
-        return cls(settings, analyzers, policy or Policy.load())
+        lineup = registry.assemble(settings, settings.analyzers, required=settings.required_analyzers)
+        return cls(settings, lineup.analyzers, policy or Policy.load(), lineup.unavailable)
 
     def open(self, path: str | Path) -> Media:
         return Media.open(path, self.settings.limits)
@@ -87,6 +97,7 @@ class Engine:
             media_format=media.format.name,
             media_info=Verdict.describe(media),
             elapsed_ms=(time.perf_counter() - start) * 1000,
+            unavailable=tuple(u for u in self.unavailable if u.applies_to(str(media.kind))),
         )
 
     def analyze_many(self, paths: Iterable[Path]) -> Iterable[tuple[Path, Verdict | MediaError]]:

@@ -37,6 +37,9 @@ class Settings:
     extra_trust_anchors: Path | None = None
     video_fps: float = 1.0
     analyzers: tuple[str, ...] | None = None  # None = every registered analyzer that loads
+    # Analyzers this deployment must not run without: if one cannot load, starting fails instead of the
+    # verdicts naming it as a missing line of evidence.
+    required_analyzers: tuple[str, ...] = ()
     # Extra analyzer plugins without packaging them: "name=module:Class" (like entry points).
     plugins: tuple[str, ...] = ()
 
@@ -63,10 +66,14 @@ class Settings:
         anchors = env.get("CIVICSHIELD_TRUST_ANCHORS")
         plugins = tuple(p.strip() for p in env.get("CIVICSHIELD_PLUGINS", "").split(",") if p.strip())
         only = tuple(a.strip() for a in env.get("CIVICSHIELD_ANALYZERS", "").split(",") if a.strip())
+        required = tuple(
+            a.strip() for a in env.get("CIVICSHIELD_REQUIRED_ANALYZERS", "").split(",") if a.strip()
+        )
         return replace(
             base,
             plugins=plugins,
             analyzers=only or None,
+            required_analyzers=required,
             data_dir=data_dir,
             trust=trust,  # type: ignore[arg-type]
             extra_trust_anchors=Path(anchors) if anchors else None,

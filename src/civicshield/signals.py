@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Artefact", "Finding", "Signal"]
+__all__ = ["Artefact", "Finding", "Signal", "Unavailable"]
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -134,3 +134,18 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A line of evidence that is missing from this run, and why (shown with every verdict)."""
+
+    analyzer: str
+    reason: str
+    kinds: frozenset[str] = frozenset()  # media kinds it would have looked at (empty: unknown)
+
+    def applies_to(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    def to_dict(self) -> dict[str, str]:
+        return {"analyzer": self.analyzer, "reason": self.reason}

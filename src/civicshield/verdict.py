@@ -7,7 +7,7 @@ from typing import Any
 
 from civicshield.fusion import Label, Reason
 from civicshield.media import Media
-from civicshield.signals import Signal
+from civicshield.signals import Signal, Unavailable
 
 __all__ = ["SCHEMA_ID", "Verdict"]
 
@@ -30,6 +30,9 @@ class Verdict:
     media_format: str
     media_info: dict[str, Any]
     elapsed_ms: float = 0.0
+    # Lines of evidence that could not run here (a model that failed to load...), with the reason: the
+    # verdict was reached without them, and says so.
+    unavailable: tuple[Unavailable, ...] = ()
 
     @classmethod
     def describe(cls, media: Media) -> dict[str, Any]:
@@ -58,5 +61,6 @@ class Verdict:
                 "reasons": [r.to_dict() for r in self.reasons],
             },
             "signals": [s.to_dict() for s in self.signals],
+            "unavailable": [u.to_dict() for u in self.unavailable],
             "elapsed_ms": round(self.elapsed_ms, 2),
         }

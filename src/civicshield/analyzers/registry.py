@@ -2,8 +2,15 @@
 
 Built-in analyzers are registered there too (see ``pyproject.toml``), so the built-ins and third-party
 plugins travel the same path. Loading never silently drops an analyzer: one that cannot load (missing
-optional dependency, broken plugin) is kept as a named ``LoadFailure`` that ``civicshield analyzers`` shows,
-and asking for it explicitly raises ``AnalyzerUnavailable``. Duplicate names are a hard error.
+optional dependency, broken plugin) is kept as a named ``LoadFailure`` that ``civicshield analyzers`` shows.
+Duplicate names are a hard error.
+
+``assemble`` builds the configured instances for a run. An analyzer that cannot be imported or built
+(``from_settings`` fails: a missing or altered model file, an engine that cannot run it) does not stop the
+run: it becomes an ``Unavailable`` line of evidence that every verdict, report and page names with its
+reason. A deployment that must not run without some analyzers lists them in ``required_analyzers``; then a
+missing one is an ``AnalyzerUnavailable`` error at start instead. An unknown name stays a hard error (a typo
+must not silently turn a line of evidence off).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from importlib.metadata import EntryPoint, entry_points
 from civicshield.analyzers.base import Analyzer
 from civicshield.errors import AnalyzerUnavailable, ConfigurationError
 from civicshield.settings import Settings
+from civicshield.signals import Unavailable
 
 GROUP = "civicshield.analyzers"
 
@@ -34,6 +42,14 @@ class LoadFailure:
     name: str
     target: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """The analyzers of a run: the instances that loaded and the lines of evidence that did not."""
+
+    analyzers: tuple[Analyzer, ...]
+    unavailable: tuple[Unavailable, ...]
 
 
 def _import_failure(exc: ImportError, ep: EntryPoint) -> str:
@@ -97,3 +113,34 @@ class AnalyzerRegistry:
         """Configured instances. With explicit ``names`` every one must load; otherwise all that load."""
         wanted = list(names) if names is not None else self.names()
         return [self.get(name).from_settings(settings) for name in wanted]
+
+    def assemble(
+        self, settings: Settings, names: Iterable[str] | None = None, *, required: Iterable[str] = ()
+    ) -> Lineup:
+        """Every analyzer that can run here (of ``names``, or all), and the others as ``Unavailable``."""
+        wanted = list(names) if names is not None else sorted({*self._classes, *self.failures})
+        must = set(required)
+        unknown = sorted((set(wanted) | must) - set(self._classes) - set(self.failures))
+        if unknown:
+            raise ConfigurationError(
+                f"no analyzer named {', '.join(unknown)}; known: {', '.join(self.names())}"
+            )
+        built: list[Analyzer] = []
+        missing: list[Unavailable] = []
+        for name in wanted:
+            cls = self._classes.get(name)
+            if cls is None:
+                missing.append(Unavailable(name, f"cannot load: {self.failures[name].reason}"))
+                continue
+            try:
+                built.append(cls.from_settings(settings))
+            except Exception as exc:  # a model that cannot load must not take the other lines down
+                reason = str(exc) if isinstance(exc, AnalyzerUnavailable) else f"{type(exc).__name__}: {exc}"
+                missing.append(Unavailable(name, reason, frozenset(str(k) for k in cls.kinds)))
+        absent = [m for m in missing if m.analyzer in must]
+        if absent:
+            for analyzer in built:
+                analyzer.close()
+            text = "; ".join(f"{m.analyzer}: {m.reason}" for m in absent)
+            raise AnalyzerUnavailable(f"required analyzers are unavailable ({text})")
+        return Lineup(tuple(built), tuple(missing))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
@@ -14,6 +14,7 @@ from civicshield.service.db.engine import Database, migrate
 from civicshield.service.guards import BodyLimit, CredentialsFirst
 from civicshield.service.headers import SecurityHeaders
 from civicshield.service.jobs import Runtime, bind_task, make_celery
+from civicshield.service.ops import readiness
 from civicshield.service.ratelimit import RateLimiter
 from civicshield.service.settings import ServiceSettings
 
@@ -57,7 +58,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers (no database or model is touched)."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers; and which analyzers the last process that loaded them could
+        load, with the reason for each one it could not (a missing line of evidence, not an outage)."""
+        return readiness(rt)
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:

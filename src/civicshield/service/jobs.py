@@ -12,9 +12,12 @@ scale-out = Redis or RabbitMQ via ``CIVICSHIELD_BROKER_URL`` and ``civicshield w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -38,6 +41,29 @@ TASK = "civicshield.analyze_item"
 MAX_ATTEMPTS = 5
 
 
+def lineup_file(settings: ServiceSettings) -> Path:
+    return Path(settings.data_dir) / "analyzers.json"
+
+
+def report_lineup(settings: ServiceSettings, engine: Engine) -> None:
+    """Record which analyzers this process could load (read by ``/readyz``): the process that builds an
+    engine is the one that knows whether a model loads, and the API process usually never builds one."""
+    path = lineup_file(settings)
+    record = {
+        "ready": sorted(a.name for a in engine.analyzers),
+        "unavailable": [u.to_dict() for u in engine.unavailable],
+        "pid": os.getpid(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=2))
+        tmp.replace(path)
+    except OSError:
+        log.exception("could not record the analyzer lineup in %s", path)
+
+
 @dataclass
 class Runtime:
     settings: ServiceSettings
@@ -51,7 +77,11 @@ class Runtime:
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = Engine.from_settings(self.settings.analysis)
+            report_lineup(self.settings, self._engine)
         return self._engine
+
+    def reset_engine(self) -> None:
+        self._engine = None
 
     @property
     def public_checker(self) -> Any:
@@ -110,7 +140,19 @@ def make_celery(settings: ServiceSettings) -> Celery:
 def _transport_options(settings: ServiceSettings) -> dict[str, Any]:
     if settings.broker.startswith(("redis", "rediss")):
         return {"visibility_timeout": settings.job_lease_s}
+    if settings.broker.startswith("sqla+"):
+        _poll_embedded_queue_faster()
     return {}
+
+
+def _poll_embedded_queue_faster() -> None:
+    """The embedded queue is polled: Kombu's default of once a second capped the embedded worker at about
+    one job a second however fast the jobs were (seen in bench/bench_load.py); a tenth of a second costs one
+    small SQLite read per tick. Kombu's SQLAlchemy transport hands its transport options to
+    ``create_engine``, so the interval is set on the transport class instead."""
+    from kombu.transport import sqlalchemy as embedded
+
+    embedded.Transport.polling_interval = 0.1
 
 
 def enqueue(celery: Celery, job_id: int) -> None:

@@ -65,6 +65,9 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
     db = Database(settings.db_url)
     migrate(db.engine)
     rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
+    if settings.analysis.required_analyzers:  # a required analyzer that cannot load stops the worker now
+        rt.engine.close()
+        rt.reset_engine()  # pool processes load their own (onnxruntime sessions do not survive a fork)
     celery = make_celery(settings)
     bind_task(celery, rt)
     from celery.signals import worker_process_init
@@ -120,6 +123,8 @@ def serve(
     from civicshield.service.app import create_app
 
     app = create_app(settings)
+    if settings.analysis.required_analyzers:  # a strict deployment refuses to start without them
+        _ = app.state.rt.engine
     write_fingerprint(settings)
     child = spawn_worker(settings) if worker else None
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))

@@ -35,7 +35,9 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Sized for the request threads (anyio's default limiter: 40) that may each hold a connection, plus the
+    # reaper and delivery threads: the red-team load test hit "QueuePool limit ... timed out" at 5 + 10.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30, pool_timeout=30)
 
 
 def migrate(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import File, Form, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
@@ -91,22 +92,25 @@ async def import_entries(
 ) -> Response:
     """CSV (header row naming the columns) or JSON (a list of entries or a whole bank file)."""
     data = await read_limited(file, MAX_IMPORT_BYTES)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError("the file is not UTF-8 text") from exc
     name = file.filename or "upload"
-    is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}
-    entries = entries_from_json(text, source=name) if is_json else entries_from_csv(text, source=name)
-    with runtime(request).db.session() as s:
-        bank = banks.get_bank(s, member.who, bank_id)
-        added = len(banks.add_entries(s, member.who, bank, entries, tlp=tlp or None))
+    rt = runtime(request)
+
+    def import_now() -> tuple[int, int]:  # parsing and writing block: a worker thread, not the event loop
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError("the file is not UTF-8 text") from exc
+        is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}
+        entries = entries_from_json(text, source=name) if is_json else entries_from_csv(text, source=name)
+        with rt.db.session() as s:
+            bank = banks.get_bank(s, member.who, bank_id)
+            return len(banks.add_entries(s, member.who, bank, entries, tlp=tlp or None)), len(entries)
+
+    added, total = await run_in_threadpool(import_now)
     flash(
         request,
         "success",
-        translate(request, "Imported entries: {added} new of {total}.").format(
-            added=added, total=len(entries)
-        ),
+        translate(request, "Imported entries: {added} new of {total}.").format(added=added, total=total),
     )
     return RedirectResponse(f"/ui/banks/{bank_id}", status_code=303)
 

@@ -1,0 +1,60 @@
+"""Liveness and readiness, with the analyzers a worker could load (issue 9, parts 2 and 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from civicshield.demo import synth
+from civicshield.service.app import create_app
+from civicshield.service.jobs import run_job
+from civicshield.service.settings import ServiceSettings
+from civicshield.settings import Settings
+
+from .conftest import _seed, auth
+
+BROKEN = "broken_model=tests.analyzers.plugin_broken_model:BrokenModel"
+
+
+def test_readiness_names_a_missing_line_of_evidence_while_items_are_still_analyzed(
+    database_url: str, tmp_path: Path
+) -> None:
+    analysis = Settings(
+        data_dir=tmp_path / "data", plugins=(BROKEN,), analyzers=("c2pa", "metadata", "phash", "broken_model")
+    )
+    settings = ServiceSettings(
+        data_dir=tmp_path / "data", database_url=database_url, secret_key="k", analysis=analysis
+    )
+    app = create_app(settings)
+    try:
+        world = _seed(settings, app)
+        client = TestClient(app)
+        assert client.get("/healthz").json()["status"] == "ok"
+        before = client.get("/readyz")
+        assert before.status_code == 200 and before.json()["analyzers"]["status"].startswith("not loaded")
+        path = synth.save_image(synth.poster(size=(300, 200)), tmp_path / "p.jpg")
+        with path.open("rb") as fh:
+            item = client.post(
+                "/api/v1/items", files={"file": ("p.jpg", fh)}, headers=auth(world, "factcheck:analyst")
+            )
+        job_id = item.json()["job"]["id"]
+        assert run_job(app.state.rt, job_id) == "done"
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=auth(world, "factcheck:analyst")).json()
+        assert job["report"]["unavailable"][0]["analyzer"] == "broken_model"
+        ready = client.get("/readyz").json()
+        assert ready["database"] == "ok" and ready["analyzers"]["status"] == "degraded"
+        assert ready["analyzers"]["unavailable"][0]["analyzer"] == "broken_model"
+        assert "phash" in ready["analyzers"]["ready"]
+    finally:
+        app.state.rt.db.dispose()
+
+
+def test_readiness_fails_when_the_database_does_not_answer(tmp_path: Path) -> None:
+    settings = ServiceSettings(data_dir=tmp_path / "data", secret_key="k")
+    app = create_app(settings)
+    app.state.rt.db.dispose()
+    (tmp_path / "data" / "civicshield.db").unlink()
+    (tmp_path / "data" / "civicshield.db").mkdir()  # the file is gone and cannot come back
+    r = TestClient(app).get("/readyz")
+    assert r.status_code == 503 and r.json()["status"] == "not_ready"
