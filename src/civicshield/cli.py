@@ -392,11 +392,13 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
+    from civicshield.cli_admin import admin_app
     from civicshield.cli_bank import bank_app
     from civicshield.cli_eval import register as register_eval
     from civicshield.cli_sign import sign
 
     app.add_typer(bank_app, name="bank")
+    app.add_typer(admin_app, name="admin")
     app.command("sign")(sign)
     register_eval(app)
 

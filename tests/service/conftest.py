@@ -176,3 +176,46 @@ def receiver() -> Iterator[Receiver]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it is sent."""
+
+    host: str
+    port: int
+    messages: list[Any] = field(default_factory=list)
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str) -> str:
+        import re
+
+        bodies = [m.get_content() for m in self.to(address)]
+        found = [u for body in bodies for u in re.findall(r"https?://\S+", body)]
+        assert found, f"no link was mailed to {address}: {bodies}"
+        return found[-1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    box = Mailbox("127.0.0.1", port)
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 Message accepted"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box
+    controller.stop()

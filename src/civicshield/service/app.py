@@ -8,7 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
 from civicshield.service import errors, ui
-from civicshield.service.api import audit, auth, banks, cases, items, match, public, taxii, webhooks
+from civicshield.service.api import admin, audit, auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.guards import BodyLimit, CredentialsFirst
@@ -19,6 +19,15 @@ from civicshield.service.ratelimit import RateLimiter
 from civicshield.service.settings import ServiceSettings
 
 SESSION_COOKIE = "civicshield_session"
+#: API writes that need no credentials (they are how credentials are obtained); rate-limited per address.
+OPEN_API_PATHS = (
+    "/api/v1/session",
+    "/api/v1/setup/",
+    "/api/v1/invitations/",
+    "/api/v1/password-resets",
+    "/api/v1/password-resets/",
+    "/api/v1/join-requests",
+)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -44,6 +53,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     errors.install(app)
     for router in (
         auth.router,
+        admin.router,
         audit.router,
         items.router,
         cases.router,
@@ -83,6 +93,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, upload_limit=settings.max_upload_bytes + 64 * 1024, other_limit=settings.max_json_bytes
     )
-    app.add_middleware(CredentialsFirst, session_cookie=SESSION_COOKIE, open_paths=("/api/v1/session",))
+    app.add_middleware(CredentialsFirst, session_cookie=SESSION_COOKIE, open_paths=OPEN_API_PATHS)
     app.add_middleware(SecurityHeaders)  # outermost: error responses get the headers too
     return app

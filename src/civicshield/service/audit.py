@@ -11,12 +11,13 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civicshield.service.db.tables import AuditEvent, Organization, utcnow
+from civicshield.service.db.tables import AuditEvent, utcnow
 
 GENESIS = "0" * 64
+AUDIT_LOCK_CLASS = 7301  # the first key of the advisory lock that serializes an organization's appends
 
 
 def _digest(
@@ -57,12 +58,15 @@ def record(
 ) -> AuditEvent:
     """Append an event to ``org_id``'s chain, in the caller's transaction.
 
-    Appends are serialized per organization by locking its row (``SELECT … FOR UPDATE``) before reading
-    the chain's head: a concurrent writer waits until the first commits and then reads the new head. Locking
-    the head row itself is not enough on PostgreSQL, where the waiter gets the old head back after the lock
-    and collides on ``(org_id, seq)``; an empty chain has no row to lock at all. SQLite serializes writers
-    with ``BEGIN IMMEDIATE`` (``db.engine``)."""
-    session.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
+    Appends are serialized per organization before the chain's head is read: a concurrent writer waits until
+    the first commits and then reads the new head. On PostgreSQL that is a transaction-scoped advisory lock
+    on the organization. Locking the head row is not enough (the waiter gets the old head back after the
+    lock and collides on ``(org_id, seq)``; an empty chain has no row to lock), and locking the
+    organization's row deadlocked under load: inserting an item already holds a key-share lock on that row
+    through its foreign key, and two such transactions then waited on each other to upgrade it. SQLite
+    serializes writers with ``BEGIN IMMEDIATE`` (``db.engine``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_CLASS, org_id)))
     last = session.scalars(
         select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

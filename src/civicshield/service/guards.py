@@ -85,14 +85,14 @@ class CredentialsFirst:
     def __init__(self, app: ASGIApp, *, session_cookie: str, open_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.cookie = session_cookie.encode()
-        self.open_paths = frozenset(open_paths)  # where credentials are obtained (signing in)
+        self.open_paths = tuple(open_paths)  # where credentials are obtained; "/x/" covers what is below it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
             and scope["method"] not in _SAFE
             and str(scope.get("path", "")).startswith("/api/")
-            and scope.get("path") not in self.open_paths
+            and not self._open(str(scope.get("path", "")))
             and not self._has_credentials(dict(scope.get("headers", [])))
         ):
             response = errors.error_response(
@@ -101,6 +101,9 @@ class CredentialsFirst:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _open(self, path: str) -> bool:
+        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.open_paths)
 
     def _has_credentials(self, headers: dict[bytes, bytes]) -> bool:
         if headers.get(b"authorization"):

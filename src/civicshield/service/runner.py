@@ -126,6 +126,7 @@ def serve(
     if settings.analysis.required_analyzers:  # a strict deployment refuses to start without them
         _ = app.state.rt.engine
     write_fingerprint(settings)
+    _print_setup_link(app.state.rt)
     child = spawn_worker(settings) if worker else None
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
 
@@ -140,6 +141,16 @@ def serve(
         server.run()
     finally:
         _stop_worker(child)
+
+
+def _print_setup_link(rt: Runtime) -> None:
+    """While the coalition has no operator (the first start): a one-time link that creates the first one."""
+    from civicshield.service import onboarding
+
+    with rt.db.session() as s:
+        link = onboarding.setup_link(s, rt.settings.base_url)
+    if link:
+        print(f"\nNo operator yet. Create the first one (valid 24 h, once): {link}\n", flush=True)
 
 
 def _stop_worker(child: subprocess.Popen[bytes] | None) -> None:

@@ -60,6 +60,7 @@ class OrgKind(StrEnum):
     PARTY = "party"
     NGO = "ngo"
     NEWSROOM = "newsroom"
+    OPERATOR = "operator"  # the coalition's operators (role platform_admin), made by the set-up link
 
 
 class Scope(StrEnum):

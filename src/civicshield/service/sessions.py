@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
-from civicshield.service.db.tables import User, WebSession, utcnow
+from civicshield.service.db.tables import Organization, User, WebSession, utcnow
 
 __all__ = [
     "SessionPolicy",
@@ -82,7 +82,8 @@ def resolve(
     if now >= _utc(row.expires_at) or (now - last_seen).total_seconds() > policy.idle_s:
         return None
     user = s.get(User, row.user_id)
-    if user is None or not user.active:
+    org = s.get(Organization, user.org_id) if user is not None else None
+    if user is None or not user.active or org is None or org.suspended_at is not None:
         return None
     if (now - last_seen).total_seconds() > policy.seen_every_s:
         if record_seen is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from civicshield.service.egress import EgressPolicy
+from civicshield.service.mail import MailSettings
 from civicshield.service.sessions import SessionPolicy
 from civicshield.settings import Limits
 from civicshield.settings import Settings as AnalysisSettings
@@ -43,6 +44,7 @@ class ServiceSettings:
         )
     )
     public_concurrency: int = 2
+    mail: MailSettings = field(default_factory=MailSettings)
     # The Ed25519 key signing audit checkpoints, kept outside the database ("": data_dir/audit-signing.key).
     audit_key_file: str = ""
     audit_checkpoint_s: int = 300  # how often the worker signs the organizations' audit heads
@@ -88,6 +90,14 @@ class ServiceSettings:
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
+            mail=MailSettings(
+                host=env.get("CIVICSHIELD_SMTP_HOST", ""),
+                port=int(env.get("CIVICSHIELD_SMTP_PORT", "25")),
+                sender=env.get("CIVICSHIELD_SMTP_FROM", MailSettings.sender),
+                starttls=env.get("CIVICSHIELD_SMTP_STARTTLS", "") in {"1", "true", "yes"},
+                username=env.get("CIVICSHIELD_SMTP_USER", ""),
+                password=env.get("CIVICSHIELD_SMTP_PASSWORD", ""),
+            ),
             public_concurrency=int(env.get("CIVICSHIELD_PUBLIC_CONCURRENCY", base.public_concurrency)),
             sessions=SessionPolicy(
                 max_age_s=int(env.get("CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s)),

@@ -64,14 +64,26 @@ def create_org(s: Session, name: str, kind: str, default_tlp: str = "AMBER") -> 
     return org
 
 
+def check_password_strength(password: str, *, context: tuple[str, ...] = ()) -> None:
+    """Refuse short passwords, ones on zxcvbn's list of 30,000 common and breached passwords, and ones its
+    estimator rates as guessable within about 10^8 tries (score under 3), e.g. ``password123``."""
+    if len(password) < 10:
+        raise UsageError("passwords need at least 10 characters")
+    from zxcvbn import zxcvbn
+
+    verdict = zxcvbn(password[:100], user_inputs=list(context))
+    if verdict["score"] < 3:
+        hint = verdict["feedback"].get("warning") or "it is too easy to guess"
+        raise UsageError(f"choose a stronger password: {hint.rstrip('.')}. A few unrelated words work well.")
+
+
 def create_user(
     s: Session, org_id: int, email: str, name: str, role: str, password: str, actor: str = "system"
 ) -> User:
     if role not in set(Role):
         raise UsageError(f"unknown role {role!r}")
-    if len(password) < 10:
-        raise UsageError("passwords need at least 10 characters")
     email = email.strip().lower()
+    check_password_strength(password, context=(email, name))
     if s.scalar(select(User).where(User.email == email)):
         raise Conflict("a user with this email exists")
     user = User(org_id=org_id, email=email, name=name, role=role, password_hash=hash_password(password))
@@ -81,12 +93,22 @@ def create_user(
     return user
 
 
+def usable(s: Session, user: User | None) -> bool:
+    """An account that may act: active, in an organization that is not suspended."""
+    if user is None or not user.active:
+        return False
+    org = s.get(Organization, user.org_id)
+    return org is not None and org.suspended_at is None
+
+
 def login(s: Session, email: str, password: str) -> User | None:
     user = s.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
     if user is None:
         verify_nothing(password)
         return None
-    return user if verify_password(user.password_hash, password) else None
+    if not verify_password(user.password_hash, password):
+        return None
+    return user if usable(s, user) else None
 
 
 def change_password(s: Session, who: Principal, current: str, new: str, *, keep: str | None = None) -> None:
@@ -95,8 +117,7 @@ def change_password(s: Session, who: Principal, current: str, new: str, *, keep:
     user = s.get(User, who.user_id)
     if user is None or not verify_password(user.password_hash, current):
         raise Unauthenticated("the current password is wrong")
-    if len(new) < 10:
-        raise UsageError("passwords need at least 10 characters")
+    check_password_strength(new, context=(user.email, user.name))
     user.password_hash = hash_password(new)
     ended = sessions.revoke_all(s, user.id, keep=keep)
     audit.record(
@@ -212,7 +233,7 @@ def resolve_api_key(
     if row is None or not same(row.key_hash, hash_key(token)):
         return None
     user = s.get(User, row.user_id)
-    if user is None or not user.active:
+    if user is None or not usable(s, user):
         return None
     now = utcnow()
     last = row.last_used_at

@@ -35,6 +35,45 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(String(40))  # fact_checker | election_authority | broadcaster | ...
     default_tlp: Mapped[str] = mapped_column(String(20), default="AMBER")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A suspended organization's members cannot sign in and its keys are refused; its data stays.
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AccountToken(Base):
+    """A one-time link sent to a person: the set-up link, an invitation, a password reset. Only the token's
+    sha256 is stored; it expires and works once."""
+
+    __tablename__ = "account_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # setup | invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320), default="")
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # reset: whose
+    created_by: Mapped[str] = mapped_column(String(200), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class JoinRequest(Base):
+    """An organization asking to join the coalition, vetted by operators."""
+
+    __tablename__ = "join_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    website: Mapped[str] = mapped_column(String(500))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    vouched_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | rejected
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)  # once approved
 
 
 class User(Base):

@@ -11,7 +11,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from civicshield.service.ui.routes import admin, auth, banks, cases, dashboard, fallback, items, public
+from civicshield.service.ui.routes import (
+    admin,
+    auth,
+    banks,
+    cases,
+    dashboard,
+    fallback,
+    items,
+    onboarding,
+    public,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -19,5 +29,5 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Mount the UI's routes and static files on ``app``."""
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for module in (auth, dashboard, items, cases, banks, admin, public, fallback):
+    for module in (auth, onboarding, dashboard, items, cases, banks, admin, public, fallback):
         app.include_router(module.router)

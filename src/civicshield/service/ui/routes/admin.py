@@ -12,8 +12,9 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
-from civicshield.service import store, subscriptions
+from civicshield.service import onboarding, store, subscriptions
 from civicshield.service.deps import runtime
+from civicshield.service.mail import Mailer
 from civicshield.service.security import Role, Scope
 from civicshield.service.ui import queries
 from civicshield.service.ui.routing import page_router
@@ -53,22 +54,20 @@ def admin(request: Request, member: MemberDep) -> Response:
 
 
 @router.post("/members")
-def add_member(
+def invite_member(
     request: Request,
     member: MemberDep,
     email: Annotated[str, Form(max_length=320)],
-    name: Annotated[str, Form(max_length=200)],
     role: Annotated[str, Form(max_length=20)],
-    password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
+    """An invitation by e-mail; the page says the same whether or not the address has an account."""
     admin_only(member)
-    if role == Role.PLATFORM_ADMIN and not member.can(Role.PLATFORM_ADMIN):
-        raise Forbidden("only platform admins create platform admins")
-    with runtime(request).db.session() as s:
-        store.create_user(
-            s, member.who.org_id, email, name.strip() or email, role, password, actor=member.who.actor
+    rt = runtime(request)
+    with rt.db.session() as s:
+        onboarding.invite(
+            s, member.who, Mailer(rt.settings.mail), rt.settings.base_url, email=email, role=role
         )
-    flash(request, "success", translate(request, "Member added."))
+    flash(request, "success", translate(request, "If this address can join, an invitation is on its way."))
     return RedirectResponse(BACK, status_code=303)
 
 

@@ -1,0 +1,211 @@
+"""``civicshield admin ...``: the operator's console for the coalition service (the database and settings of
+``serve``, from the ``CIVICSHIELD_*`` environment). Links are printed for the operator to pass on; with an
+SMTP server configured, ``user invite --mail`` sends them instead. Every action lands in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from civicshield.errors import CivicShieldError, NotFound
+
+admin_app = typer.Typer(
+    help="Operate the coalition service: organizations, members, keys.", no_args_is_help=True
+)
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+user_app = typer.Typer(help="Members: invite, disable, enable, reset.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys: revoke, rotate.", no_args_is_help=True)
+admin_app.add_typer(org_app, name="org")
+admin_app.add_typer(user_app, name="user")
+admin_app.add_typer(key_app, name="key")
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Any, Any]]:
+    """A writing database session and the service settings, with errors printed as the CLI prints them."""
+    from civicshield.service.db.engine import Database, migrate
+    from civicshield.service.settings import ServiceSettings
+
+    try:
+        settings = ServiceSettings.from_env()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        try:
+            migrate(db.engine)
+            with db.session() as s:
+                yield s, settings
+        finally:
+            db.dispose()
+    except CivicShieldError as exc:
+        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+def _console_operator(org_id: int) -> Any:
+    """Who acts from the console: an operator, as recorded in the audit log (``console:operator``)."""
+    from civicshield.service.principal import Principal
+    from civicshield.service.security import Role
+
+    return Principal(user_id=0, org_id=org_id, role=Role.PLATFORM_ADMIN, email="operator", via="console")
+
+
+def _user(s: Any, email: str) -> Any:
+    from sqlalchemy import select
+
+    from civicshield.service.db.tables import User
+
+    user = s.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no account with the address {email}")
+    return user
+
+
+@admin_app.command("setup-link")
+def setup_link() -> None:
+    """Print a one-time link that creates the first operator (while none exists)."""
+    from civicshield.service import onboarding
+
+    with _session() as (s, settings):
+        link = onboarding.setup_link(s, settings.base_url)
+    out.print(link or "The coalition has an operator already: ask them for an invitation.", highlight=False)
+
+
+@org_app.command("create")
+def org_create(
+    name: str, kind: Annotated[str, typer.Option(help="fact_checker, election_authority, party, ...")]
+) -> None:
+    from civicshield.service import store
+
+    with _session() as (s, _):
+        org = store.create_org(s, name, kind)
+        out.print(f"organization {org.id}: {org.name} ({org.kind})", highlight=False)
+
+
+@org_app.command("list")
+def org_list() -> None:
+    from sqlalchemy import func, select
+
+    from civicshield.service.db.tables import Organization, User
+
+    table = Table(title="Organizations")
+    for col in ("id", "name", "kind", "members", "state"):
+        table.add_column(col)
+    with _session() as (s, _):
+        counts = dict(s.execute(select(User.org_id, func.count()).group_by(User.org_id)).all())
+        for org in s.scalars(select(Organization).order_by(Organization.id)):
+            state = "suspended" if org.suspended_at else "active"
+            table.add_row(str(org.id), org.name, org.kind, str(counts.get(org.id, 0)), state)
+    out.print(table)
+
+
+@org_app.command("suspend")
+def org_suspend(org_id: int) -> None:
+    """Its members cannot sign in and its keys are refused; nothing is deleted."""
+    from civicshield.service import onboarding
+
+    with _session() as (s, _):
+        onboarding.set_org_suspended(s, _console_operator(0), org_id, True)
+    out.print(f"organization {org_id} suspended")
+
+
+@org_app.command("resume")
+def org_resume(org_id: int) -> None:
+    from civicshield.service import onboarding
+
+    with _session() as (s, _):
+        onboarding.set_org_suspended(s, _console_operator(0), org_id, False)
+    out.print(f"organization {org_id} active again")
+
+
+@user_app.command("invite")
+def user_invite(
+    email: str,
+    org: Annotated[int, typer.Option("--org", help="Organization id (see `admin org list`).")],
+    role: Annotated[
+        str, typer.Option(help="viewer, analyst, reviewer, org_admin, platform_admin.")
+    ] = "analyst",
+    mail: Annotated[bool, typer.Option("--mail", help="Send it by e-mail instead of printing it.")] = False,
+) -> None:
+    """An invitation link for ``email`` into organization ``--org``, printed (or mailed)."""
+    from civicshield.service import onboarding
+    from civicshield.service.mail import Mailer
+
+    with _session() as (s, settings):
+        who = _console_operator(org)
+        if mail:
+            onboarding.invite(
+                s, who, Mailer(settings.mail), settings.base_url, email=email, role=role, org_id=org
+            )
+            out.print(f"invitation mailed to {email}")
+            return
+        link = onboarding.invitation_link(s, who, settings.base_url, email=email, role=role, org_id=org)
+    out.print(link, highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(email: str) -> None:
+    """Sign the person out everywhere and refuse their sign-ins and keys."""
+    from civicshield.service import onboarding
+
+    with _session() as (s, _):
+        user = _user(s, email)
+        onboarding.set_user_active(s, _console_operator(user.org_id), user.id, False)
+    out.print(f"{email} disabled")
+
+
+@user_app.command("enable")
+def user_enable(email: str) -> None:
+    from civicshield.service import onboarding
+
+    with _session() as (s, _):
+        user = _user(s, email)
+        onboarding.set_user_active(s, _console_operator(user.org_id), user.id, True)
+    out.print(f"{email} enabled")
+
+
+@user_app.command("reset")
+def user_reset(email: str) -> None:
+    """Print a one-time link with which the person chooses a new password (valid for an hour)."""
+    from civicshield.service import onboarding
+
+    with _session() as (s, settings):
+        user = _user(s, email)
+        link = onboarding.reset_link(s, _console_operator(user.org_id), settings.base_url, user.id)
+    out.print(link, highlight=False)
+
+
+def _key_org(s: Any, prefix: str) -> int:
+    from sqlalchemy import select
+
+    from civicshield.service.db.tables import ApiKey
+
+    org_id = s.scalar(select(ApiKey.org_id).where(ApiKey.prefix == prefix))
+    if org_id is None:
+        raise NotFound(f"no key {prefix}")
+    return int(org_id)
+
+
+@key_app.command("revoke")
+def key_revoke(prefix: str) -> None:
+    from civicshield.service import store
+
+    with _session() as (s, _):
+        store.revoke_api_key(s, _console_operator(_key_org(s, prefix)), prefix)
+    out.print(f"key {prefix} revoked")
+
+
+@key_app.command("rotate")
+def key_rotate(prefix: str) -> None:
+    """A new key with the same name and scopes (printed once); the old one is revoked."""
+    from civicshield.service import onboarding
+
+    with _session() as (s, _):
+        new = onboarding.rotate_key(s, _console_operator(_key_org(s, prefix)), prefix)
+    out.print(new.token, highlight=False)
