@@ -18,12 +18,14 @@ should answer with, and the exit code the CLI uses. Exactly one place renders th
     ├── SigningError                      signing_failed        422  exit 5
     ├── NotFound                          not_found             404  exit 2
     ├── Unauthenticated                   unauthenticated       401  exit 2
+    │   └── SecondFactorRequired          mfa_required          401  exit 2
     ├── CsrfFailed                        csrf_failed           403  exit 2
     ├── RateLimited                       rate_limited          429  exit 2
     ├── Busy                              busy                  503  exit 1
     └── NotAcceptable                     not_acceptable        406  exit 2
     UsageError
     ├── Forbidden                         forbidden             403  exit 2
+    │   └── EnrolmentRequired             mfa_enrolment_required 403 exit 2
     └── Conflict                          conflict              409  exit 2
 
 Library code raises these and nothing else for bad input: a raw ``OSError`` or ``av.error.InvalidDataError``
@@ -45,12 +47,14 @@ __all__ = [
     "Conflict",
     "CorruptMedia",
     "CsrfFailed",
+    "EnrolmentRequired",
     "Forbidden",
     "MediaError",
     "MediaTooLarge",
     "NotAcceptable",
     "NotFound",
     "RateLimited",
+    "SecondFactorRequired",
     "SigningError",
     "Unauthenticated",
     "UnsupportedMedia",
@@ -151,6 +155,12 @@ class Forbidden(UsageError):
     http_status = 403
 
 
+class EnrolmentRequired(Forbidden):
+    """This person must set up a second factor before doing anything else."""
+
+    code = "mfa_enrolment_required"
+
+
 class Conflict(UsageError):
     """The action does not fit the object's current state (e.g. publishing an unrated case)."""
 
@@ -162,6 +172,12 @@ class Unauthenticated(CivicShieldError):
     code = "unauthenticated"
     http_status = 401
     exit_code = 2
+
+
+class SecondFactorRequired(Unauthenticated):
+    """The password was right; a code from the person's authenticator (or a recovery code) is needed too."""
+
+    code = "mfa_required"
 
 
 class CsrfFailed(CivicShieldError):

@@ -106,6 +106,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
         secret_key="test-secret",
         webhook_allowed_networks=LOOPBACK,  # the test receivers listen on 127.0.0.1
         analysis=core_analysis(tmp_path / "data"),
+        enforce_mfa=False,  # tests/service/test_mfa.py tests the enforcement; here admins sign in directly
     )
     app = create_app(settings)
     world = _seed(settings, app)

@@ -44,6 +44,7 @@ def coalition(database_url: str, tmp_path: Path, mailbox: Mailbox) -> Iterator[C
         mail=MailSettings(
             host=mailbox.host, port=mailbox.port, sender="CivicShield <noreply@coalition.test>"
         ),
+        enforce_mfa=False,  # tests/service/test_mfa.py tests the enforcement
     )
     app = create_app(settings)
     yield Coalition(app, TestClient(app), mailbox, settings)

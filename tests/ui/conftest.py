@@ -71,6 +71,7 @@ def make_app(
         unauthenticated_rate_per_minute=rate,
         webhook_allowed_networks=("127.0.0.0/8",),  # the webhook receiver listens on 127.0.0.1
         analysis=analysis,
+        enforce_mfa=False,  # tests/service/test_mfa.py tests the enforcement; here admins sign in directly
     )
     return create_app(settings)
 

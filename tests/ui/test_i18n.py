@@ -33,7 +33,7 @@ def test_catalogue_translates_every_message(lang: str) -> None:
     wanted = source_messages()
     assert {
         "Known fake",
-        "Wrong email or password.",
+        "Wrong email, password or code.",
         "Skip to main content",
     } <= wanted  # python, translate(), jinja
     translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}

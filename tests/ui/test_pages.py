@@ -81,7 +81,7 @@ def test_sign_in_checks_password_csrf_and_next(pages: Pages) -> None:
         "/ui/login",
         data={"email": "viewer@factcheck.test", "password": "nope nope nope", "csrf_token": token},
     )
-    assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
+    assert wrong.status_code == 401 and "Wrong email, password or code." in wrong.text
     forged = pages.client.post("/ui/login", data={"email": "viewer@factcheck.test", "password": PASSWORD})
     assert forged.status_code == 403 and "text/html" in forged.headers["content-type"]
     evil = pages.client.post(

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from civicshield.errors import CsrfFailed, Forbidden, RateLimited, Unauthenticated
-from civicshield.service import sessions, store
+from civicshield.errors import CsrfFailed, EnrolmentRequired, Forbidden, RateLimited, Unauthenticated
+from civicshield.service import mfa, sessions, store
 from civicshield.service.db.engine import Database
 from civicshield.service.db.tables import Case, User
 from civicshield.service.jobs import Runtime
@@ -20,6 +20,12 @@ from civicshield.service.security import Role, Scope
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_KEY = "sid"  # the session token in the signed cookie (``service.sessions``)
+#: What a session that must enrol a second factor may still reach ("/x/" covers what is below it).
+ENROLMENT_PATHS = ("/api/v1/me", "/api/v1/me/", "/api/v1/session", "/ui/account/", "/ui/logout")
+
+
+def enrolment_allowed(path: str) -> bool:
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in ENROLMENT_PATHS)
 
 
 def runtime(request: Request) -> Runtime:
@@ -91,10 +97,13 @@ def _principal(request: Request, s: Session, db: Database) -> Principal:
     token = request.session.get(SESSION_KEY)
     if not token:
         raise Unauthenticated("log in or send an API key (Authorization: Bearer cs_...)")
-    user = sessions.resolve(s, str(token), runtime(request).settings.sessions, record_seen=seen_recorder(db))
+    settings = runtime(request).settings
+    user = sessions.resolve(s, str(token), settings.sessions, record_seen=seen_recorder(db))
     if user is None:
         request.session.clear()
         raise Unauthenticated("session expired")
+    if settings.enforce_mfa and not enrolment_allowed(request.url.path) and mfa.must_enrol(s, user):
+        raise EnrolmentRequired("set up a second factor first (POST /api/v1/me/totp, then /confirm)")
     if request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
         expected = str(request.session.get("csrf", ""))

@@ -11,6 +11,7 @@ from pathlib import Path
 from civicshield.service.egress import EgressPolicy
 from civicshield.service.mail import MailSettings
 from civicshield.service.sessions import SessionPolicy
+from civicshield.service.throttle import ThrottlePolicy
 from civicshield.settings import Limits
 from civicshield.settings import Settings as AnalysisSettings
 
@@ -45,6 +46,10 @@ class ServiceSettings:
     )
     public_concurrency: int = 2
     mail: MailSettings = field(default_factory=MailSettings)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    # Operators, organization admins (and members of organizations that ask for it) must enrol a second
+    # factor before their session can do anything else (``service.mfa``).
+    enforce_mfa: bool = True
     # The Ed25519 key signing audit checkpoints, kept outside the database ("": data_dir/audit-signing.key).
     audit_key_file: str = ""
     audit_checkpoint_s: int = 300  # how often the worker signs the organizations' audit heads

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from civicshield.errors import Unauthenticated
-from civicshield.service import sessions, store
+from civicshield.errors import Forbidden, Unauthenticated
+from civicshield.service import mfa, sessions, signin, store
 from civicshield.service.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,
+    CodeIn,
+    CodeWithPasswordIn,
     LoginIn,
     PasswordChangeIn,
     SessionOut,
     WebSessionOut,
 )
+from civicshield.service.db.tables import User
 from civicshield.service.deps import (
     DbDep,
     IdPath,
@@ -26,15 +29,18 @@ from civicshield.service.deps import (
     end_session,
     start_session,
 )
+from civicshield.service.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/session", response_model=SessionOut, dependencies=[RateLimit])
-def login(body: LoginIn, request: Request, s: DbDep) -> SessionOut:
-    user = store.login(s, body.email, body.password)
-    if user is None:
-        raise Unauthenticated("wrong email or password")
+def login(body: LoginIn, request: Request, s: DbDep, rt: RuntimeDep) -> SessionOut:
+    """Sign in (throttled per account and address; the second factor's code too, once enrolled)."""
+    address = request.client.host if request.client else ""
+    user = signin.authenticate(
+        rt.db, rt.settings, email=body.email, password=body.password, code=body.code, address=address
+    )
     start_session(request, s, user)
     return SessionOut(
         user_id=user.id, org_id=user.org_id, email=user.email, role=user.role, csrf_token=csrf_token(request)
@@ -104,3 +110,30 @@ def list_keys(s: DbDep, who: OrgAdmin) -> list[ApiKeyOut]:
 @router.delete("/api-keys/{prefix}", status_code=204)
 def revoke_key(prefix: str, s: DbDep, who: OrgAdmin) -> None:
     store.revoke_api_key(s, who, prefix)
+
+
+@router.post("/me/totp", status_code=201)
+def totp_begin(request: Request, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> dict[str, str]:
+    """Start enrolling an authenticator app: its secret (also as an otpauth:// URI for a QR code)."""
+    enrolment = mfa.begin(s, _me(s, who), rt.settings.secret_key)
+    return {"secret": enrolment.secret, "otpauth_uri": enrolment.uri}
+
+
+@router.post("/me/totp/confirm")
+def totp_confirm(body: CodeIn, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> dict[str, list[str]]:
+    """Finish with a first code; the answer holds ten recovery codes, shown this once."""
+    return {"recovery_codes": mfa.confirm(s, _me(s, who), rt.settings.secret_key, body.code)}
+
+
+@router.post("/me/totp/disable", status_code=204)
+def totp_disable(body: CodeWithPasswordIn, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> None:
+    mfa.disable(s, _me(s, who), rt.settings.secret_key, body.password, body.code)
+
+
+def _me(s: DbDep, who: Principal) -> User:
+    if who.via != "session":
+        raise Forbidden("a second factor is set up from a signed-in session, not with an API key")
+    user = s.get(User, who.user_id)
+    if user is None:
+        raise Unauthenticated("session expired")
+    return user

@@ -19,6 +19,16 @@ class Strict(BaseModel):
 class LoginIn(Strict):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1000)
+    code: str = Field(default="", max_length=64)  # TOTP or recovery code, for people who enrolled one
+
+
+class CodeIn(Strict):
+    code: str = Field(min_length=6, max_length=64)
+
+
+class CodeWithPasswordIn(Strict):
+    password: str = Field(max_length=1000)
+    code: str = Field(min_length=6, max_length=64)
 
 
 class PasswordChangeIn(Strict):

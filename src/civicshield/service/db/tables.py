@@ -37,6 +37,8 @@ class Organization(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # A suspended organization's members cannot sign in and its keys are refused; its data stays.
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Every member needs a second factor (admins and operators always do).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AccountToken(Base):
@@ -87,6 +89,31 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # TOTP second factor: the secret encrypted with a key derived from the service's secret key; enrolled once
+    # confirmed with a first code. ``totp_last_step`` refuses a code seen before (replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    totp_enrolled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """One-time codes for a person who lost their authenticator (only their sha256 is kept)."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account name and per address, with the time before the next try is allowed."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # "account:<email>" | "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class WebSession(Base):

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from civicshield.service.ui.routes import (
+    account,
     admin,
     auth,
     banks,
@@ -29,5 +30,5 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Mount the UI's routes and static files on ``app``."""
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for module in (auth, onboarding, dashboard, items, cases, banks, admin, public, fallback):
+    for module in (auth, onboarding, account, dashboard, items, cases, banks, admin, public, fallback):
         app.include_router(module.router)

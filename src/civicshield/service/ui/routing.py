@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.errors import CivicShieldError, CsrfFailed, RateLimited
 from civicshield.service.ui import templating
 from civicshield.service.ui.i18n import N_
-from civicshield.service.ui.session import LoginRequired, check_csrf, flash
+from civicshield.service.ui.session import EnrolmentNeeded, LoginRequired, check_csrf, flash
 
 log = logging.getLogger(__name__)
 LOGIN_URL = "/ui/login"
@@ -71,6 +71,8 @@ def error_page(request: Request, status: int, message: str) -> Response:
 def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginRequired):
         return login_redirect(request)
+    if isinstance(exc, EnrolmentNeeded):
+        return RedirectResponse("/ui/account/security", status_code=303)
     if isinstance(exc, RequestValidationError):
         status, message = (
             422,

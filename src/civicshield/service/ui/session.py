@@ -16,9 +16,16 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from civicshield.errors import CsrfFailed
-from civicshield.service import sessions, store
+from civicshield.service import mfa, sessions, store
 from civicshield.service.db.tables import Organization, User
-from civicshield.service.deps import SAFE_METHODS, current_token, runtime, seen_recorder, start_session
+from civicshield.service.deps import (
+    SAFE_METHODS,
+    current_token,
+    enrolment_allowed,
+    runtime,
+    seen_recorder,
+    start_session,
+)
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.ui import i18n
@@ -29,6 +36,10 @@ FLASH_KEY = "flash"
 
 class LoginRequired(Exception):
     """Raised by page dependencies when nobody is signed in; the page router answers with the login page."""
+
+
+class EnrolmentNeeded(Exception):
+    """Raised for a person who must set up a second factor first; the page router sends them to do so."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ def member(request: Request) -> Member:
         if user is None:
             request.session.clear()
             raise LoginRequired
+        if rt.settings.enforce_mfa and not enrolment_allowed(request.url.path) and mfa.must_enrol(s, user):
+            raise EnrolmentNeeded
         org = s.get(Organization, user.org_id)
         return Member(who=store.principal_for(user), name=user.name, org_name=org.name if org else "")
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from civicshield.service import store
+from civicshield.errors import RateLimited, SecondFactorRequired, Unauthenticated
+from civicshield.service import signin, store
 from civicshield.service.deps import RateLimit, end_session, runtime
 from civicshield.service.ui import i18n
 from civicshield.service.ui.routing import HOME_URL, back_url, page_router
@@ -28,7 +29,7 @@ def safe_next(target: str | None) -> str:
 def login_page(request: Request, member: MaybeMemberDep, next: str = HOME_URL) -> Response:
     if member is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html.j2", next=safe_next(next), email="", error="")
+    return render(request, "login.html.j2", next=safe_next(next), email="", error="", ask_code=False)
 
 
 @router.post("/login", dependencies=[RateLimit])
@@ -36,19 +37,33 @@ def login(
     request: Request,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
+    code: Annotated[str, Form(max_length=64)] = "",
     next: Annotated[str, Form(max_length=500)] = HOME_URL,
 ) -> Response:
-    with runtime(request).db.session() as s:
-        user = store.login(s, email, password)
-        if user is None:
-            return render(
-                request,
-                "login.html.j2",
-                status=401,
-                next=safe_next(next),
-                email=email,
-                error=translate(request, "Wrong email or password."),
-            )
+    rt = runtime(request)
+    address = request.client.host if request.client else ""
+    try:
+        user = signin.authenticate(
+            rt.db, rt.settings, email=email, password=password, code=code, address=address
+        )
+    except (Unauthenticated, RateLimited) as exc:
+        if isinstance(exc, SecondFactorRequired):
+            message = translate(request, "Enter the code from your authenticator app.")
+        elif isinstance(exc, RateLimited):
+            message = translate(request, "Too many failed sign-ins. Wait a little and try again.")
+        else:
+            message = translate(request, "Wrong email, password or code.")
+        status = 429 if isinstance(exc, RateLimited) else 401
+        return render(
+            request,
+            "login.html.j2",
+            status=status,
+            next=safe_next(next),
+            email=email,
+            error=message,
+            ask_code=isinstance(exc, SecondFactorRequired) or bool(code),
+        )
+    with rt.db.session() as s:
         sign_in(request, s, user)
     return RedirectResponse(safe_next(next), status_code=303)
 

@@ -1,0 +1,53 @@
+"""A person's own security: their second factor (an authenticator app) and recovery codes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from starlette.responses import Response
+
+from civicshield.service import mfa
+from civicshield.service.db.tables import User
+from civicshield.service.deps import runtime
+from civicshield.service.ui.routing import page_router
+from civicshield.service.ui.session import MemberDep
+from civicshield.service.ui.templating import render
+
+router = page_router("/ui/account")
+
+
+def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
+    rt = runtime(request)
+    with rt.db.reading() as s:
+        user = s.get(User, member.who.user_id)
+        enrolled = bool(user and mfa.enrolled(user))
+        required = bool(user and mfa.required(s, user))
+    return render(
+        request, "account_security.html.j2", member=member, enrolled=enrolled, required=required, **extra
+    )
+
+
+@router.get("/security")
+def security(request: Request, member: MemberDep) -> Response:
+    return _page(request, member)
+
+
+@router.post("/security/totp")
+def begin(request: Request, member: MemberDep) -> Response:
+    rt = runtime(request)
+    with rt.db.session() as s:
+        user = s.get(User, member.who.user_id)
+        assert user is not None
+        enrolment = mfa.begin(s, user, rt.settings.secret_key)
+    return _page(request, member, secret=enrolment.secret, uri=enrolment.uri)
+
+
+@router.post("/security/totp/confirm")
+def confirm(request: Request, member: MemberDep, code: Annotated[str, Form(max_length=64)]) -> Response:
+    rt = runtime(request)
+    with rt.db.session() as s:
+        user = s.get(User, member.who.user_id)
+        assert user is not None
+        codes = mfa.confirm(s, user, rt.settings.secret_key, code)
+    return _page(request, member, recovery_codes=codes)
