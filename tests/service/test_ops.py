@@ -12,7 +12,7 @@ from civicshield.service.jobs import run_job
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 
-from .conftest import _seed, auth
+from .conftest import World, _seed, auth
 
 BROKEN = "broken_model=tests.analyzers.plugin_broken_model:BrokenModel"
 
@@ -58,3 +58,31 @@ def test_readiness_fails_when_the_database_does_not_answer(tmp_path: Path) -> No
     (tmp_path / "data" / "civicshield.db").mkdir()  # the file is gone and cannot come back
     r = TestClient(app).get("/readyz")
     assert r.status_code == 503 and r.json()["status"] == "not_ready"
+
+
+def test_prometheus_metrics_count_jobs_lookups_and_missing_analyzers(world: World, tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client = world.client
+    path = synth.save_image(synth.poster(size=(300, 200), seed=2), tmp_path / "m.jpg")
+    with path.open("rb") as fh:
+        item = client.post(
+            "/api/v1/items", files={"file": ("m.jpg", fh)}, headers=auth(world, "factcheck:analyst")
+        )
+    assert item.status_code == 202
+    body = {"hashes": [{"signal_type": "pdq", "hash": "f" * 64, "quality": 100}]}
+    assert (
+        client.post("/api/v1/match/hashes", json=body, headers=auth(world, "factcheck:viewer")).status_code
+        == 200
+    )
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for s in family.samples
+    }
+    assert samples[("civicshield_queue_depth", ())] == 1.0
+    assert samples[("civicshield_jobs", (("state", "queued"),))] == 1.0
+    assert samples[("civicshield_match_lookups_total", (("outcome", "none"),))] == 1.0
+    assert run_job(client.app.state.rt, item.json()["job"]["id"]) == "done"  # type: ignore[attr-defined]
+    after = client.get("/metrics").text
+    assert "civicshield_queue_depth 0.0" in after and "civicshield_job_latency_seconds_count 1.0" in after

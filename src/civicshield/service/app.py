@@ -14,6 +14,8 @@ from civicshield.service.db.engine import Database, migrate
 from civicshield.service.guards import BodyLimit, CredentialsFirst
 from civicshield.service.headers import SecurityHeaders
 from civicshield.service.jobs import Runtime, bind_task, make_celery
+from civicshield.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from civicshield.service.metrics import Metrics
 from civicshield.service.ops import readiness
 from civicshield.service.ratelimit import RateLimiter
 from civicshield.service.settings import ServiceSettings
@@ -50,6 +52,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.celery = celery
     app.state.limiter = RateLimiter(settings.unauthenticated_rate_per_minute)
     app.state.live = rt.live
+    app.state.metrics = Metrics(rt)
     errors.install(app)
     for router in (
         auth.router,
@@ -70,6 +73,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         """Liveness: the process answers (no database or model is touched)."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics (aggregates only, no content); restrict who reaches it at your proxy."""
+        return Response(app.state.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:

@@ -70,6 +70,7 @@ def _verdict(found: list[LiveMatch]) -> Verdict:
 def _lookup(request: Request, s: Session, who: Principal, hashes: MediaHashes) -> MatchResult:
     """Match, queue ``match.found`` when anything matched, answer."""
     found: list[LiveMatch] = request.app.state.live.match(who.org_id, hashes)
+    request.app.state.metrics.match_lookups.labels(outcome="match" if found else "none").inc()
     base_url = request.app.state.rt.settings.base_url
     if found:
         query = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
