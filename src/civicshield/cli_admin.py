@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -209,3 +210,37 @@ def key_rotate(prefix: str) -> None:
     with _session() as (s, _):
         new = onboarding.rotate_key(s, _console_operator(_key_org(s, prefix)), prefix)
     out.print(new.token, highlight=False)
+
+
+@admin_app.command("backup")
+def backup_command(out_file: Annotated[Path, typer.Argument(help="Where to write the .tar.gz.")]) -> None:
+    """Database rows, stored media and keys in one archive (it holds secrets: keep it safe)."""
+    from civicshield.service.backup import backup
+    from civicshield.service.settings import ServiceSettings
+
+    try:
+        done = backup(ServiceSettings.from_env(), out_file)
+    except CivicShieldError as exc:
+        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+    out.print(
+        f"{done.path}: {sum(done.rows.values())} rows, {done.blobs} media files, schema {done.revision}"
+    )
+
+
+@admin_app.command("restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(help="A backup made by `admin backup`.")],
+) -> None:
+    """Restore a backup into an empty database (SQLite or PostgreSQL, whichever is configured)."""
+    from civicshield.service.backup import restore
+    from civicshield.service.settings import ServiceSettings
+
+    try:
+        done = restore(ServiceSettings.from_env(), archive)
+    except CivicShieldError as exc:
+        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+    out.print(
+        f"restored {sum(done.rows.values())} rows and {done.blobs} media files (schema {done.revision})"
+    )
