@@ -1,4 +1,5 @@
-"""Analysis jobs through a real broker and separate worker processes (Redis; the embedded SQLite queue)."""
+"""Analysis jobs through a real broker and separate worker processes (Redis, RabbitMQ, the embedded SQLite
+queue), including a worker killed mid-job on each."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ from civicshield.service.settings import ServiceSettings
 from .conftest import CORE_ANALYZERS, World, _fresh_pg_database, _seed, auth
 
 REDIS = "redis://127.0.0.1:6379"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
+
+
+def _rabbitmq_vhost() -> str:
+    """A fresh virtual host, so that no other test's messages share the queue (removed at the end)."""
+    name = f"cs_test_{uuid.uuid4().hex[:10]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, timeout=60)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        timeout=60,
+    )
+    return name
 
 
 def _worker(settings: ServiceSettings, name: str, log: Path, slow_s: float = 0.0) -> subprocess.Popen[bytes]:
@@ -71,10 +85,20 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@pytest.fixture(params=["redis+postgresql", "embedded-sqlite"])
+@pytest.fixture(params=["redis+postgresql", "rabbitmq+postgresql", "embedded-sqlite"])
 def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     data = tmp_path / "data"
-    if request.param == "redis+postgresql":
+    vhost = None
+    if request.param == "rabbitmq+postgresql":
+        vhost = _rabbitmq_vhost()
+        settings = ServiceSettings(
+            data_dir=data,
+            database_url=_fresh_pg_database(),
+            broker_url=f"{RABBITMQ}/{vhost}",
+            secret_key="k",
+            job_lease_s=6,
+        )
+    elif request.param == "redis+postgresql":
         db_index = 1 + uuid.uuid4().int % 14
         redis.Redis.from_url(f"{REDIS}/{db_index}").flushdb()
         settings = ServiceSettings(
@@ -90,6 +114,8 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     world = _seed(settings, app)
     yield world
     app.state.rt.db.dispose()
+    if vhost is not None:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, timeout=60)
 
 
 def _upload(world: World, path: Path) -> int:
