@@ -29,6 +29,7 @@ OPEN_API_PATHS = (
     "/api/v1/password-resets",
     "/api/v1/password-resets/",
     "/api/v1/join-requests",
+    "/api/v1/passkeys/",
 )
 
 

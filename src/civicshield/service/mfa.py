@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, UsageError
 from civicshield.service import audit
-from civicshield.service.db.tables import Organization, RecoveryCode, User, utcnow
+from civicshield.service.db.tables import Organization, Passkey, RecoveryCode, User, utcnow
 from civicshield.service.security import Role, verify_password
 
 __all__ = ["Enrolment", "begin", "confirm", "disable", "enrolled", "must_enrol", "required", "verify"]
@@ -55,9 +55,13 @@ def enrolled(user: User) -> bool:
     return user.totp_enrolled_at is not None
 
 
+def has_passkey(s: Session, user: User) -> bool:
+    return s.scalar(select(Passkey.id).where(Passkey.user_id == user.id).limit(1)) is not None
+
+
 def must_enrol(s: Session, user: User) -> bool:
-    """A person who needs a second factor and has none yet."""
-    return not enrolled(user) and required(s, user)
+    """A person who needs a second factor and has none yet (an authenticator app or a passkey)."""
+    return not enrolled(user) and required(s, user) and not has_passkey(s, user)
 
 
 def required(s: Session, user: User) -> bool:

@@ -23,6 +23,8 @@ def authenticate(
         throttle.check(s, email, address)
     with db.session() as s:
         user = store.login(s, email, password)
+        if user is not None and not mfa.enrolled(user) and mfa.has_passkey(s, user):
+            raise SecondFactorRequired("this account signs in with its passkey")
         if user is not None and mfa.enrolled(user):
             if not code:
                 raise SecondFactorRequired("enter the code from your authenticator app (or a recovery code)")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 
 from civicshield.errors import Forbidden, Unauthenticated
-from civicshield.service import mfa, sessions, signin, store
+from civicshield.service import mfa, passkeys, sessions, signin, store
 from civicshield.service.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,
     CodeIn,
     CodeWithPasswordIn,
     LoginIn,
+    PasskeyIn,
+    PasskeyLoginIn,
     PasswordChangeIn,
     SessionOut,
     WebSessionOut,
@@ -137,3 +141,50 @@ def _me(s: DbDep, who: Principal) -> User:
     if user is None:
         raise Unauthenticated("session expired")
     return user
+
+
+def _relying(rt: RuntimeDep) -> passkeys.Relying:
+    return passkeys.Relying(rt.settings.base_url)
+
+
+@router.post("/me/passkeys/options")
+def passkey_options(request: Request, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> Response:
+    """Options for ``navigator.credentials.create`` to register a passkey for the signed-in person."""
+    options = passkeys.begin_registration(s, _relying(rt), _me(s, who), request.session)
+    return Response(options, media_type="application/json")
+
+
+@router.post("/me/passkeys", status_code=201)
+def passkey_add(
+    body: PasskeyIn, request: Request, s: DbDep, rt: RuntimeDep, who: PrincipalDep
+) -> dict[str, int]:
+    row = passkeys.finish_registration(
+        s, _relying(rt), _me(s, who), request.session, body.credential, body.name
+    )
+    return {"id": row.id}
+
+
+@router.get("/me/passkeys")
+def passkey_list(s: DbDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    return passkeys.listing(s, who.user_id)
+
+
+@router.delete("/me/passkeys/{passkey_id}", status_code=204)
+def passkey_remove(passkey_id: IdPath, s: DbDep, who: PrincipalDep) -> None:
+    passkeys.remove(s, _me(s, who), passkey_id)
+
+
+@router.post("/passkeys/login/options", dependencies=[RateLimit])
+def passkey_login_options(request: Request, rt: RuntimeDep) -> Response:
+    """Options for ``navigator.credentials.get``: sign in with any passkey registered here."""
+    return Response(passkeys.begin_login(_relying(rt), request.session), media_type="application/json")
+
+
+@router.post("/passkeys/login", response_model=SessionOut, dependencies=[RateLimit])
+def passkey_login(body: PasskeyLoginIn, request: Request, s: DbDep, rt: RuntimeDep) -> SessionOut:
+    """Sign in with a passkey (both factors at once: the authenticator verifies the person)."""
+    user = passkeys.finish_login(s, _relying(rt), request.session, body.credential)
+    start_session(request, s, user)
+    return SessionOut(
+        user_id=user.id, org_id=user.org_id, email=user.email, role=user.role, csrf_token=csrf_token(request)
+    )

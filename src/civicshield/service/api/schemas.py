@@ -31,6 +31,15 @@ class CodeWithPasswordIn(Strict):
     code: str = Field(min_length=6, max_length=64)
 
 
+class PasskeyIn(Strict):
+    credential: dict[str, Any]  # ``PublicKeyCredential.toJSON()`` of navigator.credentials.create
+    name: str = Field(default="passkey", max_length=100)
+
+
+class PasskeyLoginIn(Strict):
+    credential: dict[str, Any]  # ``PublicKeyCredential.toJSON()`` of navigator.credentials.get
+
+
 class PasswordChangeIn(Strict):
     current_password: str = Field(max_length=1000)
     new_password: str = Field(min_length=10, max_length=1000)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from starlette.responses import Response
 
-from civicshield.service import mfa
+from civicshield.service import mfa, passkeys
 from civicshield.service.db.tables import User
 from civicshield.service.deps import runtime
 from civicshield.service.ui.routing import page_router
@@ -23,8 +23,15 @@ def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
         user = s.get(User, member.who.user_id)
         enrolled = bool(user and mfa.enrolled(user))
         required = bool(user and mfa.required(s, user))
+        keys = passkeys.listing(s, member.who.user_id)
     return render(
-        request, "account_security.html.j2", member=member, enrolled=enrolled, required=required, **extra
+        request,
+        "account_security.html.j2",
+        member=member,
+        enrolled=enrolled,
+        required=required,
+        passkeys=keys,
+        **extra,
     )
 
 

@@ -92,4 +92,56 @@
     document.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
     document.querySelectorAll("form[data-upload]").forEach(setupUpload);
   });
+
+  // Passkeys (WebAuthn): the browser talks to the authenticator; the JSON helpers of WebAuthn Level 3
+  // (parseCreationOptionsFromJSON, toJSON) carry the options and answers to and from the API.
+  function say(el, text) {
+    var out = document.getElementById(el.getAttribute("data-status") || "");
+    if (out) { out.textContent = text; }
+  }
+
+  function postJSON(url, body, csrf) {
+    var headers = { "Content-Type": "application/json" };
+    if (csrf) { headers["X-CSRF-Token"] = csrf; }
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body || {}), credentials: "same-origin" })
+      .then(function (r) {
+        return r.json().then(function (data) {
+          if (!r.ok) { throw new Error((data.error && data.error.message) || r.statusText); }
+          return data;
+        });
+      });
+  }
+
+  function setupPasskeyAdd(button) {
+    button.addEventListener("click", function () {
+      var csrf = csrfToken(button.closest("form") || document);
+      postJSON("/api/v1/me/passkeys/options", {}, csrf)
+        .then(function (options) {
+          return navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+        })
+        .then(function (credential) {
+          return postJSON("/api/v1/me/passkeys", { credential: credential.toJSON(), name: "passkey" }, csrf);
+        })
+        .then(function () { say(button, button.getAttribute("data-done") || "OK"); window.location.reload(); })
+        .catch(function (err) { say(button, String(err.message || err)); });
+    });
+  }
+
+  function setupPasskeyLogin(button) {
+    button.addEventListener("click", function () {
+      postJSON("/api/v1/passkeys/login/options", {})
+        .then(function (options) {
+          return navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+        })
+        .then(function (credential) { return postJSON("/api/v1/passkeys/login", { credential: credential.toJSON() }); })
+        .then(function () { window.location.assign(button.getAttribute("data-next") || "/ui/"); })
+        .catch(function (err) { say(button, String(err.message || err)); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.PublicKeyCredential) { return; }
+    document.querySelectorAll("[data-passkey=add]").forEach(function (b) { b.hidden = false; setupPasskeyAdd(b); });
+    document.querySelectorAll("[data-passkey=login]").forEach(function (b) { b.hidden = false; setupPasskeyLogin(b); });
+  });
 })();
