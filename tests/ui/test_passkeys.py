@@ -102,3 +102,74 @@ def test_register_a_passkey_then_sign_in_with_it(localhost_site: tuple[FastAPI, 
     )
     assert refused.status == 401 and refused.json()["error"]["code"] == "mfa_required"
     context.close()
+
+
+def _authenticator(context: Any, page: Any) -> Any:
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return cdp
+
+
+def _add_passkey(page: Any) -> None:
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_selector("li:has-text('passkey')")
+
+
+def test_a_new_operator_brings_in_an_organization_through_the_pages(
+    localhost_site: tuple[FastAPI, str], browser: Any
+) -> None:
+    """Issue 9's path, in Chromium: the set-up link makes the first operator (who enrols a passkey), the
+    operator creates an organization and invites its admin, who joins, enrols a passkey and signs in."""
+    from civicshield.service import onboarding
+
+    app, url = localhost_site
+    with app.state.rt.db.session() as s:
+        setup = onboarding.setup_link(s, url)
+    assert setup is not None
+
+    ops_context = browser.new_context()
+    ops = ops_context.new_page()
+    _authenticator(ops_context, ops)
+    ops.goto(setup)
+    ops.locator("#email").fill("ops@coalition.test")
+    ops.locator("#name").fill("Olga Operator")
+    ops.locator("#password").fill("violet harbour lanterns")
+    ops.get_by_role("button", name="Create account").click()
+    ops.wait_for_url(f"{url}/ui/account/security")  # an operator enrols a second factor first
+    _add_passkey(ops)
+    ops.goto(f"{url}/ui/coalition")
+    ops.get_by_text("Add an organization").click()
+    ops.locator("#o-name").fill("Kiesraad")
+    ops.locator("#o-kind").select_option("election_authority")
+    ops.locator("#o-email").fill("chair@kiesraad.test")
+    ops.get_by_role("button", name="Create and invite").click()
+    link = ops.locator("#new-link").input_value()  # no mail server in this test: the link is shown
+    assert "/ui/invitations/" in link and "Kiesraad" in ops.inner_text("main")
+    ops_context.close()
+
+    chair_context = browser.new_context()
+    chair = chair_context.new_page()
+    _authenticator(chair_context, chair)
+    chair.goto(link)
+    assert "Kiesraad" in chair.inner_text("main")
+    chair.locator("#name").fill("Chair Person")
+    chair.locator("#password").fill("amber meadow telescope")
+    chair.get_by_role("button", name="Join").click()
+    chair.wait_for_url(f"{url}/ui/account/security")  # an org admin enrols too
+    _add_passkey(chair)
+    chair.locator("header form[action='/ui/logout'] button").click()
+    chair.wait_for_url(f"{url}/ui/login")
+    chair.get_by_role("button", name="Sign in with a passkey").click()
+    chair.wait_for_url(f"{url}/ui/")
+    assert "Chair Person" in chair.inner_text("header")
+    chair.goto(f"{url}/ui/admin")
+    assert "Kiesraad" in chair.inner_text("h1")
+    chair_context.close()

@@ -17,6 +17,7 @@ from civicshield.service.ui.routes import (
     auth,
     banks,
     cases,
+    coalition,
     dashboard,
     fallback,
     items,
@@ -30,5 +31,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Mount the UI's routes and static files on ``app``."""
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for module in (auth, onboarding, account, dashboard, items, cases, banks, admin, public, fallback):
+    for module in (
+        auth,
+        onboarding,
+        account,
+        dashboard,
+        items,
+        cases,
+        banks,
+        admin,
+        coalition,
+        public,
+        fallback,
+    ):
         app.include_router(module.router)
