@@ -244,3 +244,64 @@ def restore_command(
     out.print(
         f"restored {sum(done.rows.values())} rows and {done.blobs} media files (schema {done.revision})"
     )
+
+
+def _operators_org(s: Any) -> int:
+    from sqlalchemy import select
+
+    from civicshield.errors import Conflict
+    from civicshield.service.db.tables import Organization
+    from civicshield.service.onboarding import OPERATORS_ORG
+
+    org_id = s.scalar(select(Organization.id).where(Organization.name == OPERATORS_ORG))
+    if org_id is None:
+        raise Conflict(
+            "the coalition has no operator yet (admin setup-link): its audit log records deletions"
+        )
+    return int(org_id)
+
+
+@org_app.command("export")
+def org_export(org_id: int, out_file: Path) -> None:
+    """One organization's rows (secrets left out) and media, as JSON lines in a .tar.gz."""
+    from civicshield.service import lifecycle
+    from civicshield.service.blobs import BlobStore
+
+    with _session() as (s, settings):
+        counts = lifecycle.export_org(s, org_id, BlobStore(settings.blob_dir), out_file)
+    out.print(f"{out_file}: {sum(counts.values())} rows", highlight=False)
+
+
+@org_app.command("delete")
+def org_delete(
+    org_id: int, yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False
+) -> None:
+    """Delete an organization with everything that belongs to it (export it first if it wants its data)."""
+    from civicshield.errors import UsageError
+    from civicshield.service import lifecycle
+    from civicshield.service.blobs import BlobStore
+
+    with _session() as (s, settings):
+        if not yes:
+            raise UsageError("deleting an organization cannot be undone: add --yes")
+        removed = lifecycle.delete_org(
+            s,
+            org_id,
+            BlobStore(settings.blob_dir),
+            actor="console:operator",
+            operators_org_id=_operators_org(s),
+        )
+    out.print(f"organization {org_id} deleted: {sum(removed.values())} rows")
+
+
+@admin_app.command("purge")
+def purge_now() -> None:
+    """Apply the retention settings now (the worker also does it every hour)."""
+    from civicshield.service import lifecycle, store
+    from civicshield.service.blobs import BlobStore
+
+    with _session() as (s, settings):
+        removed = lifecycle.purge(
+            s, BlobStore(settings.blob_dir), settings.retention, store.PUBLIC_INTAKE_ORG
+        )
+    out.print(", ".join(f"{k}: {v}" for k, v in removed.items()))

@@ -45,3 +45,11 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (when nothing refers to it any more); ``False`` if it was not there."""
+        try:
+            self.path(sha256).unlink()
+        except (FileNotFoundError, NotFound):
+            return False
+        return True

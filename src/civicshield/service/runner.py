@@ -14,7 +14,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from civicshield.service import audit_anchor, delivery
+from civicshield.service import audit_anchor, delivery, lifecycle, store
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
@@ -29,6 +29,7 @@ from civicshield.service.supervision import (
 )
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_S = 3600.0  # retention (``lifecycle.purge``) runs hourly in each worker
 
 
 def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
@@ -36,8 +37,17 @@ def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
     and deliveries queued while the broker was unreachable)."""
     interval = max(1.0, rt.settings.job_lease_s / 3)
     last_requeue = time.monotonic()
-    last_checkpoint = -float("inf")
+    last_checkpoint = last_purge = -float("inf")
     while not stop.wait(min(interval, delivery.SWEEP_S)):
+        if time.monotonic() - last_purge >= PURGE_EVERY_S:
+            last_purge = time.monotonic()
+            try:
+                with rt.db.session() as s:
+                    removed = lifecycle.purge(s, rt.blobs, rt.settings.retention, store.PUBLIC_INTAKE_ORG)
+                if any(removed.values()):
+                    log.info("retention: removed %s", removed)
+            except Exception:
+                log.exception("retention pass failed")
         if time.monotonic() - last_checkpoint >= rt.settings.audit_checkpoint_s:
             last_checkpoint = time.monotonic()
             try:

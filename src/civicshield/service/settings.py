@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from civicshield.service.egress import EgressPolicy
+from civicshield.service.lifecycle import RetentionPolicy
 from civicshield.service.mail import MailSettings
 from civicshield.service.sessions import SessionPolicy
 from civicshield.service.throttle import ThrottlePolicy
@@ -47,6 +48,7 @@ class ServiceSettings:
     public_concurrency: int = 2
     mail: MailSettings = field(default_factory=MailSettings)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # Operators, organization admins (and members of organizations that ask for it) must enrol a second
     # factor before their session can do anything else (``service.mfa``).
     enforce_mfa: bool = True
@@ -95,6 +97,10 @@ class ServiceSettings:
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
+            retention=RetentionPolicy(
+                public_submission_days=int(env.get("CIVICSHIELD_RETAIN_PUBLIC_DAYS", "30")),
+                personal_data_days=int(env.get("CIVICSHIELD_RETAIN_PERSONAL_DAYS", "90")),
+            ),
             mail=MailSettings(
                 host=env.get("CIVICSHIELD_SMTP_HOST", ""),
                 port=int(env.get("CIVICSHIELD_SMTP_PORT", "25")),
