@@ -14,6 +14,7 @@ from civicshield.service.db.engine import Database, migrate
 from civicshield.service.guards import BodyLimit, CredentialsFirst
 from civicshield.service.headers import SecurityHeaders
 from civicshield.service.jobs import Runtime, bind_task, make_celery
+from civicshield.service.logs import RequestId
 from civicshield.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from civicshield.service.metrics import Metrics
 from civicshield.service.ops import readiness
@@ -103,5 +104,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         BodyLimit, upload_limit=settings.max_upload_bytes + 64 * 1024, other_limit=settings.max_json_bytes
     )
     app.add_middleware(CredentialsFirst, session_cookie=SESSION_COOKIE, open_paths=OPEN_API_PATHS)
-    app.add_middleware(SecurityHeaders)  # outermost: error responses get the headers too
+    app.add_middleware(SecurityHeaders)  # error responses get the headers too
+    app.add_middleware(RequestId)  # outermost: every log line of a request carries its id
     return app

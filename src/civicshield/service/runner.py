@@ -14,7 +14,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from civicshield.service import audit_anchor, delivery, lifecycle, store
+from civicshield.service import audit_anchor, delivery, lifecycle, logs, store
 from civicshield.service.blobs import BlobStore
 from civicshield.service.db.engine import Database, migrate
 from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
@@ -71,6 +71,10 @@ def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
 
 def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str | None = None) -> None:
     """A Celery worker for analysis jobs; also re-sends jobs whose lease expired."""
+    logs.configure(settings.log_format)
+    from celery.signals import setup_logging
+
+    setup_logging.connect(lambda **_: None, weak=False)  # Celery keeps our handlers instead of its own
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     migrate(db.engine)
@@ -138,7 +142,8 @@ def serve(
     write_fingerprint(settings)
     _print_setup_link(app.state.rt)
     child = spawn_worker(settings) if worker else None
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    logs.configure(settings.log_format)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None))
 
     def stop_everything(signum: int, _frame: object) -> None:
         # uvicorn calls this after its own graceful shutdown (it re-raises the signal it caught)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from civicshield.service.egress import EgressPolicy
 from civicshield.service.lifecycle import RetentionPolicy
+from civicshield.service.logs import LogFormat
 from civicshield.service.mail import MailSettings
 from civicshield.service.sessions import SessionPolicy
 from civicshield.service.throttle import ThrottlePolicy
@@ -49,6 +50,7 @@ class ServiceSettings:
     mail: MailSettings = field(default_factory=MailSettings)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    log_format: LogFormat | None = None  # json | text; None: text on a terminal, JSON otherwise
     # Operators, organization admins (and members of organizations that ask for it) must enrol a second
     # factor before their session can do anything else (``service.mfa``).
     enforce_mfa: bool = True
@@ -97,6 +99,7 @@ class ServiceSettings:
             job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
+            log_format=_log_format(env.get("CIVICSHIELD_LOG_FORMAT", "")),
             retention=RetentionPolicy(
                 public_submission_days=int(env.get("CIVICSHIELD_RETAIN_PUBLIC_DAYS", "30")),
                 personal_data_days=int(env.get("CIVICSHIELD_RETAIN_PERSONAL_DAYS", "90")),
@@ -115,6 +118,16 @@ class ServiceSettings:
                 idle_s=int(env.get("CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s)),
             ),
         )
+
+
+def _log_format(text: str) -> LogFormat | None:
+    if text in ("json", "text"):
+        return text  # type: ignore[return-value]
+    if text:
+        from civicshield.errors import ConfigurationError
+
+        raise ConfigurationError(f"CIVICSHIELD_LOG_FORMAT must be json or text, not {text!r}")
+    return None
 
 
 def split_networks(text: str) -> tuple[str, ...]:
