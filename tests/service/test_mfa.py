@@ -177,3 +177,29 @@ def test_one_address_guessing_many_accounts_is_slowed(strict: World) -> None:
         for n in range(10)
     ]
     assert statuses[:8] == [401] * 8 and 429 in statuses[8:]
+
+
+def test_an_organization_requires_a_second_factor_of_everyone(strict: World) -> None:
+    admin = _session(strict, "org_admin@other.test")
+    _enrol(admin)
+    assert admin.post("/api/v1/organization/mfa-policy", json={"required": True}).status_code == 204
+    viewer = _session(strict, "viewer@other.test")
+    assert viewer.get("/api/v1/cases").json()["error"]["code"] == "mfa_enrolment_required"
+    analyst_here = _session(strict, "analyst@factcheck.test")
+    assert analyst_here.get("/api/v1/cases").status_code == 200  # another organization's policy
+    refused = analyst_here.post("/api/v1/organization/mfa-policy", json={"required": True})
+    assert refused.status_code == 403
+
+
+def test_the_account_page_lists_sessions_and_ends_one(strict: World) -> None:
+    here = TestClient(strict.client.app)
+    page = here.get("/ui/login").text
+    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    here.post("/ui/login", data={"email": "analyst@factcheck.test", "password": PASSWORD, "csrf_token": csrf})
+    there = _session(strict, "analyst@factcheck.test")
+    listed = here.get("/ui/account/security").text
+    assert "this session" in listed and "Sign out there" in listed
+    other_id = next(s["id"] for s in there.get("/api/v1/sessions").json() if s["current"])
+    csrf = listed.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    here.post(f"/ui/account/sessions/{other_id}/end", data={"csrf_token": csrf})
+    assert there.get("/api/v1/me").status_code == 401

@@ -161,6 +161,18 @@ def set_role(s: Session, who: Principal, user_id: int, role: str) -> User:
     return user
 
 
+def set_mfa_policy(s: Session, who: Principal, required: bool) -> Organization:
+    """Whether every member of the organization needs a second factor (admins always do)."""
+    if not who.can(Role.ORG_ADMIN):
+        raise Forbidden("only organization admins set the second-factor policy")
+    org = s.get(Organization, who.org_id)
+    if org is None:
+        raise NotFound("no such organization")
+    org.mfa_required = required
+    audit.record(s, org.id, who.actor, "org.mfa_policy", "organization", org.id, {"required": required})
+    return org
+
+
 def set_default_tlp(s: Session, who: Principal, tlp: str) -> Organization:
     """The TLP label new cases of the organization start with."""
     if not who.can(Role.ORG_ADMIN):

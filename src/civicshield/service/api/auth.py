@@ -14,6 +14,7 @@ from civicshield.service.api.schemas import (
     CodeIn,
     CodeWithPasswordIn,
     LoginIn,
+    MfaPolicyIn,
     PasskeyIn,
     PasskeyLoginIn,
     PasswordChangeIn,
@@ -188,3 +189,9 @@ def passkey_login(body: PasskeyLoginIn, request: Request, s: DbDep, rt: RuntimeD
     return SessionOut(
         user_id=user.id, org_id=user.org_id, email=user.email, role=user.role, csrf_token=csrf_token(request)
     )
+
+
+@router.post("/organization/mfa-policy", status_code=204)
+def mfa_policy(body: MfaPolicyIn, s: DbDep, who: OrgAdmin) -> None:
+    """Require a second factor of every member of the caller's organization (admins always need one)."""
+    store.set_mfa_policy(s, who, body.required)

@@ -31,6 +31,10 @@ class CodeWithPasswordIn(Strict):
     code: str = Field(min_length=6, max_length=64)
 
 
+class MfaPolicyIn(Strict):
+    required: bool
+
+
 class PasskeyIn(Strict):
     credential: dict[str, Any]  # ``PublicKeyCredential.toJSON()`` of navigator.credentials.create
     name: str = Field(default="passkey", max_length=100)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Form, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from civicshield.service import mfa, passkeys
+from civicshield.service import mfa, passkeys, sessions
 from civicshield.service.db.tables import User
-from civicshield.service.deps import runtime
+from civicshield.service.deps import current_token, runtime
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep
 from civicshield.service.ui.templating import render
@@ -24,6 +24,8 @@ def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
         enrolled = bool(user and mfa.enrolled(user))
         required = bool(user and mfa.required(s, user))
         keys = passkeys.listing(s, member.who.user_id)
+        live = sessions.list_for(s, member.who.user_id, rt.settings.sessions)
+        current = sessions.token_hash(current_token(request) or "")
     return render(
         request,
         "account_security.html.j2",
@@ -31,6 +33,7 @@ def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
         enrolled=enrolled,
         required=required,
         passkeys=keys,
+        sessions=[(row, row.token_hash == current) for row in live],
         **extra,
     )
 
@@ -58,3 +61,10 @@ def confirm(request: Request, member: MemberDep, code: Annotated[str, Form(max_l
         assert user is not None
         codes = mfa.confirm(s, user, rt.settings.secret_key, code)
     return _page(request, member, recovery_codes=codes)
+
+
+@router.post("/sessions/{session_id}/end")
+def end_session_page(request: Request, member: MemberDep, session_id: int) -> Response:
+    with runtime(request).db.session() as s:
+        sessions.revoke_id(s, member.who.user_id, session_id)
+    return RedirectResponse("/ui/account/security", status_code=303)

@@ -89,6 +89,16 @@ def default_tlp(request: Request, member: MemberDep, tlp: Annotated[str, Form(ma
     return RedirectResponse(BACK, status_code=303)
 
 
+@router.post("/mfa-policy")
+def mfa_policy(
+    request: Request, member: MemberDep, required: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
+    with runtime(request).db.session() as s:
+        store.set_mfa_policy(s, member.who, required == "yes")
+    flash(request, "success", translate(request, "Second-factor policy saved."))
+    return RedirectResponse(BACK, status_code=303)
+
+
 @router.post("/keys")
 def create_key(
     request: Request,
