@@ -294,3 +294,57 @@ def test_without_smtp_invitations_say_how_to_enable_them(database_url: str, tmp_
         assert r.status_code == 400 and "CIVICSHIELD_SMTP_HOST" in r.json()["error"]["message"]
     finally:
         app.state.rt.db.dispose()
+
+
+def test_admins_manage_members_and_keys_from_the_pages(coalition: Coalition) -> None:
+    c = coalition
+    world = _seed(c.settings, c.app)
+    page_client = TestClient(c.app)
+    page = page_client.get("/ui/login").text
+    login = page_client.post(
+        "/ui/login",
+        data={
+            "email": "org_admin@factcheck.test",
+            "password": "correct horse battery",
+            "csrf_token": _csrf(page),
+        },
+    )
+    csrf = _csrf(login.text)
+    target = world.ids["factcheck:analyst:user"]
+    page_client.post(f"/ui/admin/members/{target}/disable", data={"csrf_token": csrf})
+    assert c.client.get("/api/v1/me", headers=auth(world, "factcheck:analyst")).status_code == 401
+    page_client.post(f"/ui/admin/members/{target}/enable", data={"csrf_token": csrf})
+    assert c.client.get("/api/v1/me", headers=auth(world, "factcheck:analyst")).status_code == 200
+    page_client.post(f"/ui/admin/members/{target}/reset", data={"csrf_token": csrf})
+    assert "/ui/reset/" in c.mailbox.link("analyst@factcheck.test")
+    outsider = world.ids["other:analyst:user"]
+    refused = page_client.post(f"/ui/admin/members/{outsider}/disable", data={"csrf_token": csrf})
+    assert "not found" in refused.text.lower() or refused.status_code == 404
+    old = world.keys["factcheck:org_admin"]
+    prefix = old.split("_")[1]
+    rotated = page_client.post(f"/ui/admin/keys/{prefix}/rotate", data={"csrf_token": csrf})
+    new = rotated.text.split('id="new-key" class="mono" value="', 1)[1].split('"', 1)[0]
+    assert c.client.get("/api/v1/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    c.client.cookies.clear()
+    assert c.client.get("/api/v1/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+def test_forgot_password_page_mails_a_link_and_says_the_same_for_anyone(coalition: Coalition) -> None:
+    c = coalition
+    _seed(c.settings, c.app)
+    person = TestClient(c.app)
+    texts = []
+    for email in ("reviewer@factcheck.test", "nobody@nowhere.test"):
+        page = person.get("/ui/forgot").text
+        texts.append(person.post("/ui/forgot", data={"email": email, "csrf_token": _csrf(page)}).text)
+    assert texts[0] == texts[1] and "is on its way" in texts[0]
+    link = c.mailbox.link("reviewer@factcheck.test").replace("http://testserver", "")
+    form = person.get(link).text
+    done = person.post(link, data={"password": PASSWORD, "csrf_token": _csrf(form)})
+    assert done.url.path == "/ui/login"
+    assert (
+        TestClient(c.app)
+        .post("/api/v1/session", json={"email": "reviewer@factcheck.test", "password": PASSWORD})
+        .status_code
+        == 200
+    )

@@ -295,6 +295,11 @@ def complete_reset(s: Session, token: str, password: str) -> User:
 # ---- suspending and disabling ---------------------------------------------------------------------
 
 
+def member_of(s: Session, who: Principal, user_id: int) -> User:
+    """A member the caller administers (their own organization's, or any for operators), else 404."""
+    return _member(s, who, user_id)
+
+
 def _member(s: Session, who: Principal, user_id: int) -> User:
     user = s.get(User, user_id)
     allowed = user is not None and (

@@ -119,3 +119,34 @@ def revoke_key(request: Request, member: MemberDep, prefix: str) -> Response:
         store.revoke_api_key(s, member.who, prefix[:16])
     flash(request, "success", translate(request, "API key revoked."))
     return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/keys/{prefix}/rotate")
+def rotate_key(request: Request, member: MemberDep, prefix: str) -> Response:
+    """A new key with the same name and scopes, shown once; the old one stops working."""
+    admin_only(member)
+    with runtime(request).db.session() as s:
+        new = onboarding.rotate_key(s, member.who, prefix[:16])
+    return admin_page(request, member, new_key=new.token)
+
+
+@router.post("/members/{user_id}/{action}")
+def member_action(request: Request, member: MemberDep, user_id: int, action: str) -> Response:
+    """Disable or enable a member (sessions end, keys stop), or mail them a password reset link."""
+    admin_only(member)
+    rt = runtime(request)
+    with rt.db.session() as s:
+        if action in {"disable", "enable"}:
+            onboarding.set_user_active(s, member.who, user_id, action == "enable")
+            enabled = action == "enable"
+            message = (
+                translate(request, "Member enabled.") if enabled else translate(request, "Member disabled.")
+            )
+        elif action == "reset":
+            user = onboarding.member_of(s, member.who, user_id)
+            onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, user.email)
+            message = translate(request, "A password reset link is on its way.")
+        else:
+            raise Forbidden("disable, enable or reset")
+    flash(request, "success", message)
+    return RedirectResponse(BACK, status_code=303)

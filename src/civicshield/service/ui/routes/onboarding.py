@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.errors import CivicShieldError
 from civicshield.service import onboarding
 from civicshield.service.deps import RateLimit, runtime
+from civicshield.service.mail import Mailer
 from civicshield.service.ui.routing import HOME_URL, page_router
 from civicshield.service.ui.session import flash, sign_in
 from civicshield.service.ui.templating import render, translate
@@ -119,3 +120,17 @@ def reset(request: Request, token: Token, password: Annotated[str, Form(max_leng
         return _page(request, "reset", token, status=exc.http_status, error=exc.message)
     flash(request, "success", translate(request, "Password changed. Sign in with the new one."))
     return RedirectResponse("/ui/login", status_code=303)
+
+
+@router.get("/forgot")
+def forgot_page(request: Request) -> Response:
+    return render(request, "forgot.html.j2", sent=False)
+
+
+@router.post("/forgot", dependencies=[RateLimit])
+def forgot(request: Request, email: Annotated[str, Form(max_length=320)]) -> Response:
+    """Mail a reset link if the address has an account; the page says the same either way."""
+    rt = runtime(request)
+    with rt.db.session() as s:
+        onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, email)
+    return render(request, "forgot.html.j2", sent=True)
