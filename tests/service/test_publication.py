@@ -162,3 +162,39 @@ def test_audit_chain_covers_the_journey(world: World, tmp_path: Path) -> None:
             {"o": world.ids["factcheck"]},
         )
         assert verify_chain(s, world.ids["factcheck"]) == 3
+
+
+def _analyzed_file(world: World, path: Path) -> int:
+    with path.open("rb") as fh:
+        r = world.client.post(
+            "/api/v1/items", files={"file": (path.name, fh)}, headers=auth(world, "factcheck:analyst")
+        )
+    assert r.status_code == 202, r.text
+    assert run_job(world.client.app.state.rt, r.json()["job"]["id"]) == "done"  # type: ignore[attr-defined]
+    return int(r.json()["id"])
+
+
+def test_video_and_audio_fact_checks_publish_and_are_found_again(world: World, tmp_path: Path) -> None:
+    """Seen (issue 17): a rated video case could not be published, previewed or shown (the item's stored
+    vPDQ, one frame a line, was refused as "not a vPDQ value")."""
+    video = synth.write_video(tmp_path / "speech.mp4", seconds=4.0, text="FAKE SPEECH")
+    audio = synth.write_audio(tmp_path / "call.wav", synth.tone(seconds=4.0, seed=9))
+    for path in (video, audio):
+        item_id = _analyzed_file(world, path)
+        published = _publish(world, item_id, "CLEAR")
+        assert int(published["entries_added"]) >= 1, published  # type: ignore[call-overload]
+        case_id = published["case"]["id"]  # type: ignore[index]
+        review = world.client.get(
+            f"/api/v1/cases/{case_id}/claimreview", headers=auth(world, "factcheck:viewer")
+        )
+        assert review.status_code == 200, review.text
+        assert validate_claimreview(review.json(), recommended=False) == []
+        page = world.client.get(str(published["fact_check_url"]).replace("http://testserver", ""))
+        assert page.status_code == 200
+        again = world.client.post(
+            "/api/v1/match/file",
+            files={"file": (path.name, path.read_bytes())},
+            headers=auth(world, "other:viewer"),
+        )
+        assert again.status_code == 200, again.text
+        assert again.json()["verdict"] == "known_fake", (path.name, again.json())

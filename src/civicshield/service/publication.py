@@ -82,7 +82,7 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
     media: tuple[MediaItem, ...] = ()
     if item is not None and item.media_kind:
         hashes = tuple(
-            MediaHash(HashKind(e["signal_type"]), e["hash"], e.get("quality"))
+            MediaHash.stored(e["signal_type"], e["hash"], e.get("quality"))
             for e in item.hashes.get("entries", [])
             if e.get("signal_type") in set(HashKind)
         )

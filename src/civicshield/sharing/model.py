@@ -25,7 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from civicshield.errors import UsageError
+from civicshield.errors import BankFormatError, UsageError
 from civicshield.sharing.ratings import Rating
 
 __all__ = ["FactCheck", "HashKind", "MediaHash", "MediaItem", "MediaKind", "Party", "PartyKind"]
@@ -114,6 +114,24 @@ class MediaHash:
     def vpdq(cls, frame_hashes: Iterable[str]) -> MediaHash:
         """A vPDQ value from frame PDQ hashes (drop low-quality frames before calling, as vPDQ does)."""
         return cls(HashKind.VPDQ, ",".join(frame_hashes))
+
+    @classmethod
+    def stored(cls, kind: str, value: str, quality: int | None = None) -> MediaHash:
+        """A hash as the item store and the banks keep it. Only vPDQ differs from the wire form: there it is
+        the reference text (``frame,quality,hash,timestamp`` per frame), which becomes the frame hashes of
+        the trusted frames, in order. (A video fact-check could not be published while this was missing.)"""
+        hash_kind = HashKind(kind)
+        first = value.strip().replace(";", "\n").split("\n", 1)[0].split(",")
+        if hash_kind is not HashKind.VPDQ or len(first) != 4 or not first[0].strip().isdigit():
+            return cls(hash_kind, value, quality)
+        from civicshield.hashing.vpdq import VideoHash
+
+        try:
+            video = VideoHash.from_text(value)
+        except BankFormatError as exc:
+            raise UsageError(f"not a vPDQ value: {exc.message}") from exc
+        frames = [f.hash for f in video.trusted_frames()] or [f.hash for f in video.frames]
+        return cls.vpdq(frames)
 
     @property
     def frames(self) -> tuple[str, ...]:
