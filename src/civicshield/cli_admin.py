@@ -29,12 +29,22 @@ err = Console(stderr=True)
 
 
 @contextmanager
+def _reported() -> Iterator[None]:
+    """Errors printed as the CLI prints them, with their exit code."""
+    try:
+        yield
+    except CivicShieldError as exc:
+        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+@contextmanager
 def _session() -> Iterator[tuple[Any, Any]]:
-    """A writing database session and the service settings, with errors printed as the CLI prints them."""
+    """A writing database session and the service settings, errors reported."""
     from civicshield.service.db.engine import Database, migrate
     from civicshield.service.settings import ServiceSettings
 
-    try:
+    with _reported():
         settings = ServiceSettings.from_env()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.db_url)
@@ -44,9 +54,6 @@ def _session() -> Iterator[tuple[Any, Any]]:
                 yield s, settings
         finally:
             db.dispose()
-    except CivicShieldError as exc:
-        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
 
 
 def _console_operator(org_id: int) -> Any:
@@ -218,11 +225,8 @@ def backup_command(out_file: Annotated[Path, typer.Argument(help="Where to write
     from civicshield.service.backup import backup
     from civicshield.service.settings import ServiceSettings
 
-    try:
+    with _reported():
         done = backup(ServiceSettings.from_env(), out_file)
-    except CivicShieldError as exc:
-        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
     out.print(
         f"{done.path}: {sum(done.rows.values())} rows, {done.blobs} media files, schema {done.revision}"
     )
@@ -236,11 +240,8 @@ def restore_command(
     from civicshield.service.backup import restore
     from civicshield.service.settings import ServiceSettings
 
-    try:
+    with _reported():
         done = restore(ServiceSettings.from_env(), archive)
-    except CivicShieldError as exc:
-        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
     out.print(
         f"restored {sum(done.rows.values())} rows and {done.blobs} media files (schema {done.revision})"
     )
