@@ -85,14 +85,15 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         workers.append(worker)
         procs += [api, worker]
     try:
-        for _, base in apis:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+        for api, base in apis:
+            deadline, up = time.monotonic() + 120, False
+            while not up and time.monotonic() < deadline and api.poll() is None:
                 try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
+                    up = httpx.get(f"{base}/healthz", timeout=2).status_code == 200
                 except httpx.HTTPError:
                     time.sleep(0.3)
+            log.flush()
+            assert up, f"{base} did not come up:\n" + (tmp_path / "cluster.log").read_text()[-3000:]
         yield Cluster(apis, workers, key, db_url)
     finally:
         for proc in procs:

@@ -61,7 +61,7 @@ def write_fingerprint(settings: ServiceSettings) -> str:
     """Record the running server's settings for its worker (and any older worker still around) to check."""
     digest = fingerprint(settings)
     path = settings_file(settings)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # API processes sharing a data directory write it too
     tmp.write_text(json.dumps({"pid": os.getpid(), "fingerprint": digest}))
     tmp.replace(path)
     return digest
