@@ -336,6 +336,9 @@ def serve(
         from civicshield.service.settings import ServiceSettings
 
         settings = ServiceSettings.from_env()
+        if "CIVICSHIELD_BASE_URL" not in os.environ:  # links (set-up, fact-checks, passkeys) name this server
+            shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a comparison
+            settings = settings.with_(base_url=f"http://{shown}:{port}")
         if demo:
             settings = _seed_demo(settings)
             out.print(

@@ -120,6 +120,7 @@ def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -
             "CIVICSHIELD_DATABASE_URL": settings.db_url,
             "CIVICSHIELD_BROKER_URL": settings.broker,
             "CIVICSHIELD_SECRET_KEY": settings.secret_key,
+            "CIVICSHIELD_BASE_URL": settings.base_url,
             "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS": ",".join(settings.webhook_allowed_networks),
         }
     )
