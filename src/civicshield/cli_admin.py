@@ -157,25 +157,24 @@ def user_invite(
     out.print(link, highlight=False)
 
 
-@user_app.command("disable")
-def user_disable(email: str) -> None:
-    """Sign the person out everywhere and refuse their sign-ins and keys."""
+def _set_active(email: str, active: bool) -> None:
     from civicshield.service import onboarding
 
     with _session() as (s, _):
         user = _user(s, email)
-        onboarding.set_user_active(s, _console_operator(user.org_id), user.id, False)
-    out.print(f"{email} disabled")
+        onboarding.set_user_active(s, _console_operator(user.org_id), user.id, active)
+    out.print(f"{email} {'enabled' if active else 'disabled'}")
+
+
+@user_app.command("disable")
+def user_disable(email: str) -> None:
+    """Sign the person out everywhere and refuse their sign-ins and keys."""
+    _set_active(email, False)
 
 
 @user_app.command("enable")
 def user_enable(email: str) -> None:
-    from civicshield.service import onboarding
-
-    with _session() as (s, _):
-        user = _user(s, email)
-        onboarding.set_user_active(s, _console_operator(user.org_id), user.id, True)
-    out.print(f"{email} enabled")
+    _set_active(email, True)
 
 
 @user_app.command("reset")
