@@ -21,14 +21,17 @@ failure codes mean *the content changed after signing* as opposed to *the creden
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 __all__ = [
     "AI_SOURCE_TYPES",
     "CAPTURE_SOURCE_TYPES",
     "CONTENT_MISMATCH_CODES",
+    "CREDENTIAL_STATUSES",
     "IPTC_SOURCE_TYPES",
     "OFFLINE_ONLY_CODES",
     "UNTRUSTED_CODE",
+    "credential_status",
     "is_content_mismatch",
     "short_term",
     "source_type_uri",
@@ -134,3 +137,51 @@ def source_type_uri(value: str) -> str:
 def is_content_mismatch(code: str) -> bool:
     """Whether a failure code says the content changed after signing."""
     return code in CONTENT_MISMATCH_CODES or bool(_HASH_MISMATCH.match(code))
+
+
+#: What the Content Credentials of a file establish, in the words people are shown (``credential_status``).
+CREDENTIAL_STATUSES = (
+    "absent",
+    "unreadable",
+    "remote",
+    "trusted",
+    "valid_untrusted",
+    "changed",
+    "signer",
+    "invalid",
+)
+_SIGNER_PREFIXES = ("signingCredential.", "timeStamp.")
+
+
+def credential_status(
+    *, present: bool, state: str | None, failures: Sequence[str], error_code: str | None = None
+) -> str:
+    """One exact state, so that only a failed hard binding ever reads as "changed":
+
+    ``changed`` the content no longer matches what was signed; ``signer`` the signature itself holds but the
+    signer's certificate is expired, revoked, invalid or on no trust list; ``remote`` the credentials live
+    online and were not fetched (their contents are unknown here); ``invalid`` the manifest is damaged or
+    incomplete; ``unreadable`` it could not be read; ``trusted`` / ``valid_untrusted`` as C2PA says.
+
+    >>> credential_status(present=True, state="Invalid", failures=["signingCredential.expired"])
+    'signer'
+    >>> credential_status(present=True, state="Invalid", failures=["assertion.dataHash.mismatch"])
+    'changed'
+    >>> credential_status(present=True, state=None, failures=[], error_code="remote_manifest")
+    'remote'
+    """
+    if not present:
+        return "unreadable" if error_code else "absent"
+    if error_code == "remote_manifest":
+        return "remote"
+    if error_code:
+        return "unreadable"
+    if any(is_content_mismatch(code) for code in failures):
+        return "changed"
+    if state == "Trusted":
+        return "trusted"
+    if state == "Valid":
+        return "valid_untrusted"
+    if failures and all(code.startswith(_SIGNER_PREFIXES) for code in failures):
+        return "signer"
+    return "invalid"

@@ -18,6 +18,7 @@ from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import PdqHash
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import MediaKind
+from civicshield.provenance.vocab import credential_status
 from civicshield.service.banks import LiveIndex, LiveMatch
 from civicshield.service.db.tables import BankRow, Case, Item
 from civicshield.service.publication import fact_check_url
@@ -42,10 +43,20 @@ def signal(report: Mapping[str, Any] | None, analyzer: str) -> Mapping[str, Any]
 
 
 def credentials(report: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The ``CredentialsReport`` the c2pa analyzer stored as evidence, if it ran."""
+    """The ``CredentialsReport`` the c2pa analyzer stored as evidence, if it ran, with its exact ``status``
+    (``provenance.vocab.credential_status``: only a failed hard binding reads as changed)."""
     sig = signal(report, "c2pa")
     creds = (sig or {}).get("evidence", {}).get("credentials")
-    return creds if isinstance(creds, Mapping) else None
+    if not isinstance(creds, Mapping):
+        return None
+    error = creds.get("error")
+    status = credential_status(
+        present=bool(creds.get("present")),
+        state=creds.get("state"),
+        failures=[str(c) for c in creds.get("active_failures") or []],
+        error_code=str(error.get("code")) if isinstance(error, Mapping) and error.get("code") else None,
+    )
+    return {**creds, "status": status}
 
 
 def manifest_tree(creds: Mapping[str, Any] | None) -> ManifestNode | None:
