@@ -209,7 +209,7 @@ def _label_cell(verdict: Verdict) -> str:
         "altered_official": "red",
         "tampered": "red",
         "authentic_provenance": "green",
-        "likely_authentic": "green",
+        "likely_authentic": "white",  # a detector's "no sign found" is not a green light
         "inconclusive": "white",
     }.get(str(verdict.label), "yellow")
     return f"[bold {colour}]{icon} {text}[/]"

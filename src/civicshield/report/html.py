@@ -20,8 +20,10 @@ LABEL_TEXT = {
     "altered_official": ("✎", "Altered copy of official media"),
     "tampered": ("⚠", "Tampered after signing"),
     "ai_generated_declared": ("🤖", "AI-generated (declared)"),
-    "likely_synthetic": ("⚠", "Likely synthetic"),
-    "likely_authentic": ("✓", "Likely authentic"),
+    # Detector outcomes: graded words, never a claim of proof either way (issue 11: a false "this is AI" on a
+    # genuine photo is itself disinformation, and detectors cannot show that a file is authentic).
+    "likely_synthetic": ("⚠", "Signs of AI generation"),
+    "likely_authentic": ("○", "No sign of AI generation found"),
     "authentic_provenance": ("✔", "Authentic provenance"),
     "inconclusive": ("?", "Inconclusive"),
 }
