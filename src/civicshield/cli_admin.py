@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicshield.errors import CivicShieldError, NotFound
+from civicshield.errors import NotFound
 
 admin_app = typer.Typer(
     help="Operate the coalition service: organizations, members, keys.", no_args_is_help=True
@@ -25,17 +25,13 @@ admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(key_app, name="key")
 out = Console()
-err = Console(stderr=True)
 
 
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Errors printed as the CLI prints them, with their exit code."""
-    try:
-        yield
-    except CivicShieldError as exc:
-        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
+def _reported() -> Any:
+    """The CLI's own error rendering (``cli._errors``, as ``cli_bank`` uses it)."""
+    from civicshield.cli import _errors
+
+    return _errors()
 
 
 @contextmanager

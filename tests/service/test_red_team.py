@@ -478,7 +478,7 @@ def test_deleting_the_last_audit_rows_is_detected(world: World) -> None:
 
 def test_a_rewritten_chain_is_detected(world: World) -> None:
     """Seen: forging a row and recomputing every later hash passed verification."""
-    from civicshield.service.db.tables import AuditEvent
+    from civicshield.service.db.tables import AuditEvent, as_utc
 
     _audited(world, 4)
     kept = _checkpoint(world)
@@ -497,7 +497,7 @@ def test_a_rewritten_chain_is_detected(world: World) -> None:
                 ev.object_type,
                 ev.object_id,
                 ev.payload,
-                audit._utc(ev.at).isoformat(),
+                as_utc(ev.at).isoformat(),
             )
             prev = ev.hash
     with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]

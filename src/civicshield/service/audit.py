@@ -6,7 +6,6 @@ deleting any past row breaks every later hash. ``verify_chain`` recomputes it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civicshield.service.db.tables import AuditEvent, utcnow
+from civicshield.service.db.tables import AuditEvent, as_utc, utcnow
 
 GENESIS = "0" * 64
 AUDIT_LOCK_CLASS = 7301  # the first key of the advisory lock that serializes an organization's appends
@@ -91,16 +90,12 @@ def record(
     return event
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def verify_chain(session: Session, org_id: int) -> int | None:
     """``None`` when the chain is intact, else the ``seq`` of the first broken event."""
     prev = GENESIS
     expected_seq = 1
     for ev in session.scalars(select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq)):
-        at = _utc(ev.at).isoformat()
+        at = as_utc(ev.at).isoformat()
         if (
             ev.seq != expected_seq
             or ev.prev_hash != prev

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.service import audit
-from civicshield.service.db.tables import AuditCheckpoint, AuditEvent, Organization, utcnow
+from civicshield.service.db.tables import AuditCheckpoint, AuditEvent, Organization, as_utc, utcnow
 
 __all__ = [
     "AuditCheck",
@@ -90,7 +90,7 @@ def statement(org_id: int, seq: int, head: str, at: str) -> bytes:
 
 
 def _iso(value: dt.datetime) -> str:
-    return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).isoformat()
+    return as_utc(value).isoformat()
 
 
 class SigningKey:

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from civicshield import __version__
-from civicshield.service.db.tables import Delivery, Webhook, utcnow
+from civicshield.service.db.tables import Delivery, Webhook, as_utc, utcnow
 from civicshield.service.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.sharing import RetryPolicy, sign_delivery
 
@@ -104,10 +104,6 @@ class Outcome:
 
 def wire_id(delivery_id: int) -> str:
     return f"dlv_{delivery_id}"
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def in_grace(previous: dict[str, str], now: dt.datetime) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from civicshield.service.jobs import Runtime
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role, Scope
 
+T = TypeVar("T")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_KEY = "sid"  # the session token in the signed cookie (``service.sessions``)
 #: What a session that must enrol a second factor may still reach ("/x/" covers what is below it).
@@ -112,24 +113,23 @@ def _principal(request: Request, s: Session, db: Database) -> Principal:
     return store.principal_for(user)
 
 
-def seen_recorder(db: Database) -> Callable[[int], None]:
-    """Writes a session's last request in a transaction of its own (the caller's session only reads)."""
+def own_transaction(db: Database, write: Callable[[Session, T], object]) -> Callable[[T], None]:
+    """``write`` run in a transaction of its own: for the small writes of requests whose session only reads
+    (a session's last request, a key's last use)."""
 
-    def record(session_id: int) -> None:
+    def run(arg: T) -> None:
         with db.session() as w:
-            sessions.record_seen(w, session_id)
+            write(w, arg)
 
-    return record
+    return run
+
+
+def seen_recorder(db: Database) -> Callable[[int], None]:
+    return own_transaction(db, sessions.record_seen)
 
 
 def key_use_recorder(db: Database) -> Callable[[str], None]:
-    """Writes a key's use in a transaction of its own (the caller's session only reads)."""
-
-    def record(prefix: str) -> None:
-        with db.session() as w:
-            store.record_key_use(w, prefix)
-
-    return record
+    return own_transaction(db, store.record_key_use)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -149,6 +149,9 @@ Submitter = Annotated[Principal, Depends(requires(Role.ANALYST, Scope.SUBMIT))]
 Matcher = Annotated[Principal, Depends(requires(Role.VIEWER, Scope.MATCH))]
 Reviewer = Annotated[Principal, Depends(requires(Role.ANALYST, Scope.REVIEW))]
 OrgAdmin = Annotated[Principal, Depends(requires(Role.ORG_ADMIN, Scope.ADMIN))]
+Operator = Annotated[
+    Principal, Depends(requires(Role.PLATFORM_ADMIN, Scope.ADMIN))
+]  # the coalition's operators
 
 
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="database id")]

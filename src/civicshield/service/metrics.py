@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from civicshield.service.db.tables import Delivery, Job, utcnow
+from civicshield.service.db.tables import Delivery, Job, as_utc, utcnow
 from civicshield.service.jobs import Runtime, lineup_file
 
 __all__ = ["Metrics"]
@@ -54,8 +54,8 @@ class _FromDatabase(Collector):
         for state in ("queued", "running", "done", "failed"):
             states.add_metric([state], float(counts.get(state, 0)))
         queue.add_metric([], float(counts.get("queued", 0)))
-        oldest.add_metric([], (now - _utc(first)).total_seconds() if first else 0.0)
-        seconds = [max(0.0, (_utc(done) - _utc(made)).total_seconds()) for made, done in recent]
+        oldest.add_metric([], (now - as_utc(first)).total_seconds() if first else 0.0)
+        seconds = [max(0.0, (as_utc(done) - as_utc(made)).total_seconds()) for made, done in recent]
         latency.add_metric([], count_value=len(seconds), sum_value=sum(seconds))
         for state in ("pending", "sending", "delivered", "failed"):
             deliveries.add_metric([state], float(sent.get(state, 0)))
@@ -74,10 +74,6 @@ class _FromDatabase(Collector):
         for missing in record.get("unavailable", []):
             gauge.add_metric([str(missing.get("analyzer", "?"))], 1.0)
         return gauge
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 class Metrics:

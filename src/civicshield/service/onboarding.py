@@ -20,7 +20,6 @@ in the audit log of the organization concerned.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -29,10 +28,18 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import audit, sessions, store
-from civicshield.service.db.tables import AccountToken, ApiKey, JoinRequest, Organization, User, utcnow
+from civicshield.service.db.tables import (
+    AccountToken,
+    ApiKey,
+    JoinRequest,
+    Organization,
+    User,
+    as_utc,
+    utcnow,
+)
 from civicshield.service.mail import Mailer, Outgoing
 from civicshield.service.principal import Principal
-from civicshield.service.security import NewKey, OrgKind, Role, hash_password
+from civicshield.service.security import NewKey, OrgKind, Role, hash_key, hash_password
 
 __all__ = [
     "OPERATORS_ORG",
@@ -65,14 +72,6 @@ class LinkTarget:
     role: str
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
 def _issue(
     s: Session,
     purpose: str,
@@ -89,7 +88,7 @@ def _issue(
     s.add(
         AccountToken(
             purpose=purpose,
-            token_hash=_hash(token),
+            token_hash=hash_key(token),
             email=email,
             org_id=org_id,
             role=role,
@@ -104,8 +103,8 @@ def _issue(
 
 
 def _redeem(s: Session, token: str, purpose: str, *, use: bool) -> AccountToken:
-    row = s.scalar(select(AccountToken).where(AccountToken.token_hash == _hash(token)))
-    if row is None or row.purpose != purpose or row.used_at is not None or utcnow() >= _utc(row.expires_at):
+    row = s.scalar(select(AccountToken).where(AccountToken.token_hash == hash_key(token)))
+    if row is None or row.purpose != purpose or row.used_at is not None or utcnow() >= as_utc(row.expires_at):
         raise NotFound("this link is not valid: it was used, it expired, or it never existed")
     if use:
         row.used_at = utcnow()
@@ -272,7 +271,7 @@ def request_reset(s: Session, mailer: Mailer, base_url: str, email: str) -> None
 
 def reset_link(s: Session, who: Principal, base_url: str, user_id: int) -> str:
     """A reset link for an admin or operator to pass on (the CLI, or a person without mail)."""
-    user = _member(s, who, user_id)
+    user = member_of(s, who, user_id)
     link = _issue(s, "reset", base_url, email=user.email, user_id=user.id, created_by=who.actor)
     audit.record(s, user.org_id, who.actor, "user.reset_issued", "user", user.id, {})
     return link
@@ -297,10 +296,6 @@ def complete_reset(s: Session, token: str, password: str) -> User:
 
 def member_of(s: Session, who: Principal, user_id: int) -> User:
     """A member the caller administers (their own organization's, or any for operators), else 404."""
-    return _member(s, who, user_id)
-
-
-def _member(s: Session, who: Principal, user_id: int) -> User:
     user = s.get(User, user_id)
     allowed = user is not None and (
         who.can(Role.PLATFORM_ADMIN) or (who.can(Role.ORG_ADMIN) and user.org_id == who.org_id)
@@ -312,7 +307,7 @@ def _member(s: Session, who: Principal, user_id: int) -> User:
 
 def set_user_active(s: Session, who: Principal, user_id: int, active: bool) -> User:
     """Disable (or enable again) a member: their sessions end and their keys stop working at once."""
-    user = _member(s, who, user_id)
+    user = member_of(s, who, user_id)
     if user.id == who.user_id and not active:
         raise Conflict("you cannot disable your own account")
     user.active = active

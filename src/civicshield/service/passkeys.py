@@ -74,10 +74,6 @@ def _recall(session: dict[str, Any], purpose: str) -> dict[str, Any]:
     return dict(saved)
 
 
-def count(s: Session, user_id: int) -> int:
-    return len(list(s.scalars(select(Passkey.id).where(Passkey.user_id == user_id))))
-
-
 def begin_registration(s: Session, rp: Relying, user: User, session: dict[str, Any]) -> str:
     """Options for ``navigator.credentials.create`` (JSON), remembering the challenge."""
     challenge = secrets.token_bytes(32)

@@ -96,7 +96,8 @@ def new_api_key() -> NewKey:
 
 
 def hash_key(token: str) -> str:
-    """Keys carry 256 bits of entropy, so a plain sha256 is enough (no slow hash needed, unlike passwords)."""
+    """API keys, session tokens and one-time link tokens carry 256 bits of entropy, so a plain sha256 is
+    enough to store them (no slow hash needed, unlike passwords)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

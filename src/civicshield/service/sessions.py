@@ -10,7 +10,6 @@ their list of sessions.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
-from civicshield.service.db.tables import Organization, User, WebSession, utcnow
+from civicshield.service.db.tables import Organization, User, WebSession, as_utc, utcnow
+from civicshield.service.security import hash_key
 
 __all__ = [
     "SessionPolicy",
@@ -30,7 +30,6 @@ __all__ = [
     "revoke",
     "revoke_all",
     "revoke_id",
-    "token_hash",
 ]
 
 
@@ -43,14 +42,6 @@ class SessionPolicy:
     seen_every_s: int = 60  # last_seen_at is written at most this often (a write per request costs a commit)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value  # SQLite returns naive times
-
-
 def open_session(s: Session, user: User, policy: SessionPolicy, *, user_agent: str, address: str) -> str:
     """A new session for ``user``; returns the token for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
@@ -58,7 +49,7 @@ def open_session(s: Session, user: User, policy: SessionPolicy, *, user_agent: s
     s.add(
         WebSession(
             user_id=user.id,
-            token_hash=token_hash(token),
+            token_hash=hash_key(token),
             created_at=now,
             last_seen_at=now,
             expires_at=now + dt.timedelta(seconds=policy.max_age_s),
@@ -74,12 +65,12 @@ def resolve(
     s: Session, token: str, policy: SessionPolicy, *, record_seen: Callable[[int], None] | None = None
 ) -> User | None:
     """The active user of a live session, or ``None`` (unknown, revoked, expired or idle too long)."""
-    row = s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+    row = s.scalar(select(WebSession).where(WebSession.token_hash == hash_key(token)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
-    last_seen = _utc(row.last_seen_at)
-    if now >= _utc(row.expires_at) or (now - last_seen).total_seconds() > policy.idle_s:
+    last_seen = as_utc(row.last_seen_at)
+    if now >= as_utc(row.expires_at) or (now - last_seen).total_seconds() > policy.idle_s:
         return None
     user = s.get(User, row.user_id)
     org = s.get(Organization, user.org_id) if user is not None else None
@@ -101,7 +92,7 @@ def revoke(s: Session, token: str) -> None:
     """End the session of ``token`` (signing out)."""
     s.execute(
         update(WebSession)
-        .where(WebSession.token_hash == token_hash(token), WebSession.revoked_at.is_(None))
+        .where(WebSession.token_hash == hash_key(token), WebSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
@@ -110,7 +101,7 @@ def revoke_all(s: Session, user_id: int, *, keep: str | None = None) -> int:
     """End every session of a person (password changed, account disabled), except the one of ``keep``."""
     q = update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
     if keep is not None:
-        q = q.where(WebSession.token_hash != token_hash(keep))
+        q = q.where(WebSession.token_hash != hash_key(keep))
     return int(s.execute(q.values(revoked_at=utcnow())).rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -134,5 +125,5 @@ def list_for(s: Session, user_id: int, policy: SessionPolicy) -> list[WebSession
     return [
         r
         for r in rows
-        if now < _utc(r.expires_at) and (now - _utc(r.last_seen_at)).total_seconds() <= policy.idle_s
+        if now < as_utc(r.expires_at) and (now - as_utc(r.last_seen_at)).total_seconds() <= policy.idle_s
     ]

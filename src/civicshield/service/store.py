@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, Forbidden, NotFound, Unauthenticated, UsageError
 from civicshield.service import audit, sessions
-from civicshield.service.db.tables import ApiKey, Case, Comment, Item, Job, Organization, User, utcnow
+from civicshield.service.db.tables import ApiKey, Case, Comment, Item, Job, Organization, User, as_utc, utcnow
 from civicshield.service.principal import Principal
 from civicshield.service.security import (
     NewKey,
@@ -248,9 +248,7 @@ def resolve_api_key(
     if user is None or not usable(s, user):
         return None
     now = utcnow()
-    last = row.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=now.tzinfo)  # SQLite returns naive datetimes
+    last = as_utc(row.last_used_at) if row.last_used_at is not None else None
     if last is None or (now - last).total_seconds() > 60:  # a write per request would cost a commit each
         if record_use is None:
             row.last_used_at = now

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import alerts, audit, delivery
-from civicshield.service.db.tables import Delivery, Webhook, utcnow
+from civicshield.service.db.tables import Delivery, Webhook, as_utc, utcnow
 from civicshield.service.egress import EgressPolicy
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
@@ -183,7 +183,7 @@ def rotate_secret(
     _admin(who)
     if not 0 <= grace_s <= MAX_GRACE_S:
         raise UsageError(f"grace_s is between 0 and {MAX_GRACE_S}")
-    moment = delivery.as_utc(now) if now is not None else utcnow()
+    moment = as_utc(now) if now is not None else utcnow()
     until = (moment + dt.timedelta(seconds=grace_s)).isoformat()
     earlier = [{"secret": hook.secret, "expires_at": until}] + [
         {"secret": p["secret"], "expires_at": min(p["expires_at"], until, key=dt.datetime.fromisoformat)}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from civicshield.errors import RateLimited
-from civicshield.service.db.tables import LoginThrottle, utcnow
+from civicshield.service.db.tables import LoginThrottle, as_utc, utcnow
 
 __all__ = ["ThrottlePolicy", "check", "failed", "succeeded"]
 
@@ -31,17 +31,13 @@ def _keys(email: str, address: str) -> list[tuple[str, str]]:
     return [("account", f"account:{email.strip().lower()[:320]}"), ("address", f"address:{address[:64]}")]
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
 def check(s: Session, email: str, address: str) -> None:
     """``RateLimited`` (with the wait) if this account name or address must wait before trying again."""
     now = utcnow()
     for _, key in _keys(email, address):
         row = s.get(LoginThrottle, key)
-        if row is not None and row.blocked_until is not None and _utc(row.blocked_until) > now:
-            wait = int((_utc(row.blocked_until) - now).total_seconds()) + 1
+        if row is not None and row.blocked_until is not None and as_utc(row.blocked_until) > now:
+            wait = int((as_utc(row.blocked_until) - now).total_seconds()) + 1
             raise RateLimited(
                 f"too many failed sign-ins; try again in {wait} s", detail={"retry_after_s": wait}
             )

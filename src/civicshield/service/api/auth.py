@@ -35,6 +35,7 @@ from civicshield.service.deps import (
     start_session,
 )
 from civicshield.service.principal import Principal
+from civicshield.service.security import hash_key
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -60,7 +61,7 @@ def logout(request: Request, s: DbDep, who: PrincipalDep) -> None:
 @router.get("/sessions", response_model=list[WebSessionOut])
 def my_sessions(request: Request, s: DbDep, rt: RuntimeDep, who: PrincipalDep) -> list[WebSessionOut]:
     """The caller's live sign-in sessions (where and when), so one left open elsewhere can be ended."""
-    current = sessions.token_hash(current_token(request) or "")
+    current = hash_key(current_token(request) or "")
     return [
         WebSessionOut(
             id=r.id,

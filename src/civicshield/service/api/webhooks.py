@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from civicshield.service import delivery, subscriptions
 from civicshield.service.api.schemas import Strict, Tlp
-from civicshield.service.db.tables import Delivery, Webhook
+from civicshield.service.db.tables import Delivery, Webhook, as_utc
 from civicshield.service.deps import DbDep, IdPath, OrgAdmin, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -82,7 +82,7 @@ class DeliveryDetail(DeliveryOut):
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else delivery.as_utc(value)
+    return None if value is None else as_utc(value)
 
 
 def webhook_out(hook: Webhook, secret: str | None = None) -> WebhookOut:
@@ -94,7 +94,7 @@ def webhook_out(hook: Webhook, secret: str | None = None) -> WebhookOut:
         active=hook.active,
         description=hook.description,
         secrets_in_grace=len(delivery.live_secrets(hook)) - 1,
-        created_at=delivery.as_utc(hook.created_at),
+        created_at=as_utc(hook.created_at),
         secret=secret,
     )
 
@@ -114,7 +114,7 @@ def delivery_out(row: Delivery) -> DeliveryOut:
         last_attempt_at=_utc(row.last_attempt_at),
         delivered_at=_utc(row.delivered_at),
         redelivery_of=row.redelivery_of,
-        created_at=delivery.as_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.service import mfa, passkeys, sessions
 from civicshield.service.db.tables import User
 from civicshield.service.deps import current_token, runtime
+from civicshield.service.security import hash_key
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep
 from civicshield.service.ui.templating import render
@@ -25,7 +26,7 @@ def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
         required = bool(user and mfa.required(s, user))
         keys = passkeys.listing(s, member.who.user_id)
         live = sessions.list_for(s, member.who.user_id, rt.settings.sessions)
-        current = sessions.token_hash(current_token(request) or "")
+        current = hash_key(current_token(request) or "")
     return render(
         request,
         "account_security.html.j2",
