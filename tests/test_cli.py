@@ -91,3 +91,13 @@ def test_analyzers_command_lists_builtins() -> None:
 def test_schema_command_prints_the_shipped_schema() -> None:
     result = runner.invoke(app, ["schema"])
     assert json.loads(result.stdout)["$id"] == SCHEMA["$id"]
+
+
+def test_an_invalid_credential_is_in_the_short_table(testdata: Path, tmp_path: Path) -> None:
+    # reference_results.md: CAICAI.jpg is Invalid (signingCredential.invalid, signingCredential.untrusted)
+    path = testdata / "c2pa-real" / "contentauth-c2pa-js-legacy" / "CAICAI.jpg"
+    args = ["analyze", str(path), "-a", "c2pa", "-a", "metadata", "-a", "clip_detector"]
+    result = runner.invoke(app, args, env={**_env(tmp_path), "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "signingCredential.invalid" in result.output or "not valid" in result.output.lower()
+    assert "c2pa" in result.output

@@ -131,3 +131,25 @@ def test_provenance_outranks_detectors(policy: Policy) -> None:
     )
     assert fused.label is Label.AUTHENTIC_PROVENANCE
     assert any(r.code == "detector.synthetic" and not r.decisive for r in fused.reasons)
+
+
+def test_a_score_under_every_threshold_is_still_a_reason(policy: Policy) -> None:
+    quiet = Signal("speech_detector", 0.61, 0.61, "calibrated probability of a cloned voice 0.61")
+    fused = fuse([_sig("metadata", "metadata.generator"), quiet, _abstain("watermark")], policy)
+    texts = [(r.analyzer, r.text, r.decisive) for r in fused.reasons]
+    assert ("speech_detector", "calibrated probability of a cloned voice 0.61", False) in texts
+    # stated after the findings and before the abstentions
+    assert [r.analyzer for r in fused.reasons] == ["metadata", "speech_detector", "watermark"]
+
+
+def test_an_invalid_credential_comes_first_after_what_decided(policy: Policy) -> None:
+    fused = fuse(
+        [
+            _sig("metadata", "metadata.camera"),
+            _sig("c2pa", "c2pa.invalid"),
+            _sig("clip_detector", "detector.authentic", score=0.1),
+        ],
+        policy,
+    )
+    assert fused.label is Label.LIKELY_AUTHENTIC
+    assert [r.code for r in fused.reasons[:2]] == ["detector.authentic", "c2pa.invalid"]

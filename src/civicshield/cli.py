@@ -28,6 +28,7 @@ from civicshield import __version__
 from civicshield.analyzers.registry import AnalyzerRegistry
 from civicshield.collect import STDIN, expand
 from civicshield.errors import CivicShieldError, MediaError, UsageError
+from civicshield.fusion import CAUTIONS
 from civicshield.media import Media
 from civicshield.pipeline import Engine
 from civicshield.report import ReportItem, render_html
@@ -228,7 +229,11 @@ def _print_table(items: list[ReportItem], verbose: bool) -> None:
         if item.verdict is None:
             continue
         v = item.verdict
-        shown = v.reasons if verbose else [r for r in v.reasons if r.decisive] or list(v.reasons[:3])
+        shown = (
+            list(v.reasons)
+            if verbose
+            else [r for r in v.reasons if r.decisive or r.code in CAUTIONS] or list(v.reasons[:3])
+        )
         why = "\n".join(f"{'▶ ' if r.decisive else '• '}[dim]{r.analyzer}[/] {r.text}" for r in shown)
         if v.unavailable:
             why += "\n[yellow]not checked:[/] " + ", ".join(u.analyzer for u in v.unavailable)

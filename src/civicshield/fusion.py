@@ -19,7 +19,12 @@ from typing import Any
 from civicshield.errors import ConfigurationError
 from civicshield.signals import Finding, Signal
 
-__all__ = ["Label", "Policy", "Reason", "Rule", "fuse"]
+__all__ = ["CAUTIONS", "Label", "Policy", "Reason", "Rule", "fuse"]
+
+# Findings that must be in every short explanation whatever decided the label: a credential that failed to
+# validate, content changed after signing, a manifest that cannot be read. A "likely authentic" from a
+# detector next to an invalid signature must never hide the signature.
+CAUTIONS = frozenset({"c2pa.invalid", "c2pa.tampered", "c2pa.unreadable"})
 
 
 class Label(StrEnum):
@@ -125,7 +130,8 @@ class Fused:
 
 
 def fuse(signals: Sequence[Signal], policy: Policy) -> Fused:
-    """Apply the first matching rule; order reasons: decisive findings, other findings, abstentions."""
+    """Apply the first matching rule; order reasons: decisive findings, cautions (``CAUTIONS``), other
+    findings, scores that crossed no threshold, abstentions."""
     by_code: dict[str, list[tuple[Signal, Finding]]] = {}
     for sig in signals:
         for f in sig.findings:
@@ -144,10 +150,16 @@ def fuse(signals: Sequence[Signal], policy: Policy) -> Fused:
         for f in sig.findings
         if f.code not in decisive_codes and not sig.abstained
     ]
+    others.sort(key=lambda r: r.code not in CAUTIONS)
+    # A score under every threshold is still a line of evidence someone may need (a speech score of 0.61
+    # against a threshold of 0.66): it is stated, never silently dropped.
+    quiet = [
+        Reason(sig.summary, sig.analyzer, None) for sig in signals if not sig.abstained and not sig.findings
+    ]
     abstained = [Reason(sig.summary, sig.analyzer, None) for sig in signals if sig.abstained]
     confidence = rule.confidence_for(codes) if rule is not policy.fallback else rule.confidence
     if rule.confidence_from and decisive_codes:
         scores = [sig.score for code in decisive_codes for sig, _ in by_code[code] if sig.score is not None]
         if scores:
             confidence = max(scores) if rule.confidence_from == "score" else 1.0 - min(scores)
-    return Fused(rule.label, round(confidence, 4), rule.headline, (*decisive, *others, *abstained))
+    return Fused(rule.label, round(confidence, 4), rule.headline, (*decisive, *others, *quiet, *abstained))
