@@ -19,6 +19,7 @@ from rich.console import Console
 
 from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256
 from civicshield.analyzers.ml.clip_head import ProbeHead
+from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.analyzers.ml.weights import sha256_of, shipped_file
 from civicshield.errors import CivicShieldError, UsageError
 from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
@@ -28,7 +29,7 @@ from civicshield.evaluation.face_crops import FaceCropCache
 from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
 from civicshield.evaluation.face_report import face_report, face_report_json
 from civicshield.evaluation.plots import reliability_png, roc_png
-from civicshield.evaluation.report import group_table, summary_table
+from civicshield.evaluation.report import flag_table, group_table, summary_table
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
@@ -76,14 +77,32 @@ def evaluate(
     by: Annotated[
         str, typer.Option("--by", help="Per-generator table by 'family' or 'generator'.")
     ] = "family",
+    copy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--copy",
+            help=f"Also score a messaging copy of every image (repeatable): {', '.join(MESSAGING)}.",
+        ),
+    ] = None,
+    messaging: Annotated[
+        bool, typer.Option("--messaging", help="Every messaging copy (same as each --copy).")
+    ] = False,
+    all_real: Annotated[
+        bool,
+        typer.Option(
+            "--all-real", help="TARGET is a folder of genuine media only (e.g. your own camera photos)."
+        ),
+    ] = False,
 ) -> None:
     """Run detectors over a labelled set: AUC, EER, TPR at 1 % / 5 % FPR, per-generator table, ROC and
-    reliability PNGs."""
+    reliability PNGs; and at the shipped thresholds, how many genuine items each detector accuses, on the
+    files as stored and on messaging copies made from them."""
     with _errors():
         if by not in ("family", "generator"):
             raise UsageError("--by must be family or generator")
-        items = load_labelled(target)
-        run = run_eval(items, Settings.from_env(), analyzer, lambda d, t: _tick("items", d, t))
+        items = load_labelled(target, all_real=all_real)
+        copies = list(MESSAGING) if messaging else list(copy or [])
+        run = run_eval(items, Settings.from_env(), analyzer, lambda d, t: _tick("items", d, t), copies)
         rows = []
         for name, result in run.results.items():
             out.print(
@@ -93,6 +112,9 @@ def evaluate(
                 rows.append((name, result.summary(items)))
         if rows:
             out.print(summary_table(rows))
+        flags = [(n, r.abstained, r.flag_rates(items)) for n, r in run.results.items()]
+        out.print("\nAt the shipped thresholds (a detector.synthetic finding):")
+        out.print(flag_table(flags))
         for name, result in run.results.items():
             groups = result.groups(items, by) if result.measurable(items) else []
             if groups:

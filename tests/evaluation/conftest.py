@@ -25,3 +25,12 @@ def dev_set() -> Path:
 def dev_images(dev_set: Path) -> list[dict[str, str]]:
     with (dev_set / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         return [row for row in csv.DictReader(fh) if row["modality"] == "image"]
+
+
+@pytest.fixture(scope="session")
+def realcam() -> Path:
+    """Genuine camera and phone photos in their original containers (``datasets/realcam``, see its README)."""
+    folder = DATASETS / "realcam"
+    if not (folder / "manifest.csv").is_file():
+        pytest.fail(f"realcam set not found at {folder} (set CIVICSHIELD_DATASETS)")
+    return folder

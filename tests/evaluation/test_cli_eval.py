@@ -91,3 +91,27 @@ def test_train_image_probe_end_to_end(
     assert saved["recipe"]["name"] == "pooled-resize"
     assert len(saved["weights"]) == 512
     assert (tmp_path / "report" / "logo_roc.png").is_file()
+
+
+def test_eval_counts_false_accusations_on_genuine_photos_and_their_messaging_copies(
+    app: typer.Typer, tmp_path: Path, realcam: Path
+) -> None:
+    photos = tmp_path / "mine"
+    photos.mkdir()
+    for name in ("rc_0003.heic", "rc_0020.jpg"):  # an iPhone 13 Pro HEIC at 12 MP, an iPhone 4 JPEG
+        (photos / name).symlink_to(realcam / name)
+    args = ["eval", str(photos), "--all-real", "--messaging", "-a", "clip_detector"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "At the shipped thresholds" in result.output
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics) == {
+        "clip_detector",
+        "clip_detector [msg1600q85]",
+        "clip_detector [msg1280q70]",
+    }
+    for entry in metrics.values():
+        rates = entry["flag_rates"]
+        assert rates["real"] + entry["abstained"] == 2
+        assert rates["ai"] == 0
+        assert entry["summary"] is None  # one class only: no AUC, but the accusation count stands

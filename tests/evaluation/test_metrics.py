@@ -92,3 +92,21 @@ def test_against_scikit_learn_when_installed() -> None:
     roc = metrics.roc_curve(y, s)
     np.testing.assert_allclose(roc.fpr, fpr)
     np.testing.assert_allclose(roc.tpr, tpr)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "expected"),
+    [
+        (0, 300, 1 - 0.05 ** (1 / 300)),  # closed form when nothing was seen ("rule of three": ~3/n)
+        (0, 90, 1 - 0.05 ** (1 / 90)),
+        (1, 100, 0.0466),  # Clopper-Pearson tables
+        (5, 10, 0.7776),
+    ],
+)
+def test_upper_bound_is_clopper_pearson(k: int, n: int, expected: float) -> None:
+    assert metrics.upper_bound(k, n) == pytest.approx(expected, abs=1e-4)
+
+
+def test_upper_bound_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="trials"):
+        metrics.upper_bound(3, 2)

@@ -103,11 +103,25 @@ def _from_manifest(csv_path: Path) -> list[LabelledItem]:
     return items
 
 
-def load_labelled(target: Path, *, modality: str | None = None) -> list[LabelledItem]:
-    """Items of a folder or manifest, optionally only one modality (manifest rows without one are kept)."""
+def _all_real(root: Path) -> list[LabelledItem]:
+    if not root.is_dir():
+        raise UsageError(f"{root}: --all-real needs a folder")
+    items = []
+    for path in _files(root):
+        sub = path.parent.relative_to(root).parts
+        items.append(LabelledItem(path=path, positive=False, source=sub[0] if sub else None))
+    return items
+
+
+def load_labelled(target: Path, *, modality: str | None = None, all_real: bool = False) -> list[LabelledItem]:
+    """Items of a folder or manifest, optionally only one modality (manifest rows without one are kept).
+    ``all_real``: every file under the folder is genuine (a folder of one's own camera photos)."""
     if not target.exists():
         raise UsageError(f"{target} does not exist")
-    items = _from_manifest(target) if target.is_file() else _from_folder(target)
+    if all_real:
+        items = _all_real(target)
+    else:
+        items = _from_manifest(target) if target.is_file() else _from_folder(target)
     if modality is not None:
         items = [i for i in items if i.modality in (None, modality)]
     if not items:

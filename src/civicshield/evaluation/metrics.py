@@ -12,6 +12,7 @@ false-positive rate exceed the target (no interpolation past a tie).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "threshold_at_fnr",
     "threshold_at_fpr",
     "tpr_at_fpr",
+    "upper_bound",
 ]
 
 
@@ -172,3 +174,36 @@ def expected_calibration_error(labels: ArrayLike, probabilities: ArrayLike, bins
     table = reliability(labels, probabilities, bins)
     total = sum(b.count for b in table)
     return float(sum(b.count * abs(b.positive_rate - b.mean_probability) for b in table if b.count) / total)
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space (exact enough for n in the tens of thousands)."""
+    if p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 1.0 if k >= n else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    total = 0.0
+    for i in range(k + 1):
+        log_term = math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p
+        total += math.exp(log_term + (n - i) * log_q)
+    return min(total, 1.0)
+
+
+def upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper confidence bound on a rate seen as ``successes`` of ``trials``: the
+    largest rate under which seeing so few would still have a chance of ``1 - confidence``. 0 of 300 gives
+    about 1 %: the number of genuine photos needed before "under 1 % false positives" means anything."""
+    if trials <= 0 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials > 0, got {successes}/{trials}")
+    if successes == trials:
+        return 1.0
+    alpha = 1.0 - confidence
+    low, high = successes / trials, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if _binomial_cdf(successes, trials, mid) > alpha:
+            low = mid
+        else:
+            high = mid
+    return high

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from civicshield.evaluation.runner import FlagRates
 from civicshield.evaluation.summary import GroupRow, Summary
 
-__all__ = ["group_table", "markdown_table", "summary_table"]
+__all__ = ["flag_table", "group_table", "markdown_table", "summary_table"]
 
 
 def _pct(value: float) -> str:
@@ -51,4 +52,25 @@ def summary_table(rows: Sequence[tuple[str, Summary]]) -> str:
 def group_table(rows: Sequence[GroupRow]) -> str:
     header = ("generator", "n", "AUC vs real", "recall @5%FPR", "mean p")
     body = [(r.group, str(r.n), _num(r.auc), _pct(r.recall_at_5fpr), _num(r.mean_probability)) for r in rows]
+    return markdown_table(header, body)
+
+
+def _share(count: int, total: int) -> str:
+    return "–" if not total else f"{count} of {total} ({100 * count / total:.1f} %)"
+
+
+def flag_table(rows: Sequence[tuple[str, int, FlagRates]]) -> str:
+    """At the shipped thresholds: how many genuine items were accused (with the 95 % upper bound a set of
+    this size allows) and how many AI items were caught, per analyzer and per copy."""
+    header = ("detector [copy]", "abstained", "real flagged", "upper 95 %", "AI flagged")
+    body = [
+        (
+            name,
+            str(abstained),
+            _share(r.real_flagged, r.real),
+            "–" if r.false_positive_upper is None else f"{100 * r.false_positive_upper:.1f} %",
+            _share(r.ai_flagged, r.ai),
+        )
+        for name, abstained, r in rows
+    ]
     return markdown_table(header, body)

@@ -13,25 +13,38 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.ml.clip import SYNTHETIC
+from civicshield.analyzers.ml.clip_views import MESSAGING, messaging_copy
 from civicshield.analyzers.registry import AnalyzerRegistry
 from civicshield.errors import MediaError, UsageError
 from civicshield.evaluation.dataset import LabelledItem
+from civicshield.evaluation.metrics import upper_bound
 from civicshield.evaluation.plots import reliability_png, roc_png
 from civicshield.evaluation.summary import GroupRow, Summary, by_group, summarize
-from civicshield.media import Media
+from civicshield.media import Media, MediaKind, decode_image
 from civicshield.pipeline import run_analyzer
-from civicshield.settings import Settings
+from civicshield.settings import Limits, Settings
+from civicshield.signals import Signal
 
-__all__ = ["AnalyzerResult", "EvalRun", "detector_names", "run_eval"]
+__all__ = [
+    "AS_STORED",
+    "AnalyzerResult",
+    "EvalRun",
+    "FlagRates",
+    "detector_names",
+    "result_name",
+    "run_eval",
+]
 
 ML_PREFIX = "civicshield.analyzers.ml."
+AS_STORED = "as-stored"
 
 
 def detector_names(registry: AnalyzerRegistry) -> list[str]:
@@ -53,6 +66,21 @@ class AnalyzerResult:
     scores: list[float]
     abstained: int = 0
     failed: int = 0
+    flagged: list[bool] = field(
+        default_factory=list
+    )  # the shipped decision: a ``detector.synthetic`` finding
+
+    def flag_rates(self, items: Sequence[LabelledItem]) -> FlagRates:
+        """How often the shipped thresholds accuse: share of scored real items flagged (false positives)
+        and of scored AI items flagged (recall)."""
+        y = self.labels(items)
+        flags = np.array(self.flagged, dtype=bool)
+        return FlagRates(
+            real=int((~y).sum()),
+            real_flagged=int((flags & ~y).sum()),
+            ai=int(y.sum()),
+            ai_flagged=int((flags & y).sum()),
+        )
 
     def labels(self, items: Sequence[LabelledItem]) -> np.ndarray:
         return np.array([items[i].positive for i in self.index], dtype=bool)
@@ -71,6 +99,30 @@ class AnalyzerResult:
         return by_group(self.labels(items), s, keys, s)
 
 
+@dataclass(frozen=True)
+class FlagRates:
+    real: int
+    real_flagged: int
+    ai: int
+    ai_flagged: int
+
+    @property
+    def false_positive_rate(self) -> float | None:
+        return self.real_flagged / self.real if self.real else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.ai_flagged / self.ai if self.ai else None
+
+    @property
+    def false_positive_upper(self) -> float | None:
+        """One-sided 95 % upper bound on the false-positive rate (Clopper-Pearson): with 0 of 90 flagged the
+        true rate may still be 3.3 %; a small set proves little."""
+        if not self.real:
+            return None
+        return upper_bound(self.real_flagged, self.real)
+
+
 @dataclass
 class EvalRun:
     items: Sequence[LabelledItem]
@@ -87,6 +139,7 @@ class EvalRun:
                 "abstained": r.abstained,
                 "failed": r.failed,
                 "summary": r.summary(self.items).to_dict() if name in ok else None,
+                "flag_rates": vars(r.flag_rates(self.items)),
                 "groups": [vars(g) for g in r.groups(self.items, by)] if name in ok else [],
             }
             for name, r in self.results.items()
@@ -116,37 +169,71 @@ def _build(settings: Settings, names: Sequence[str] | None) -> list[Analyzer]:
     return registry.build(settings, wanted)
 
 
+def result_name(analyzer: str, copy: str) -> str:
+    return analyzer if copy == AS_STORED else f"{analyzer} [{copy}]"
+
+
+def _versions(media: Media, copies: Sequence[str], limits: Limits) -> Iterator[tuple[str, Media]]:
+    """The file as stored, then each messaging copy of it (images only: a copy of a video or a voice note
+    is made by other tools)."""
+    yield AS_STORED, media
+    if media.kind is not MediaKind.IMAGE:
+        return
+    image = None
+    for name in copies:
+        if name == AS_STORED:
+            continue
+        image = image if image is not None else decode_image(media)
+        data = messaging_copy(image, *MESSAGING[name])
+        yield name, Media.from_bytes(data, name=f"{Path(media.name).stem}-{name}.jpg", limits=limits)
+
+
 def run_eval(
     items: Sequence[LabelledItem],
     settings: Settings,
     analyzer_names: Sequence[str] | None = None,
     tick: Callable[[int, int], None] | None = None,
+    copies: Sequence[str] = (),
 ) -> EvalRun:
+    """Every selected detector on every item, as stored and (``copies``, names of ``MESSAGING``) as
+    messaging copies made from it, each copy measured as its own result."""
+    unknown = [c for c in copies if c != AS_STORED and c not in MESSAGING]
+    if unknown:
+        raise UsageError(f"unknown copy {unknown[0]!r}; known: {', '.join(MESSAGING)}")
     analyzers = _build(settings, analyzer_names)
-    results = {a.name: AnalyzerResult(a.name, [], []) for a in analyzers}
+    names = [AS_STORED, *(c for c in copies if c != AS_STORED)]
+    results = {
+        result_name(a.name, c): AnalyzerResult(result_name(a.name, c), [], [])
+        for a in analyzers
+        for c in names
+    }
     unreadable: list[tuple[Path, str]] = []
     try:
         for i, item in enumerate(items):
             try:
                 media = Media.open(item.path, settings.limits)
+                versions = list(_versions(media, copies, settings.limits))
             except MediaError as exc:
                 unreadable.append((item.path, exc.message))
                 continue
-            for analyzer in analyzers:
-                if not analyzer.accepts(media):
-                    continue
-                signal = run_analyzer(analyzer, media)
-                result = results[analyzer.name]
-                if signal.score is not None:
-                    result.index.append(i)
-                    result.scores.append(signal.score)
-                elif any(f.code.endswith((".undecodable", ".internal_error")) for f in signal.findings):
-                    result.failed += 1
-                else:
-                    result.abstained += 1
+            for copy, version in versions:
+                for analyzer in analyzers:
+                    if analyzer.accepts(version):
+                        _record(results[result_name(analyzer.name, copy)], i, run_analyzer(analyzer, version))
             if tick is not None:
                 tick(i + 1, len(items))
     finally:
         for analyzer in analyzers:
             analyzer.close()
     return EvalRun(items, results, unreadable)
+
+
+def _record(result: AnalyzerResult, i: int, signal: Signal) -> None:
+    if signal.score is not None:
+        result.index.append(i)
+        result.scores.append(signal.score)
+        result.flagged.append(any(f.code == SYNTHETIC for f in signal.findings))
+    elif any(f.code.endswith((".undecodable", ".internal_error")) for f in signal.findings):
+        result.failed += 1
+    else:
+        result.abstained += 1

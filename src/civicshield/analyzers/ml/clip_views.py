@@ -24,7 +24,17 @@ from PIL import Image
 
 from civicshield.analyzers.ml.clip_encoder import CLIP_STD, INPUT_SIZE, to_tensor
 
-__all__ = ["AUGMENTATIONS", "CANONICAL_SIZE", "CROPS", "View", "augment", "canonical", "render"]
+__all__ = [
+    "AUGMENTATIONS",
+    "CANONICAL_SIZE",
+    "CROPS",
+    "MESSAGING",
+    "View",
+    "augment",
+    "canonical",
+    "messaging_copy",
+    "render",
+]
 
 CANONICAL_SIZE = 512
 CANONICAL_JPEG_QUALITY = 90
@@ -78,12 +88,37 @@ CROPS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "native_q4": _native(0.75, 0.75),
 }
 
+
+MESSAGING: dict[str, tuple[int, int]] = {"msg1600q85": (1600, 85), "msg1280q70": (1280, 70)}
+
+
+def messaging_copy(image: Image.Image, long_side: int, quality: int) -> bytes:
+    """The file a messaging app or social network passes on: long side at most ``long_side`` (Lanczos),
+    JPEG at ``quality``, no metadata (the re-encode keeps none)."""
+    scale = long_side / max(image.size)
+    if scale < 1.0:
+        size = (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _messaging(long_side: int, quality: int) -> Callable[[Image.Image], Image.Image]:
+    def copy(image: Image.Image) -> Image.Image:
+        with Image.open(io.BytesIO(messaging_copy(image, long_side, quality))) as decoded:
+            return decoded.convert("RGB")
+
+    return copy
+
+
 AUGMENTATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "none": lambda image: image,
     "jpeg70": lambda image: _jpeg(image, 70),
     "down50": lambda image: image.resize(
         (max(1, image.size[0] // 2), max(1, image.size[1] // 2)), Image.Resampling.BICUBIC
     ),
+    **{name: _messaging(*shape) for name, shape in MESSAGING.items()},
 }
 
 
