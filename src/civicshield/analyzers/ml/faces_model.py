@@ -74,6 +74,9 @@ def load_detector(
 ) -> Any:
     """A ``cv2.FaceDetectorYN`` on the verified YuNet file (``AnalyzerUnavailable`` if it cannot load)."""
     path = str(card.locate(what, extra=EXTRA))
+    # OpenCV 5 warns on every load that its new graph engine ignores the target: true, harmless, and noise
+    # in the user's terminal. Errors still print.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
         return cv2.FaceDetectorYN.create(path, "", (320, 320), score_threshold, nms_threshold, top_k)
     except cv2.error as exc:

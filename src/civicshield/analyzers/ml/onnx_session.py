@@ -26,6 +26,7 @@ def open_session(path: Path, *, threads: int, label: str, model: bytes | None = 
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, threads)
     options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: graph clean-up notes are not for the user's terminal
     try:
         source = model if model is not None else str(path)
         return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
