@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from civicshield.banks import Bank, BankEntry, BankKind, BankMatcher, MatchPolicy
-from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.index import MultiHashPdqIndex
 from civicshield.hashing.pdq import PdqHash
 from civicshield.hashing.vpdq import VideoHash, VpdqFrame
-from civicshield.media import MediaKind
+from civicshield.media import Media, MediaKind
 
 RNG = np.random.default_rng(11)
 SHA = "ab" * 32
@@ -103,3 +105,35 @@ def test_policy_is_data(policy: MatchPolicy) -> None:
     matcher = BankMatcher([bank(BankEntry.create("pdq", stored, "fake"))], policy)
     assert matcher.match(image(near(stored, 11))) == []
     assert policy.version == "bank-match/1"
+
+
+# pdq/cpp/bin/README.md (C++ pdq-photo-hasher), via testdata/threatexchange/pdq/expected_hashes.json
+BRIDGE_ORIGINAL_CPP = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+TURNED_FILES = {
+    "bridge-2-rotate-90.jpg": "turned a quarter turn",
+    "bridge-3-rotate-180.jpg": "turned upside down (180°)",
+    "bridge-4-rotate-270.jpg": "turned a quarter turn",
+    "bridge-5-flipx.jpg": "flipped top to bottom",
+    "bridge-6-flipy.jpg": "mirrored left to right",
+    "bridge-7-flip-plus-1.jpg": "mirrored across a diagonal",
+    "bridge-8-flip-minus-1.jpg": "mirrored across a diagonal",
+}
+
+
+@pytest.mark.parametrize(("name", "turn"), sorted(TURNED_FILES.items()))
+def test_turned_and_mirrored_copies_match_the_banked_original(testdata: Path, name: str, turn: str) -> None:
+    """ThreatExchange's dihedral test pictures against the original's published C++ hash."""
+    matcher = BankMatcher([bank(BankEntry.create("pdq", BRIDGE_ORIGINAL_CPP, "fake"))])
+    media = Media.open(testdata / "threatexchange" / "pdq" / "images" / "reg-test-input" / "dih" / name)
+    (m,) = matcher.match(media_hashes(media))
+    assert m.turn == turn
+    assert m.distance is not None and m.distance <= 31
+    assert m.detail()["turned"] == turn
+
+
+def test_the_original_matches_as_it_is_and_another_picture_in_no_orientation(testdata: Path) -> None:
+    matcher = BankMatcher([bank(BankEntry.create("pdq", BRIDGE_ORIGINAL_CPP, "fake"))])
+    dih = testdata / "threatexchange" / "pdq" / "images" / "reg-test-input"
+    (m,) = matcher.match(media_hashes(Media.open(dih / "dih" / "bridge-1-original.jpg")))
+    assert m.turn is None
+    assert matcher.match(media_hashes(Media.open(dih / "pen-and-coaster.png"))) == []

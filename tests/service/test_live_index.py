@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import text, update
 
 from civicshield.banks import BankEntry
-from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.index import FlatPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PdqHash
-from civicshield.media import MediaKind
+from civicshield.media import Media, MediaKind
 from civicshield.service import banks, live_index, store
 from civicshield.service.banks import LiveIndex, LiveMatch
 from civicshield.service.db.engine import Database
@@ -263,3 +264,19 @@ def test_a_flat_main_index_is_sorted_once_the_bank_outgrows_it(monkeypatch: pyte
     pdq = pdq.extended(codes[35:], ids[35:])
     assert isinstance(pdq.main, SortedMultiHashPdqIndex) and len(pdq.delta) == 0 and pdq.last_id == 50
     assert [hits[0].id for hits in pdq.search(codes, 31)] == ids.tolist()
+
+
+def test_a_mirrored_copy_matches_in_the_live_index_and_says_so(
+    world: World, db: Database, testdata: Path
+) -> None:
+    # The published C++ hash of ThreatExchange's bridge photo; the query is its own left-right mirror file.
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "turns")
+    original = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+    add(db, reviewer, bank_id, [pdq_entry(original)])
+    live = LiveIndex(db)
+    live.rebuild()
+    dih = testdata / "threatexchange" / "pdq" / "images" / "reg-test-input" / "dih"
+    (m,) = live.match(reviewer.org_id, media_hashes(Media.open(dih / "bridge-6-flipy.jpg")))
+    assert m.match.turn == "mirrored left to right"
+    assert m.match.distance is not None and m.match.distance <= 31

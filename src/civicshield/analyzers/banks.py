@@ -38,7 +38,8 @@ def _how(m: BankMatch) -> str:
     if m.exact:
         return "identical bytes"
     if m.distance is not None:
-        return f"PDQ distance {m.distance}" + (" after EXIF rotation" if m.oriented else "")
+        how = f"PDQ distance {m.distance}" + (" after EXIF rotation" if m.oriented else "")
+        return how + (f", {m.turn}" if m.turn else "")
     if m.query_pct is not None:
         return f"vPDQ {m.query_pct:.1f} % of this video's frames / {m.target_pct:.1f} % of the banked video's"
     return f"audio fingerprint {100 * (m.similarity or 0):.1f} % similar at {m.offset_s or 0:.1f} s"

@@ -28,7 +28,6 @@ from civicshield.hashing.audio import (
 )
 from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.index import FlatPdqIndex, PdqIndex
-from civicshield.hashing.pdq import PdqHash
 from civicshield.hashing.vpdq import VideoHash, match_vpdq
 
 __all__ = ["BankMatch", "BankMatcher"]
@@ -44,6 +43,7 @@ class BankMatch:
     exact: bool = False  # identical bytes (sha256)
     distance: int | None = None  # PDQ
     oriented: bool = False  # PDQ matched only after applying the EXIF orientation
+    turn: str | None = None  # PDQ matched only turned or mirrored (``hashing.pdq.TURNS``)
     query_pct: float | None = None  # vPDQ: share of the item's frames found in the banked video
     target_pct: float | None = None  # vPDQ: share of the banked video's frames found in the item
     similarity: float | None = None  # Chromaprint: 1 - bit error rate
@@ -67,6 +67,7 @@ class BankMatch:
         if self.distance is not None:
             out["distance"] = self.distance
             out["exif_oriented"] = self.oriented
+            out["turned"] = self.turn
         if self.query_pct is not None and self.target_pct is not None:
             out["query_match_pct"] = round(self.query_pct, 2)
             out["target_match_pct"] = round(self.target_pct, 2)
@@ -182,14 +183,15 @@ class BankMatcher:
         return [self._result(row, exact=True) for row in self._sha.get(hashes.sha256, [])]
 
     def _match_pdq(self, hashes: MediaHashes) -> list[tuple[int, BankMatch]]:
-        out = []
-        variants: list[tuple[PdqHash | None, bool]] = [(hashes.pdq, False), (hashes.pdq_oriented, True)]
-        for pdq, oriented in variants:
-            if pdq is None or pdq.quality < self.policy.pdq_min_quality or len(self._pdq) == 0:
-                continue
-            for hit in self._pdq.search(pdq.hex, self.policy.pdq_max_distance):
-                out.append(self._result(hit.id, distance=hit.distance, oriented=oriented))
-        return out
+        if len(self._pdq) == 0:
+            return []
+        queries = hashes.pdq_queries(self.policy.pdq_min_quality)
+        found = self._pdq.search_many([q.hash.hex for q in queries], self.policy.pdq_max_distance)
+        return [
+            self._result(hit.id, distance=hit.distance, oriented=q.oriented, turn=q.turn)
+            for q, hits in zip(queries, found, strict=True)
+            for hit in hits
+        ]
 
     def _match_vpdq(self, hashes: MediaHashes) -> list[tuple[int, BankMatch]]:
         p = self.policy

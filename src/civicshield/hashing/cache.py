@@ -19,13 +19,23 @@ from dataclasses import dataclass
 
 from civicshield.errors import AnalyzerUnavailable, MediaError
 from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio
-from civicshield.hashing.pdq import PdqHash, image_pdq
+from civicshield.hashing.pdq import TURNS, PdqHash, image_pdq
 from civicshield.hashing.vpdq import VideoHash, hash_video
 from civicshield.media import Media, MediaKind
 
-__all__ = ["MediaHashes", "clear_hash_cache", "media_hashes"]
+__all__ = ["MediaHashes", "PdqQuery", "clear_hash_cache", "media_hashes"]
 
 CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class PdqQuery:
+    """One PDQ hash to look up for an item: as stored, EXIF-oriented, or turned (``turn`` names how the item
+    differs from a picture it matches this way)."""
+
+    hash: PdqHash
+    oriented: bool = False
+    turn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,19 @@ class MediaHashes:
     pdq: PdqHash | None = None
     pdq_oriented: PdqHash | None = None  # EXIF-corrected picture, when the tag rotates or flips it
     exif_orientation: int = 1
+    pdq_turned: tuple[PdqHash, ...] = ()  # the seven other orientations of the stored pixels (``TURNS``)
     vpdq: VideoHash | None = None
     chromaprint: AudioFingerprint | None = None
     notes: tuple[str, ...] = ()
+
+    def pdq_queries(self, min_quality: int) -> list[PdqQuery]:
+        """What a bank look-up tries, in order of preference: the picture as stored, EXIF-oriented, then
+        turned or mirrored. Hashes under ``min_quality`` are left out (flat pictures collide)."""
+        queries = [
+            PdqQuery(h, oriented) for h, oriented in ((self.pdq, False), (self.pdq_oriented, True)) if h
+        ]
+        queries += [PdqQuery(h, turn=turn) for h, turn in zip(self.pdq_turned, TURNS, strict=False)]
+        return [q for q in queries if q.hash.quality >= min_quality]
 
 
 _lock = threading.Lock()
@@ -69,6 +89,7 @@ def _compute(media: Media) -> MediaHashes:
             pdq=pdq.stored,
             pdq_oriented=pdq.oriented,
             exif_orientation=pdq.orientation,
+            pdq_turned=pdq.turned,
         )
     if media.kind is MediaKind.VIDEO:
         audio, notes = _audio_of_video(media)

@@ -9,7 +9,11 @@ CMYK (all 256 bits flip), hashes palette indices instead of colours for ``P`` an
 1-bit images; after RGB conversion every colour-mode copy of one picture lands within 2 bits of the original.
 
 Because a platform may bake an EXIF rotation into the pixels, ``image_pdq`` also returns the hash of the
-orientation-corrected picture when the tag asks for a rotation or flip, so look-ups can try both.
+orientation-corrected picture when the tag asks for a rotation or flip, so look-ups can try both. And because
+a re-poster may mirror or turn a picture on purpose (mirroring is the oldest trick for dodging a hash bank),
+it returns the seven other dihedral hashes of the stored pixels (PDQ's own ``compute_dihedral``: the
+transforms come out of the same DCT at almost no cost), so a look-up can find a banked picture in any of the
+eight orientations and say which one.
 
 Quality (0-100) measures how much gradient the picture has; hashes below 50 are not trusted for matching
 (flat or tiny images collide easily). The recommended match threshold is a Hamming distance of at most 31.
@@ -28,8 +32,10 @@ from civicshield.media import Media, decode_image
 
 __all__ = [
     "PDQ_HEX_LEN",
+    "TURNS",
     "ImagePdq",
     "PdqHash",
+    "dihedral_from_rgb",
     "hamming",
     "hex_to_codes",
     "image_pdq",
@@ -41,6 +47,18 @@ PDQ_HEX_LEN = 64
 PDQ_BYTES = 32
 _EXIF_ORIENTATION = 0x0112
 _HEX_DIGITS = frozenset("0123456789abcdef")
+
+# ``pdqhash.compute_dihedral``'s hashes 1..7, named for what was done to the banked picture to give the item
+# (a quarter turn either way reads the same to a user; 0 is the picture as it is).
+TURNS = (
+    "turned a quarter turn",
+    "turned upside down (180°)",
+    "turned a quarter turn",
+    "flipped top to bottom",
+    "mirrored left to right",
+    "mirrored across a diagonal",
+    "mirrored across a diagonal",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class ImagePdq:
     stored: PdqHash
     oriented: PdqHash | None = None
     orientation: int = 1
+    turned: tuple[PdqHash, ...] = ()  # the stored pixels in the seven other orientations, as ``TURNS``
 
 
 def parse_pdq_hex(text: str) -> str:
@@ -99,7 +118,24 @@ def pdq_from_rgb(rgb: np.ndarray) -> PdqHash:
     if not rgb.flags.c_contiguous:
         rgb = np.ascontiguousarray(rgb)
     bits, quality = pdqhash.compute(rgb)
-    return PdqHash(np.packbits(bits.astype(np.uint8, copy=False)).tobytes().hex(), int(quality))
+    return _packed(bits, int(quality))
+
+
+def _packed(bits: np.ndarray, quality: int) -> PdqHash:
+    return PdqHash(np.packbits(bits.astype(np.uint8, copy=False)).tobytes().hex(), quality)
+
+
+def dihedral_from_rgb(rgb: np.ndarray) -> tuple[PdqHash, tuple[PdqHash, ...]]:
+    """PDQ of an ``HxWx3`` uint8 RGB array and of its seven other orientations (``TURNS`` order)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise CorruptMedia(f"PDQ needs an HxWx3 uint8 array, got shape {rgb.shape} {rgb.dtype}")
+    if not rgb.flags.c_contiguous:
+        rgb = np.ascontiguousarray(rgb)
+    vectors, quality = pdqhash.compute_dihedral(rgb)
+    hashes = [
+        PdqHash(np.packbits(v.astype(np.uint8, copy=False)).tobytes().hex(), int(quality)) for v in vectors
+    ]
+    return hashes[0], tuple(hashes[1:])
 
 
 def _orientation(img: Image.Image) -> int:
@@ -113,13 +149,13 @@ def _orientation(img: Image.Image) -> int:
 def image_pdq(media: Media) -> ImagePdq:
     """PDQ of an image item (first frame), plus the EXIF-oriented variant when orientation is not 1."""
     img = decode_image(media, mode="RGB")
-    stored = pdq_from_rgb(np.asarray(img))
+    stored, turned = dihedral_from_rgb(np.asarray(img))
     orientation = _orientation(img)
     if orientation == 1:
-        return ImagePdq(stored)
+        return ImagePdq(stored, turned=turned)
     try:
-        turned = ImageOps.exif_transpose(img)
+        upright = ImageOps.exif_transpose(img)
     except Exception:  # same reasoning as in _orientation
-        return ImagePdq(stored)
-    oriented = pdq_from_rgb(np.asarray(turned))
-    return ImagePdq(stored, oriented if oriented.hex != stored.hex else None, orientation)
+        return ImagePdq(stored, turned=turned)
+    oriented = pdq_from_rgb(np.asarray(upright))
+    return ImagePdq(stored, oriented if oriented.hex != stored.hex else None, orientation, turned)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from civicshield.banks import Bank, BankEntry, BankKind, BankMatch, BankMatcher
 from civicshield.banks.policy import DEFAULT_POLICY, MatchPolicy
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
-from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.cache import MediaHashes, PdqQuery
 from civicshield.hashing.pdq import hex_to_codes
 from civicshield.service import alerts, audit
 from civicshield.service.db.engine import Database
@@ -403,12 +403,12 @@ class LiveIndex:
         """Every entry ``org_id`` may see that the item matches, best first."""
         wanted = set(kinds)
         self._maybe_sync()
-        pdq = self._pdq_queries(hashes)
-        codes, oriented = hex_to_codes([h for h, _ in pdq]), [o for _, o in pdq]
+        queries = hashes.pdq_queries(self.policy.pdq_min_quality)
+        codes = hex_to_codes([q.hash.hex for q in queries])
         found: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = []
         for live in self._banks.values():
             if live.info.kind in wanted and live.info.shared_with(org_id):
-                found.extend(_bank_matches(live, hashes, codes, oriented, self.policy.pdq_max_distance))
+                found.extend(_bank_matches(live, hashes, codes, queries, self.policy.pdq_max_distance))
         if not found:
             return []
         with self.db.reading() as s:
@@ -434,13 +434,6 @@ class LiveIndex:
                 out.append(LiveMatch(m if isinstance(m, BankMatch) else m.to_match(live.info, row), meta))
         return sorted(out, key=lambda lm: -lm.match.strength)
 
-    def _pdq_queries(self, hashes: MediaHashes) -> list[tuple[str, bool]]:
-        """The item's PDQ hashes of enough quality, each with whether it is the EXIF-oriented picture."""
-        variants = ((hashes.pdq, False), (hashes.pdq_oriented, True))
-        return [
-            (h.hex, oriented) for h, oriented in variants if h and h.quality >= self.policy.pdq_min_quality
-        ]
-
 
 def _public_cases(s: Session, rows: Iterable[BankEntryRow]) -> set[int]:
     """The cases among ``rows``' that are published TLP:CLEAR fact-checks (their pages are public)."""
@@ -458,6 +451,7 @@ _BANK_INFO = select(BankRow.id, BankRow.org_id, BankRow.name, BankRow.kind, Bank
 class _PdqHit:
     distance: int
     oriented: bool
+    turn: str | None = None
 
     @property
     def strength(self) -> float:
@@ -466,24 +460,29 @@ class _PdqHit:
     def to_match(self, info: _BankInfo, row: BankEntryRow) -> BankMatch:
         entry = to_entry(row)
         return BankMatch(
-            _safe_name(info), BankKind(info.kind), entry, distance=self.distance, oriented=self.oriented
+            _safe_name(info),
+            BankKind(info.kind),
+            entry,
+            distance=self.distance,
+            oriented=self.oriented,
+            turn=self.turn,
         )
 
 
 def _bank_matches(
-    live: _LiveBank, hashes: MediaHashes, codes: np.ndarray, oriented: list[bool], radius: int
+    live: _LiveBank, hashes: MediaHashes, codes: np.ndarray, queries: list[PdqQuery], radius: int
 ) -> list[tuple[_LiveBank, int, BankMatch | _PdqHit]]:
     """One bank's matches, best first: other signal types from its matcher, PDQ from its codes (one match per
-    row; the unrotated picture wins a tie, as in ``BankMatcher``)."""
+    row; the picture as stored wins a tie, then the EXIF-oriented one, as in ``BankMatcher``)."""
     out: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = [
         (live, live.other_rows[m.entry.key], m) for m in live.others.match(hashes)
     ]
     pdq: dict[int, _PdqHit] = {}
     if len(codes) and len(live.pdq):
-        for rotated, found in zip(oriented, live.pdq.search(codes, radius), strict=True):
+        for query, found in zip(queries, live.pdq.search(codes, radius), strict=True):
             for hit in found:
                 if hit.id not in pdq or hit.distance < pdq[hit.id].distance:
-                    pdq[hit.id] = _PdqHit(hit.distance, rotated)
+                    pdq[hit.id] = _PdqHit(hit.distance, query.oriented, query.turn)
     out.extend(
         (live, row_id, hit) for row_id, hit in sorted(pdq.items(), key=lambda kv: (kv[1].distance, kv[0]))
     )
