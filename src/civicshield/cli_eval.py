@@ -21,6 +21,7 @@ from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256
 from civicshield.analyzers.ml.clip_head import ProbeHead
 from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.analyzers.ml.weights import sha256_of, shipped_file
+from civicshield.banks.policy import DEFAULT_POLICY, RESEMBLES_DISTANCE
 from civicshield.errors import CivicShieldError, UsageError
 from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
 from civicshield.evaluation.dataset import LabelledItem, load_labelled
@@ -28,8 +29,9 @@ from civicshield.evaluation.embeddings import EmbeddingCache
 from civicshield.evaluation.face_crops import FaceCropCache
 from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
 from civicshield.evaluation.face_report import face_report, face_report_json
+from civicshield.evaluation.matching import measure_matching
 from civicshield.evaluation.plots import reliability_png, roc_png
-from civicshield.evaluation.report import arrival_table, flag_table, group_table, summary_table
+from civicshield.evaluation.report import arrival_table, copy_table, flag_table, group_table, summary_table
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
@@ -124,6 +126,25 @@ def evaluate(
             err.print(f"[yellow]unreadable[/] {path}: {why}", highlight=False)
         for path in run.write(out_dir, by):
             err.print(f"wrote {path}", highlight=False)
+
+
+def evaluate_matching(
+    target: Annotated[
+        Path,
+        typer.Argument(help="A folder of images or a manifest CSV (labels are ignored: every image counts)."),
+    ],
+    resembles: Annotated[
+        int, typer.Option(help="The wider distance at which a copy is shown as 'resembles'.")
+    ] = RESEMBLES_DISTANCE,
+) -> None:
+    """How often the banks find mirrored, turned, cropped, shrunk, framed, captioned and screenshotted copies
+    of each image (PDQ, eight orientations), and how often two different images of the set match."""
+    with _errors():
+        items = load_labelled(target, modality="image", all_real=target.is_dir())
+        paths = [i.path for i in items]
+        report = measure_matching(paths, tick=lambda d, t: _tick("images", d, t))
+        out.print(f"{report.images} images hashed ({report.skipped} unreadable or PDQ quality under 50)\n")
+        out.print(copy_table(report, DEFAULT_POLICY.pdq_max_distance, resembles))
 
 
 def _write_report(
@@ -259,6 +280,7 @@ def face_crops_cmd(
 def register(app: typer.Typer) -> None:
     """Add ``eval`` and ``train`` to the main command line."""
     app.command("eval")(evaluate)
+    app.command("eval-matching")(evaluate_matching)
     app.add_typer(train_app, name="train")
 
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_POLICY", "MatchPolicy"]
+__all__ = ["DEFAULT_POLICY", "RESEMBLES_DISTANCE", "MatchPolicy"]
+
+RESEMBLES_DISTANCE = 48
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
+from civicshield.evaluation.matching import MatchingReport
 from civicshield.evaluation.metrics import upper_bound
 from civicshield.evaluation.runner import FlagRates
 from civicshield.evaluation.summary import GroupRow, Summary
 from civicshield.evaluation.train import ArrivalCheck
 
-__all__ = ["arrival_table", "flag_table", "group_table", "markdown_table", "summary_table"]
+__all__ = ["arrival_table", "copy_table", "flag_table", "group_table", "markdown_table", "summary_table"]
 
 
 def _pct(value: float) -> str:
@@ -91,3 +94,29 @@ def arrival_table(rows: Sequence[ArrivalCheck]) -> str:
         for r in rows
     ]
     return markdown_table(header, body)
+
+
+def copy_table(report: MatchingReport, radius: int, resembles: int) -> str:
+    """Recall per kind of copy at the match distance and within the wider "resembles" distance, and the
+    false matches among pairs of different images at both."""
+    header = ("copy", "images", f"matched (<= {radius})", f"resembles (<= {resembles})", "median distance")
+    body = [
+        (
+            r.copy,
+            str(r.n),
+            _share(r.within(radius), r.n),
+            _share(r.within(resembles), r.n),
+            f"{float(np.median(r.distances)):.0f}" if r.n else "–",
+        )
+        for r in report.copies
+    ]
+    pairs = report.pairs
+    lines = [markdown_table(header, body), ""]
+    for cut, what in ((radius, "match"), (resembles, "resembles")):
+        wrong = report.false_matches(cut)
+        bound = f"{100 * upper_bound(wrong, pairs):.4f} %" if pairs else "–"
+        lines.append(
+            f"Different images within {cut} ({what}): {wrong} of {pairs} pairs "
+            f"({100 * wrong / pairs if pairs else 0:.4f} %, 95 % upper bound {bound})"
+        )
+    return "\n".join(lines)
