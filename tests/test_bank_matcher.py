@@ -137,3 +137,17 @@ def test_the_original_matches_as_it_is_and_another_picture_in_no_orientation(tes
     (m,) = matcher.match(media_hashes(Media.open(dih / "dih" / "bridge-1-original.jpg")))
     assert m.turn is None
     assert matcher.match(media_hashes(Media.open(dih / "pen-and-coaster.png"))) == []
+
+
+def flipped(hex_: str, bits: int) -> str:
+    return f"{int(hex_, 16) ^ ((1 << bits) - 1) << 100:064x}"
+
+
+def test_a_near_miss_resembles_but_does_not_match() -> None:
+    stored = random_hex()
+    matcher = BankMatcher([bank(BankEntry.create("pdq", stored, "fake"))])
+    assert matcher.match(image(flipped(stored, 40))) == []
+    (m,) = matcher.near_misses(image(flipped(stored, 40)), 48)
+    assert m.distance == 40
+    assert matcher.near_misses(image(flipped(stored, 49)), 48) == []
+    assert matcher.near_misses(image(flipped(stored, 20)), 48) == []  # a match is not a near miss

@@ -155,3 +155,21 @@ def test_malformed_bank_file_makes_the_analyzer_unavailable(settings: Settings) 
     (settings.banks_dir / "broken.json").write_text("{not json")
     with pytest.raises(AnalyzerUnavailable, match=r"known_fakes: cannot load banks .* line 1"):
         KnownFakesAnalyzer.from_settings(settings)
+
+
+def test_a_lightly_cropped_copy_resembles_a_known_fake_without_deciding(
+    settings: Settings, store: BankStore, bridge: Path
+) -> None:
+    store.create("debunked", BankKind.KNOWN_FAKE)
+    store.add_media("debunked", Media.open(bridge), "Fake: bridge collapse")
+    original = Image.open(bridge).convert("RGB")
+    w, h = original.size
+    dx, dy = round(w * 0.02), round(h * 0.02)  # 4 % of each side cut away: PDQ moves past 31
+    signal = KnownFakesAnalyzer.from_settings(settings).analyze(
+        jpeg(original.crop((dx, dy, w - dx, h - dy)), "cropped.jpg", quality=90)
+    )
+    assert signal.abstained  # never evidence of a known fake on its own
+    assert "resembles 'Fake: bridge collapse'" in (signal.abstain_reason or "")
+    (finding,) = signal.findings
+    assert finding.code == "known_fakes.resembles"
+    assert 31 < finding.detail["distance"] <= 48

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Self
 from civicshield.analyzers.base import Analyzer
 from civicshield.banks.matcher import BankMatch, BankMatcher
 from civicshield.banks.model import BankKind, SignalType
+from civicshield.banks.policy import RESEMBLES_DISTANCE
 from civicshield.banks.store import BankStore
 from civicshield.errors import AnalyzerUnavailable, BankError
 from civicshield.hashing.cache import MediaHashes, media_hashes
@@ -90,8 +91,27 @@ class _BankAnalyzer(Analyzer):
         matches = self.matcher.match(hashes)
         evidence = self._base_evidence()
         if not matches:
-            return Signal.abstain(self.name, self.miss_reason, evidence=evidence)
+            return self._missed(hashes, evidence)
         return self._matched(hashes, matches, evidence)
+
+    def _missed(self, hashes: MediaHashes, evidence: dict[str, Any]) -> Signal:
+        """No match; but a banked picture just outside the match distance is named, as something for a
+        person to compare, never as evidence (an abstention's findings decide nothing)."""
+        near = self.matcher.near_misses(hashes, RESEMBLES_DISTANCE)[:MAX_FINDINGS]
+        if not near:
+            return Signal.abstain(self.name, self.miss_reason, evidence=evidence)
+        best = near[0]
+        evidence["resembles"] = [m.detail() for m in near]
+        limit = self.matcher.policy.pdq_max_distance
+        reason = (
+            f"{self.miss_reason}; it resembles {best.entry.label!r} in bank {best.bank!r} ({_how(best)}, "
+            f"outside the match distance {limit}): compare the two before drawing any conclusion"
+        )
+        findings = [
+            Finding(f"{self.name}.resembles", f"resembles {m.entry.label!r} ({_how(m)})", m.detail())
+            for m in near
+        ]
+        return Signal.abstain(self.name, reason, findings=findings, evidence=evidence)
 
     @abstractmethod
     def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:

@@ -175,6 +175,24 @@ class BankMatcher:
                 found[row] = match
         return sorted(found.values(), key=lambda m: -m.strength)
 
+    def near_misses(self, hashes: MediaHashes, radius: int) -> list[BankMatch]:
+        """PDQ entries just outside the match distance but within ``radius``, nearest first (one per entry):
+        pictures a person should compare with the item, which decide nothing on their own."""
+        if len(self._pdq) == 0 or radius <= self.policy.pdq_max_distance:
+            return []
+        queries = hashes.pdq_queries(self.policy.pdq_min_quality)
+        found: dict[int, BankMatch] = {}
+        for q, hits in zip(
+            queries, self._pdq.search_many([q.hash.hex for q in queries], radius), strict=True
+        ):
+            for hit in hits:
+                if hit.distance <= self.policy.pdq_max_distance:
+                    continue
+                row, match = self._result(hit.id, distance=hit.distance, oriented=q.oriented, turn=q.turn)
+                if row not in found or match.strength > found[row].strength:
+                    found[row] = match
+        return sorted(found.values(), key=lambda m: -m.strength)
+
     def _result(self, row: int, **measure: Any) -> tuple[int, BankMatch]:
         bank, entry = self._rows[row]
         return row, BankMatch(bank.name, bank.kind, entry, **measure)
