@@ -97,7 +97,7 @@ def test_an_invalid_credential_is_in_the_short_table(testdata: Path, tmp_path: P
     # reference_results.md: CAICAI.jpg is Invalid (signingCredential.invalid, signingCredential.untrusted)
     path = testdata / "c2pa-real" / "contentauth-c2pa-js-legacy" / "CAICAI.jpg"
     args = ["analyze", str(path), "-a", "c2pa", "-a", "metadata", "-a", "clip_detector"]
-    result = runner.invoke(app, args, env={**_env(tmp_path), "COLUMNS": "200"})
+    result = runner.invoke(app, args, env=_env(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "signingCredential.invalid" in result.output or "not valid" in result.output.lower()
-    assert "c2pa" in result.output
+    flat = "".join(result.output.replace("│", " ").split())  # the table wraps long words across lines
+    assert "signingCredential.invalid" in flat
