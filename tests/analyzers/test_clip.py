@@ -20,7 +20,9 @@ from civicshield.errors import AnalyzerUnavailable
 from civicshield.media import Media, decode_image
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV = Path(os.environ.get("CIVICSHIELD_DATASETS", ROOT.parent / "shared" / "datasets")).resolve() / "dev"
+DATASETS = Path(os.environ.get("CIVICSHIELD_DATASETS", ROOT.parent / "shared" / "datasets")).resolve()
+DEV = DATASETS / "dev"
+REALCAM = DATASETS / "realcam"
 HEAD = ROOT / "src" / "civicshield" / "data" / "models" / clip.HEAD_FILE
 CARD = HEAD.parent / "MODEL_CARD.md"
 
@@ -166,3 +168,39 @@ def test_development_photos_and_fakes_land_on_their_side(detector: ClipDetector)
     for row in _dev_rows():
         p = detector.score_image(decode_image(Media.open(DEV / row["path"])))
         assert (p >= t.synthetic) if row["label"] == "ai" else (p <= t.authentic), (row["path"], p)
+
+
+def _held_out_genuine_photos() -> list[Path]:
+    """The part of ``datasets/realcam`` the shipped head never saw (whole devices, chosen by hash: the same
+    split ``train image-probe --arrivals`` made; its size is recorded in the head)."""
+    from civicshield.evaluation.dataset import load_labelled
+    from civicshield.evaluation.splits import held_out_real
+
+    if not (REALCAM / "manifest.csv").is_file():
+        pytest.fail(f"realcam set not found at {REALCAM} (set CIVICSHIELD_DATASETS)")
+    items = load_labelled(REALCAM / "manifest.csv")
+    share = 0.35
+    return [items[i].path for i in held_out_real(items, share)]
+
+
+def test_genuine_photos_as_they_arrive_are_rarely_accused(detector: ClipDetector) -> None:
+    """Genuine camera and phone photos the head never saw, as stored (HEIC, JPEG, full size, EXIF) and as
+    a messaging copy (1280 px, JPEG q70, no metadata). Issue 11 asks for at most 1 %; the model card
+    reports one photo of 32 (a sand-dune landscape) and this guards that figure: a head or a decoding
+    change that accuses a second genuine photo fails here."""
+    from civicshield.analyzers.ml.clip_views import MESSAGING, messaging_copy
+
+    held = _held_out_genuine_photos()
+    assert len(held) == detector.head.info["arrivals"]["test"]
+    accused: set[str] = set()
+    scored = 0
+    for path in held:
+        stored = Media.open(path)
+        copy = Media.from_bytes(messaging_copy(decode_image(stored), *MESSAGING["msg1280q70"]), name="c.jpg")
+        for media in (stored, copy):
+            signal = detector.analyze(media)
+            scored += signal.score is not None
+            if signal.has(SYNTHETIC):
+                accused.add(path.name)
+    assert scored >= 0.9 * 2 * len(held)
+    assert len(accused) <= 1, accused

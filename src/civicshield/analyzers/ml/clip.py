@@ -39,7 +39,7 @@ from civicshield.signals import Finding, Signal
 __all__ = ["AUTHENTIC", "HEAD_FILE", "HEAD_SHA256", "SYNTHETIC", "ClipDetector", "ClipPolicy"]
 
 HEAD_FILE = "clip_probe/head.json"
-HEAD_SHA256 = "a737a76306bc74fc9c4cae1750406de034298ab88ef18e5b030b5f1b640111ce"
+HEAD_SHA256 = "c33fa6116065803cfcc4c6999d1b8efef5df0864536832244625b166e1895982"
 SYNTHETIC = "detector.synthetic"
 AUTHENTIC = "detector.authentic"
 
