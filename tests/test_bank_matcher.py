@@ -151,3 +151,28 @@ def test_a_near_miss_resembles_but_does_not_match() -> None:
     assert m.distance == 40
     assert matcher.near_misses(image(flipped(stored, 49)), 48) == []
     assert matcher.near_misses(image(flipped(stored, 20)), 48) == []  # a match is not a near miss
+
+
+@pytest.mark.parametrize("frame", ["border", "caption", "screenshot"])
+def test_a_framed_copy_matches_the_banked_original(testdata: Path, tmp_path: Path, frame: str) -> None:
+    from PIL import Image, ImageDraw, ImageOps
+
+    from civicshield.hashing.pdq import FRAMED
+
+    dih = testdata / "threatexchange" / "pdq" / "images" / "reg-test-input" / "dih"
+    picture = Image.open(dih / "bridge-1-original.jpg").convert("RGB")
+    if frame == "border":
+        copy = ImageOps.expand(picture, border=60, fill=(255, 255, 255))
+    elif frame == "caption":
+        copy = Image.new("RGB", (picture.width, picture.height + 120), (255, 255, 255))
+        copy.paste(picture, (0, 120))
+        ImageDraw.Draw(copy).text((20, 40), "THEY DON'T WANT YOU TO SEE THIS", fill=(0, 0, 0))
+    else:
+        copy = Image.new("RGB", (1170, 2532), (18, 18, 18))
+        ImageDraw.Draw(copy).text((40, 60), "12:41  Chat", fill=(230, 230, 230))
+        copy.paste(picture.resize((1170, round(1170 * picture.height / picture.width))), (0, 700))
+    copy.save(tmp_path / "copy.png")
+    matcher = BankMatcher([bank(BankEntry.create("pdq", BRIDGE_ORIGINAL_CPP, "fake"))])
+    (m,) = matcher.match(media_hashes(Media.open(tmp_path / "copy.png")))
+    assert m.turn == FRAMED
+    assert m.distance is not None and m.distance <= 31

@@ -1,11 +1,12 @@
-"""``civicshield eval matching``: how often a bank finds the copies people make, and how often it is wrong.
+"""``civicshield eval-matching``: how often a bank finds the copies people make, and how often it is wrong.
 
 Why it is measured this way: a known fake comes back altered (mirrored to dodge the bank, cropped, shrunk,
 framed with a caption, screenshotted on a phone). For every image of a set, each such copy is made here,
-hashed as the matcher hashes an upload (PDQ as stored plus its seven turned versions), and compared with
-the original's hash: *recall* is the share of copies within the match distance. *False matches* come from
-every pair of two different images of the set, compared the same way: a set of n images gives n(n-1)/2
-pairs, so 700 images give about 245,000 chances to be wrong.
+hashed as the matcher hashes an upload (``MediaHashes.pdq_queries``: PDQ as stored, its seven turned
+versions, and the picture cut out of a frame when there is one), and compared with the original's hash:
+*recall* is the share of copies within the match distance. *False matches* come from every pair of two
+different images of the set, compared the same way: a set of n images gives n(n-1)/2 pairs, so 700 images
+give about 245,000 chances to be wrong.
 
 The copies are simple and named: what they cannot show is how a real platform's resampler, a real
 screenshot's status bar or a real meme font differ from ours.
@@ -15,15 +16,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from civicshield.errors import MediaError
-from civicshield.hashing.pdq import dihedral_from_rgb, hex_to_codes
-from civicshield.media import Media, decode_image
+from civicshield.hashing.cache import MediaHashes
+from civicshield.hashing.pdq import PdqHash, hex_to_codes, picture_pdq
+from civicshield.media import Media, MediaKind, decode_image
 
 __all__ = ["COPIES", "CopyRecall", "MatchingReport", "measure_matching"]
 
@@ -80,8 +82,9 @@ def _screenshot(image: Image.Image) -> Image.Image:
     draw = ImageDraw.Draw(screen)
     draw.rectangle((0, 0, 1170, 140), fill=(30, 30, 30))
     draw.text((40, 60), "12:41   Chat", fill=(230, 230, 230))
-    fitted = image.copy()
-    fitted.thumbnail((1170, 2000), Image.Resampling.BICUBIC)
+    scale = min(1170 / image.size[0], 2000 / image.size[1])  # shown fitted to the screen, as chat apps do
+    size = (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale)))
+    fitted = image.resize(size, Image.Resampling.BICUBIC)
     screen.paste(fitted, ((1170 - fitted.size[0]) // 2, 140 + (2000 - fitted.size[1]) // 2))
     return screen
 
@@ -126,12 +129,24 @@ class MatchingReport:
         return int((self.pair_distances <= radius).sum())
 
 
+QUERIES = 9  # as stored, seven turns, cut out of a frame (padded with the stored hash when there is none)
+
+
 def _codes(hexes: Sequence[str]) -> np.ndarray:
     return np.unpackbits(hex_to_codes(list(hexes)), axis=1)
 
 
+def _queries(image: Image.Image) -> tuple[PdqHash, list[str]]:
+    """The stored hash and the hashes a bank look-up of this picture tries, padded to ``QUERIES``."""
+    picture = picture_pdq(image.convert("RGB"))
+    hashes = MediaHashes("", MediaKind.IMAGE, pdq=picture.stored, pdq_turned=picture.turned)
+    hashes = replace(hashes, pdq_framed=picture.framed)
+    tried = [q.hash.hex for q in hashes.pdq_queries(0)]
+    return picture.stored, tried + [picture.stored.hex] * (QUERIES - len(tried))
+
+
 def _min_distance(queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """``queries`` (n, 8, 256) bits, ``targets`` (n, 256) bits: for each row, the nearest of its eight."""
+    """``queries`` (n, QUERIES, 256) bits, ``targets`` (n, 256) bits: for each row, the nearest query."""
     nearest: np.ndarray = (queries != targets[:, None, :]).sum(axis=2).min(axis=1)
     return nearest
 
@@ -140,44 +155,44 @@ def measure_matching(
     paths: Sequence[Path], *, min_quality: int = 50, tick: Callable[[int, int], None] | None = None
 ) -> MatchingReport:
     originals: list[str] = []
-    turned: list[list[str]] = []
+    tried: list[list[str]] = []
     copies: dict[str, list[list[str]]] = {name: [] for name in COPIES}
     skipped = 0
     for i, path in enumerate(paths):
         try:
             image = decode_image(Media.open(path))
+            stored, queries = _queries(image)
         except MediaError:
             skipped += 1
             continue
-        stored, others = dihedral_from_rgb(np.asarray(image))
         if stored.quality < min_quality:
             skipped += 1
             continue
         originals.append(stored.hex)
-        turned.append([stored.hex, *(h.hex for h in others)])
+        tried.append(queries)
         for name, make in COPIES.items():
-            first, rest = dihedral_from_rgb(np.asarray(make(image).convert("RGB")))
-            copies[name].append([first.hex, *(h.hex for h in rest)])
+            copies[name].append(_queries(make(image))[1])
         if tick is not None:
             tick(i + 1, len(paths))
     n = len(originals)
     target = _codes(originals) if n else np.zeros((0, 256), dtype=np.uint8)
-    recalls = []
-    for name, hashes in copies.items():
-        query = _codes([h for row in hashes for h in row]).reshape(n, 8, 256) if n else target[:, None]
-        recalls.append(CopyRecall(name, n, _min_distance(query, target)))
-    return MatchingReport(n, skipped, recalls, _pair_distances(turned, target))
+    recalls = [
+        CopyRecall(name, n, _min_distance(_stack(rows), target) if n else np.zeros(0, dtype=np.int64))
+        for name, rows in copies.items()
+    ]
+    return MatchingReport(n, skipped, recalls, _pair_distances(tried, target))
 
 
-def _pair_distances(turned: list[list[str]], target: np.ndarray) -> np.ndarray:
-    """Image j's eight hashes against image i's stored hash, for every i < j (a look-up of j in a bank
-    holding i); chunked so that 1,000 images stay within a few hundred MB."""
-    n = len(turned)
+def _stack(rows: list[list[str]]) -> np.ndarray:
+    return _codes([h for row in rows for h in row]).reshape(len(rows), QUERIES, 256)
+
+
+def _pair_distances(tried: list[list[str]], target: np.ndarray) -> np.ndarray:
+    """Image j's look-ups against image i's stored hash, for every i < j (a look-up of j in a bank holding
+    i); one row at a time so that 1,000 images stay within a few hundred MB."""
+    n = len(tried)
     if n < 2:
         return np.zeros(0, dtype=np.int64)
-    queries = _codes([h for row in turned for h in row]).reshape(n, 8, 256)
-    out = []
-    for i in range(n - 1):
-        d = (queries[i + 1 :] != target[i][None, None, :]).sum(axis=2).min(axis=1)
-        out.append(d)
+    queries = _stack(tried)
+    out = [(queries[i + 1 :] != target[i][None, None, :]).sum(axis=2).min(axis=1) for i in range(n - 1)]
     return np.concatenate(out)

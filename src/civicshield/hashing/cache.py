@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from civicshield.errors import AnalyzerUnavailable, MediaError
 from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio
-from civicshield.hashing.pdq import TURNS, PdqHash, image_pdq
+from civicshield.hashing.pdq import FRAMED, TURNS, PdqHash, image_pdq
 from civicshield.hashing.vpdq import VideoHash, hash_video
 from civicshield.media import Media, MediaKind
 
@@ -48,6 +48,7 @@ class MediaHashes:
     pdq_oriented: PdqHash | None = None  # EXIF-corrected picture, when the tag rotates or flips it
     exif_orientation: int = 1
     pdq_turned: tuple[PdqHash, ...] = ()  # the seven other orientations of the stored pixels (``TURNS``)
+    pdq_framed: PdqHash | None = None  # the picture cut out of a frame, caption band or screenshot
     vpdq: VideoHash | None = None
     chromaprint: AudioFingerprint | None = None
     notes: tuple[str, ...] = ()
@@ -59,6 +60,8 @@ class MediaHashes:
             PdqQuery(h, oriented) for h, oriented in ((self.pdq, False), (self.pdq_oriented, True)) if h
         ]
         queries += [PdqQuery(h, turn=turn) for h, turn in zip(self.pdq_turned, TURNS, strict=False)]
+        if self.pdq_framed is not None:
+            queries.append(PdqQuery(self.pdq_framed, turn=FRAMED))
         return [q for q in queries if q.hash.quality >= min_quality]
 
 
@@ -90,6 +93,7 @@ def _compute(media: Media) -> MediaHashes:
             pdq_oriented=pdq.oriented,
             exif_orientation=pdq.orientation,
             pdq_turned=pdq.turned,
+            pdq_framed=pdq.framed,
         )
     if media.kind is MediaKind.VIDEO:
         audio, notes = _audio_of_video(media)
