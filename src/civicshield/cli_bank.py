@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicshield.banks import BankKind, BankStore, entries_to_csv, entries_to_json
+from civicshield.banks.threatexchange import entries_to_te
 from civicshield.errors import UsageError
 from civicshield.media import Media
 from civicshield.settings import Settings
@@ -68,33 +69,49 @@ def import_bank(
     bank: Annotated[str, typer.Argument(help="Bank name (created when missing).")],
     file: Annotated[Path, typer.Argument(help="A .csv or .json file of entries.")],
     kind: KindOpt = "known_fake",
+    te_label: Annotated[
+        str | None,
+        typer.Option(
+            "--threatexchange-label",
+            help="FILE is a python-threatexchange signal file ('<type> <signal>' lines): give every "
+            "entry this label.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Import entries (hash, signal_type, label, link, ...) from CSV or JSON."""
+    """Import entries (hash, signal_type, label, link, ...) from CSV or JSON, or from a python-threatexchange
+    signal file (pdq, vpdq, video_sha256)."""
     from civicshield.cli import _errors
 
     with _errors():
         store = _store(data_dir)
         store.ensure(bank, _kind(kind))
-        added = store.import_file(bank, file)
+        added = store.import_file(bank, file, te_label=te_label)
         err.print(f"imported {len(added)} new entries into {bank}")
 
 
 @bank_app.command("export")
 def export_bank(
     bank: Annotated[str, typer.Argument(help="Bank name.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or threatexchange.")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Export a bank's entries as CSV or JSON."""
+    """Export a bank's entries as CSV or JSON, or as a python-threatexchange signal file (what its
+    ``local_file`` collaboration reads; labels and links do not fit that format)."""
     from civicshield.cli import _errors
 
     with _errors():
-        if fmt not in ("csv", "json"):
-            raise UsageError("--format must be csv or json")
+        if fmt not in ("csv", "json", "threatexchange"):
+            raise UsageError("--format must be csv, json or threatexchange")
         entries = _store(data_dir).load(bank).entries
-        text = entries_to_csv(entries) if fmt == "csv" else entries_to_json(entries)
+        if fmt == "threatexchange":
+            exported = entries_to_te(entries)
+            text = exported.text
+            for why, count in exported.left_out.items():
+                err.print(f"left out {count} entries: {why}", highlight=False)
+        else:
+            text = entries_to_csv(entries) if fmt == "csv" else entries_to_json(entries)
         if output is None:
             sys.stdout.write(text)
         else:

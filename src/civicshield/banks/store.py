@@ -17,6 +17,7 @@ from pathlib import Path
 
 from civicshield.banks.io import bank_from_json, bank_to_json, entries_from_csv, entries_from_json
 from civicshield.banks.model import Bank, BankEntry, BankKind, SignalType, is_bank_name, validate_bank_name
+from civicshield.banks.threatexchange import entries_from_te
 from civicshield.errors import BankError, BankFormatError, BankNotFound
 from civicshield.hashing.cache import media_hashes
 from civicshield.media import Media
@@ -142,19 +143,25 @@ class BankStore:
         """Register every perceptual hash (and the sha256) of ``media`` in ``bank``."""
         return self.add_entries(bank, entries_for_media(media, label, link, added=added))
 
-    def import_file(self, name: str, path: str | Path) -> tuple[BankEntry, ...]:
-        """Add the entries of a ``.csv`` or ``.json`` file (see ``banks.io`` for the columns)."""
+    def import_file(
+        self, name: str, path: str | Path, *, te_label: str | None = None
+    ) -> tuple[BankEntry, ...]:
+        """Add the entries of a ``.csv`` or ``.json`` file (see ``banks.io`` for the columns), or with
+        ``te_label`` of a python-threatexchange signal file (``banks.threatexchange``), all so labelled."""
         src = Path(path)
         try:
             text = src.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise BankFormatError(f"{src}: cannot read ({exc})") from exc
-        if src.suffix.lower() == ".csv":
+        entries: Sequence[BankEntry]
+        if te_label is not None:
+            entries, _ = entries_from_te(text, source=src.name, label=te_label)
+        elif src.suffix.lower() == ".csv":
             entries = entries_from_csv(text, source=src.name)
         elif src.suffix.lower() == ".json":
             entries = entries_from_json(text, source=src.name)
         else:
-            raise BankFormatError(f"{src}: import reads .csv or .json files")
+            raise BankFormatError(f"{src}: import reads .csv or .json files (or threatexchange signal files)")
         return self.add_entries(name, entries)
 
     @contextmanager
