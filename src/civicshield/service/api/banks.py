@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
+from civicshield.banks.threatexchange import entries_to_te
 from civicshield.service import banks
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
 from civicshield.service.db.tables import BankEntryRow, BankRow
@@ -66,12 +67,22 @@ def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, who: Reviewer) -> li
 
 @router.get("/{bank_id}/export")
 def export(
-    bank_id: IdPath, s: DbDep, who: Viewer, format: Annotated[Literal["csv", "json"], Query()] = "json"
+    bank_id: IdPath,
+    s: DbDep,
+    who: Viewer,
+    format: Annotated[Literal["csv", "json", "threatexchange"], Query()] = "json",
 ) -> PlainTextResponse:
+    """The entries the caller may see, as CSV, JSON, or a python-threatexchange signal file (``<type>
+    <signal>`` lines: labels, links and TLP do not fit that format; ``X-Left-Out`` counts what had no
+    threatexchange signal type)."""
     bank = banks.get_bank(s, who, bank_id)
     entries = [banks.to_entry(r) for r in banks.visible_entries(s, who, bank)]
     if format == "csv":
         return PlainTextResponse(entries_to_csv(entries), media_type="text/csv")
+    if format == "threatexchange":
+        exported = entries_to_te(entries)
+        left_out = str(sum(exported.left_out.values()))
+        return PlainTextResponse(exported.text, media_type="text/plain", headers={"X-Left-Out": left_out})
     return PlainTextResponse(entries_to_json(entries), media_type="application/json")
 
 
