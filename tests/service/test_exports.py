@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
+import stix2
 
 from civicshield.demo import synth
 from civicshield.errors import UsageError
@@ -71,12 +73,23 @@ def test_stix_export_of_every_label_is_valid_and_marked(world: World, tmp_path: 
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "application/stix+json;version=2.1"
         bundle = r.json()
-        assert validate_stix(bundle) == [], tlp  # strict, 302 ignored: the OASIS options
+        assert validate_stix(bundle, ignore=()) == [], tlp  # strict, every check (302 included)
+        stix2.parse(r.text)  # the OASIS library, without allow_custom
         assert _marking_refs(bundle) == {TLP2_MARKING_IDS[TLP.parse(tlp)]}
         types = {o["type"] for o in bundle["objects"]}
         assert {"report", "indicator", "marking-definition", "file"} <= types
         patterns = {o["pattern"] for o in bundle["objects"] if o["type"] == "indicator"}
-        assert any("SHA-256" in p for p in patterns) and any("x_pdq" in p for p in patterns)
+        assert any("SHA-256" in p for p in patterns) and any("'.pdq = '" in p for p in patterns)
+
+
+def test_the_report_names_the_served_claimreview_by_its_hash(world: World, tmp_path: Path) -> None:
+    cid = publish_case(world, analyzed_item(world, tmp_path), "CLEAR", "Fabricated ballot photo")
+    bundle = world.client.get(f"/api/v1/cases/{cid}/stix", headers=auth(world, "factcheck:viewer")).json()
+    (reference,) = next(o for o in bundle["objects"] if o["type"] == "report")["external_references"]
+    served = world.client.get(reference["url"].removeprefix("http://127.0.0.1:8000"))
+    assert served.status_code == 200 and served.headers["content-type"] == "application/ld+json"
+    assert reference["hashes"]["SHA-256"] == hashlib.sha256(served.content).hexdigest()
+    assert served.json()["@type"] == "ClaimReview"
 
 
 def test_export_is_deterministic(world: World, tmp_path: Path) -> None:

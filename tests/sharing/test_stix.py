@@ -133,7 +133,7 @@ def test_patterns(fact_check: FactCheck) -> None:
     bundle = stix_bundle(fact_check, tlp=TLP.GREEN)
     patterns = {i["pattern"]: i for i in _by_type(bundle, "indicator")}
     assert f"[file:hashes.'SHA-256' = '{VIDEO_SHA256}']" in patterns
-    pdq = patterns[f"[file:hashes.x_pdq = '{IMAGE_PDQ}']"]
+    pdq = patterns[f"[file:extensions.'{PERCEPTUAL_MATCH_EXTENSION_ID}'.pdq = '{IMAGE_PDQ}']"]
     assert pdq["extensions"] == {
         PERCEPTUAL_MATCH_EXTENSION_ID: {
             "extension_type": "property-extension",
@@ -147,7 +147,40 @@ def test_patterns(fact_check: FactCheck) -> None:
     assert {i["indicator_types"][0] for i in patterns.values()} == {"malicious-activity"}
     files = _by_type(bundle, "file")
     image = next(f for f in files if f["hashes"].get("SHA-256") == IMAGE_SHA256)
-    assert image["hashes"] == {"SHA-256": IMAGE_SHA256, "x_pdq": IMAGE_PDQ}
+    assert image["hashes"] == {"SHA-256": IMAGE_SHA256}
+    assert image["extensions"] == {
+        PERCEPTUAL_MATCH_EXTENSION_ID: {"extension_type": "property-extension", "pdq": IMAGE_PDQ}
+    }
+
+
+def test_the_oasis_library_parses_the_bundle_without_allow_custom(fact_check: FactCheck) -> None:
+    import json
+
+    import stix2
+
+    bundle = stix2.parse(json.dumps(stix_bundle(fact_check, tlp=TLP.AMBER)))
+    kinds = {o.type for o in bundle.objects}
+    assert {"file", "indicator", "report", "extension-definition", "marking-definition"} <= kinds
+    image = next(o for o in bundle.objects if o.type == "file" and o.hashes.get("SHA-256") == IMAGE_SHA256)
+    assert image.extensions[PERCEPTUAL_MATCH_EXTENSION_ID]["pdq"] == IMAGE_PDQ
+
+
+def test_strict_validation_with_a_served_claimreview(fact_check: FactCheck) -> None:
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from stix2validator import ValidationOptions, validate_string
+
+    from civicshield.sharing.stix import claimreview_bytes
+
+    served = replace(fact_check, claimreview_url=fact_check.url + ".jsonld")
+    bundle = stix_bundle(served, tlp=TLP.GREEN)
+    result = validate_string(json.dumps(bundle), ValidationOptions(strict=True, version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+    (reference,) = next(o for o in bundle["objects"] if o["type"] == "report")["external_references"]
+    assert reference["url"] == served.claimreview_url
+    assert reference["hashes"]["SHA-256"] == hashlib.sha256(claimreview_bytes(served)).hexdigest()
 
 
 def test_indicator_types_follow_the_rating() -> None:
@@ -239,3 +272,23 @@ def test_the_same_media_listed_twice_is_exported_once() -> None:
     assert validate_stix(bundle) == []
     assert len(_by_type(bundle, "indicator")) == 1
     assert len(_by_type(bundle, "file")) == 1
+
+
+def test_every_extension_block_follows_the_published_schema(fact_check: FactCheck) -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(
+        resources.files("civicshield").joinpath("data/schema/stix-perceptual-match-2.json").read_text()
+    )
+    blocks = [
+        o["extensions"][PERCEPTUAL_MATCH_EXTENSION_ID]
+        for o in stix_bundle(fact_check, tlp=TLP.GREEN)["objects"]
+        if PERCEPTUAL_MATCH_EXTENSION_ID in o.get("extensions", {})
+    ]
+    assert len(blocks) >= 4  # files and indicators of an image, a video and a sound
+    for block in blocks:
+        jsonschema.validate(block, schema)
+    assert PERCEPTUAL_MATCH_EXTENSION_ID.removeprefix("extension-definition--") in schema["description"]

@@ -98,6 +98,7 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         headline=case.title,
         summary=case.rating_note or None,
         media=media,
+        claimreview_url=f"{fact_check_url(base_url, case)}.jsonld?lang={language}",
     )
 
 

@@ -214,6 +214,7 @@ class FactCheck:
     appearances: tuple[str, ...] = ()
     first_appearance: str | None = None
     media: tuple[MediaItem, ...] = field(default_factory=tuple)
+    claimreview_url: str | None = None  # where the ClaimReview JSON-LD document itself is served
 
     def __post_init__(self) -> None:
         if not self.claim.strip():
@@ -223,6 +224,8 @@ class FactCheck:
         object.__setattr__(self, "media", tuple(self.media))
         for url in (*self.appearances, *([self.first_appearance] if self.first_appearance else [])):
             _check_url(url, what="appearance")
+        if self.claimreview_url is not None:
+            _check_url(self.claimreview_url, what="claimreview_url")
         _check_aware(self.date_published, what="date_published")
         for name in ("date_modified", "claim_date"):
             value = getattr(self, name)

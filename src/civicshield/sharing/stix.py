@@ -10,16 +10,24 @@ What a bundle holds, and why:
 * a ``report`` that names the fact-check (its ClaimReview page in ``external_references``) and lists it all.
 
 How the hashes are written. SHA-256 is STIX's own ``file:hashes.'SHA-256'``. STIX has no perceptual
-hashes, and neither MISP nor ThreatExchange publishes a STIX mapping for PDQ; the hashes vocabulary is
-open, and STIX 2.1 / stix2-validator accept custom hash names with the ``x_`` prefix. So PDQ is
-``file:hashes.x_pdq``, vPDQ ``file:hashes.x_vpdq`` and Chromaprint ``file:hashes.x_chromaprint``, e.g.
-``[file:hashes.x_pdq = 'f8f8...']``. An equality pattern alone would mislead a consumer into exact matching,
-so each perceptual indicator also carries a property extension (ours, defined by the extension-definition
-object in the bundle) stating the algorithm and thresholds: PDQ matches at Hamming distance <= 31 with
-quality >= 50 (the PDQ reference); vPDQ compares frames the same way and matches when >= 80 % of the
-query's or of the shared video's frames match; Chromaprint when 1 - bit error rate >= 0.8 at the best
-offset (`MATCH_RULES`, the values our own bank matching uses). Consumers that do not know the extension
-see a hash name they cannot compute, so they cannot match wrongly.
+hashes, and neither MISP nor ThreatExchange publishes a STIX mapping for PDQ. They are carried in a STIX 2.1
+property extension of ours, defined by the ``extension-definition`` object in the bundle (its JSON schema
+ships as ``civicshield/data/schema/stix-perceptual-match-2.json``): the ``file`` gets
+``extensions.'extension-definition--…'.pdq`` (and ``vpdq``, ``chromaprint``), and each perceptual
+indicator's pattern names that path, e.g.
+``[file:extensions.'extension-definition--…'.pdq = 'f8f8...']``. (Version 1 put them in ``file.hashes``
+as ``x_pdq``: the spec allows custom hash names, but the OASIS ``stix2`` library refuses them unless told to
+accept anything custom, so a consumer had to switch its checks off to read our bundles.) An equality pattern
+alone would mislead a consumer into exact matching, so each perceptual indicator also carries the same
+extension stating the algorithm and thresholds: PDQ matches at Hamming distance <= 31 with quality >= 50
+(the PDQ reference); vPDQ compares frames the same way and matches when >= 80 % of the query's or of the
+shared video's frames match; Chromaprint when 1 - bit error rate >= 0.8 at the best offset (`MATCH_RULES`,
+the values our own bank matching uses). Consumers that do not know the extension see a property they cannot
+compute, so they cannot match wrongly.
+
+The report's external reference names the fact-check's ClaimReview document when the fact-check says where
+it is served (``FactCheck.claimreview_url``), with the SHA-256 of exactly the bytes served there
+(``claimreview_bytes``): a consumer can check that what it fetched is what was reported.
 
 Ids are deterministic (`_ids`): exporting the same fact-check twice yields the same bundle, byte for byte
 once serialised with sorted keys; an updated fact-check keeps its ids and gets a newer ``modified``.
@@ -27,11 +35,14 @@ once serialised with sorted keys; an updated fact-check keeps its ids and gets a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from civicshield.sharing._ids import sco_id, stable_uuid, stix_timestamp
+from civicshield.sharing.claimreview import claimreview
 from civicshield.sharing.model import FactCheck, HashKind, MediaHash, MediaItem, Party, PartyKind
 from civicshield.sharing.ratings import Rating, rating_label, rating_summary
 from civicshield.sharing.tlp import TLP, stix_marking
@@ -41,16 +52,17 @@ __all__ = [
     "FILE_HASH_NAMES",
     "MATCH_RULES",
     "PERCEPTUAL_MATCH_EXTENSION_ID",
+    "claimreview_bytes",
     "stix_bundle",
 ]
 
-#: ``file.hashes`` key per hash kind; custom names carry STIX's ``x_`` prefix.
+#: Where each hash kind goes on a ``file``: STIX's own ``hashes`` key, or a property of our extension.
 FILE_HASH_NAMES: MappingProxyType[HashKind, str] = MappingProxyType(
     {
         HashKind.SHA256: "SHA-256",
-        HashKind.PDQ: "x_pdq",
-        HashKind.VPDQ: "x_vpdq",
-        HashKind.CHROMAPRINT: "x_chromaprint",
+        HashKind.PDQ: "pdq",
+        HashKind.VPDQ: "vpdq",
+        HashKind.CHROMAPRINT: "chromaprint",
     }
 )
 #: The match rule stated in each perceptual indicator (version 1 of the extension): what *we* count as a
@@ -74,8 +86,8 @@ MATCH_RULES: MappingProxyType[HashKind, MappingProxyType[str, Any]] = MappingPro
 )
 
 CIVICSHIELD_IDENTITY_ID = "identity--e4dffdb6-7331-4804-a87d-e9268ac9c058"
-PERCEPTUAL_MATCH_EXTENSION_ID = "extension-definition--e66ff19b-7929-452a-95b9-ba24a1f379a0"
-_EXTENSION_CREATED = "2026-11-26T00:00:00.000Z"
+PERCEPTUAL_MATCH_EXTENSION_ID = "extension-definition--0b7e5a62-8f1c-4a4d-9c43-6d2e1f3a9b58"
+_EXTENSION_CREATED = "2026-12-05T00:00:00.000Z"
 #: ``created`` of every publisher identity: fixed, because all versions of one STIX object share it.
 _IDENTITY_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -103,7 +115,7 @@ def stix_bundle(fact_check: FactCheck, *, tlp: TLP) -> dict[str, Any]:
                 relationships.append(_based_on(fact_check, indicator["id"], observed["id"], by, marks))
     content = indicators + ([observed] if observed else []) + relationships + files + urls
     report = _report(fact_check, [by] + [o["id"] for o in content], by, marks)
-    definitions = [_civicshield_identity(), _extension_definition()] if _uses_extension(indicators) else []
+    definitions = [_civicshield_identity(), _extension_definition()] if _uses_extension(content) else []
     objects = [marking, publisher, *definitions, report, *content]
     return {"type": "bundle", "id": _bundle_id(objects), "objects": objects}
 
@@ -143,17 +155,22 @@ def _identity(party: Party) -> dict[str, Any]:
 
 
 def _file(item: MediaItem, marks: list[str]) -> dict[str, Any]:
-    hashes = {FILE_HASH_NAMES[h.kind]: h.value for h in item.hashes}
-    chosen = "SHA-256" if "SHA-256" in hashes else FILE_HASH_NAMES[item.hashes[0].kind]
-    contributing: dict[str, Any] = {"hashes": {chosen: hashes[chosen]}}
-    if item.name:
-        contributing["name"] = item.name
+    perceptual = {FILE_HASH_NAMES[h.kind]: h.value for h in item.hashes if h.kind.perceptual}
+    name = item.name or (None if item.sha256 else f"{item.kind} {next(iter(perceptual.values()))[:16]}")
+    contributing: dict[str, Any] = {"hashes": {"SHA-256": item.sha256}} if item.sha256 else {}
+    if name:
+        contributing["name"] = name
     out: dict[str, Any] = {"type": "file", "spec_version": "2.1", "id": sco_id("file", contributing)}
-    out["hashes"] = hashes
-    if item.name:
-        out["name"] = item.name
+    if item.sha256:
+        out["hashes"] = {"SHA-256": item.sha256}
+    if name:
+        out["name"] = name
     if item.encoding_format:
         out["mime_type"] = item.encoding_format
+    if perceptual:
+        out["extensions"] = {
+            PERCEPTUAL_MATCH_EXTENSION_ID: {"extension_type": "property-extension", **perceptual}
+        }
     out["object_marking_refs"] = list(marks)
     return out
 
@@ -184,8 +201,9 @@ def _observed_data(fact_check: FactCheck, refs: list[str], by: str, marks: list[
 
 def _pattern(media_hash: MediaHash) -> str:
     name = FILE_HASH_NAMES[media_hash.kind]
-    path = f"file:hashes.'{name}'" if "-" in name else f"file:hashes.{name}"
-    return f"[{path} = '{media_hash.value}']"
+    if media_hash.kind.perceptual:
+        return f"[file:extensions.'{PERCEPTUAL_MATCH_EXTENSION_ID}'.{name} = '{media_hash.value}']"
+    return f"[file:hashes.'{name}' = '{media_hash.value}']"
 
 
 def _indicator_type(rating: Rating) -> str:
@@ -235,18 +253,21 @@ def _report(fact_check: FactCheck, refs: list[str], by: str, marks: list[str]) -
     out["object_refs"] = refs
     out["lang"] = fact_check.language
     out["labels"] = [f"rating-{fact_check.rating}"]
-    out["external_references"] = [
-        {
-            "source_name": fact_check.publisher.name,
-            "description": f"Fact-check with schema.org ClaimReview markup; rating: {label}",
-            "url": fact_check.url,
-        }
-    ]
+    reference: dict[str, Any] = {
+        "source_name": fact_check.publisher.name,
+        "description": f"Fact-check {fact_check.url} with schema.org ClaimReview markup; rating: {label}",
+        "url": fact_check.url,
+    }
+    if fact_check.claimreview_url:
+        reference["description"] = f"ClaimReview JSON-LD of the fact-check {fact_check.url}; rating: {label}"
+        reference["url"] = fact_check.claimreview_url
+        reference["hashes"] = {"SHA-256": hashlib.sha256(claimreview_bytes(fact_check)).hexdigest()}
+    out["external_references"] = [reference]
     return out
 
 
-def _uses_extension(indicators: list[dict[str, Any]]) -> bool:
-    return any(PERCEPTUAL_MATCH_EXTENSION_ID in i.get("extensions", {}) for i in indicators)
+def _uses_extension(objects: list[dict[str, Any]]) -> bool:
+    return any(PERCEPTUAL_MATCH_EXTENSION_ID in o.get("extensions", {}) for o in objects)
 
 
 def _civicshield_identity() -> dict[str, Any]:
@@ -270,19 +291,29 @@ def _extension_definition() -> dict[str, Any]:
         "created_by_ref": CIVICSHIELD_IDENTITY_ID,
         "created": _EXTENSION_CREATED,
         "modified": _EXTENSION_CREATED,
-        "name": "CivicShield perceptual hash match",
+        "name": "CivicShield perceptual hashes",
         "description": (
-            "Perceptual hashes (file:hashes x_pdq, x_vpdq, x_chromaprint) match by similarity, not "
-            "equality. Properties: algorithm (pdq, vpdq, chromaprint); quality (of this hash, 0-100); "
-            "max_distance (Hamming bits per PDQ or vPDQ frame hash); min_quality (ignore hashes below it); "
-            "min_query_match_percent / min_target_match_percent (vPDQ: a video matches when at least this "
-            "share of the query's, or of the shared video's, frames match); min_similarity (Chromaprint: "
-            "1 - bit error rate at the best offset), min_contrast (over the median offset), min_overlap_s."
+            "Perceptual hashes of a file and how to match them. On a file: pdq (64 hex digits, Meta's PDQ), "
+            "vpdq (the frame PDQ hashes of a video, comma-separated, in order), chromaprint (AcoustID "
+            "compressed fingerprint, URL-safe base64). On an indicator whose pattern names one of them: "
+            "algorithm (pdq, vpdq, chromaprint); quality (of this hash, 0-100); max_distance (Hamming "
+            "bits per PDQ or vPDQ frame hash); min_quality (ignore hashes below it); min_query_match_percent "
+            "/ min_target_match_percent (vPDQ: a video matches when at least this share of the query's, or "
+            "of the shared video's, frames match); min_similarity (Chromaprint: 1 - bit error rate at the "
+            "best offset), min_contrast (over the median offset), min_overlap_s. Perceptual hashes match by "
+            "similarity, never by equality."
         ),
-        "schema": "https://civicshield.org/schema/stix/perceptual-match/1",
-        "version": "1.0.0",
+        "schema": "https://civicshield.org/schema/stix/perceptual-match/2",
+        "version": "2.0.0",
         "extension_types": ["property-extension"],
     }
+
+
+def claimreview_bytes(fact_check: FactCheck) -> bytes:
+    """The ClaimReview JSON-LD of ``fact_check`` exactly as it is served (compact, UTF-8, key order as built):
+    what the report's external reference hashes."""
+    doc = claimreview(fact_check)
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def _bundle_id(objects: list[dict[str, Any]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from civicshield.report.jinja import html_environment
 from civicshield.service import publication
 from civicshield.service.db.tables import Case, Organization
 from civicshield.service.deps import DbDep, RateLimit, RuntimeDep
+from civicshield.sharing.stix import claimreview_bytes
 
 router = APIRouter(tags=["public"], dependencies=[RateLimit])
 _env = html_environment(PackageLoader("civicshield.service", "templates"))
@@ -45,11 +46,11 @@ def public_case(s: Session, slug: str) -> Case:
 
 
 @router.get("/fact-checks/{slug}.jsonld")
-def claimreview_jsonld(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> JSONResponse:
+def claimreview_jsonld(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> Response:
+    """The ClaimReview document, byte for byte what the STIX report's external reference hashes."""
     case = public_case(s, slug)
-    return JSONResponse(
-        publication.claimreview_for(s, case, rt.settings.base_url, lang), media_type="application/ld+json"
-    )
+    doc = claimreview_bytes(publication.fact_check(s, case, rt.settings.base_url, lang))
+    return Response(doc, media_type="application/ld+json")
 
 
 @router.get("/fact-checks/{slug}", response_class=HTMLResponse)
