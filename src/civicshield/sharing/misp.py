@@ -5,9 +5,12 @@ MISP imports from a file or a feed. Choices, against MISP's ``describeTypes.json
 
 * SHA-256 is a ``sha256`` attribute in category ``Payload delivery`` with ``to_ids`` set: it is exact and
   safe to block on.
-* MISP has no PDQ, vPDQ or audio-fingerprint attribute type (nor a misp-objects template for them), so
-  those go in ``text`` attributes (allowed in ``Payload delivery``) whose comment names the algorithm and the
-  match rule, with ``to_ids`` off: an IDS cannot apply a Hamming-distance match.
+* MISP has no PDQ, vPDQ or audio-fingerprint attribute type, nor a misp-objects template for them. Each
+  perceptual hash is therefore a ``civicshield-perceptual-hash`` object, a template of ours shipped as
+  ``civicshield/data/misp/objects/civicshield-perceptual-hash/definition.json`` in misp-objects' own format
+  (load it into MISP, or into PyMISP with ``misp_objects_path_custom``): ``algorithm``, ``hash``,
+  ``match-rule`` in words, the thresholds as numbers, the media kind and the file's SHA-256, every
+  attribute with ``to_ids`` off (an IDS cannot apply a Hamming-distance match).
 * The fact-check page is a ``link`` in ``External analysis``; where the claim appeared, ``url`` attributes
   in the same category (context, not infrastructure to block, so ``to_ids`` off).
 * The TLP label is a ``tlp:`` tag from MISP's TLP 2.0 taxonomy (``tlp:amber+strict``, ``tlp:clear``...),
@@ -21,6 +24,8 @@ organization (0) until someone deliberately shares them with a sharing group or 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -30,7 +35,7 @@ from civicshield.sharing.ratings import rating_label
 from civicshield.sharing.stix import MATCH_RULES
 from civicshield.sharing.tlp import TLP
 
-__all__ = ["MISP_DISTRIBUTION", "misp_event"]
+__all__ = ["MISP_DISTRIBUTION", "OBJECT_TEMPLATE", "misp_event", "object_templates"]
 
 #: MISP distribution per label: 0 your organisation only, 1 this community only, 3 all communities.
 MISP_DISTRIBUTION: MappingProxyType[TLP, int] = MappingProxyType(
@@ -40,6 +45,9 @@ _INHERIT = "5"  # attribute distribution "inherit event"
 _ANALYSIS_COMPLETED = "2"
 _THREAT_LEVEL_UNDEFINED = "4"
 _HASH_NAMES = {HashKind.PDQ: "PDQ", HashKind.VPDQ: "vPDQ", HashKind.CHROMAPRINT: "Chromaprint"}
+OBJECT_TEMPLATE = "civicshield-perceptual-hash"
+OBJECT_TEMPLATE_UUID = "6f0f1a2c-5b8e-4f7a-9d3c-2a1b0c9d8e7f"
+OBJECT_TEMPLATE_VERSION = "1"
 
 
 def misp_event(fact_check: FactCheck, *, tlp: TLP) -> dict[str, Any]:
@@ -68,6 +76,7 @@ def misp_event(fact_check: FactCheck, *, tlp: TLP) -> dict[str, Any]:
             },
             "Tag": [{"name": f"tlp:{tlp.value}"}, {"name": f'civicshield:rating="{fact_check.rating}"'}],
             "Attribute": list(attributes.values()),
+            "Object": list(_media_objects(fact_check, label, event_uuid, stamp)),
         }
     }
 
@@ -79,9 +88,58 @@ def _media_attributes(fact_check: FactCheck, label: str) -> Iterable[dict[str, A
                 yield _attribute(
                     "sha256", "Payload delivery", media_hash.value, _what(item, label), to_ids=True
                 )
-            else:
-                comment = f"{_what(item, label)}; {_HASH_NAMES[media_hash.kind]} {_rule(media_hash.kind)}"
-                yield _attribute("text", "Payload delivery", media_hash.value, comment, to_ids=False)
+
+
+def _media_objects(
+    fact_check: FactCheck, label: str, event_uuid: str, stamp: str
+) -> Iterable[dict[str, Any]]:
+    seen: set[str] = set()
+    for item in fact_check.media:
+        for media_hash in item.hashes:
+            if not media_hash.kind.perceptual:
+                continue
+            key = str(stable_uuid("misp-object", event_uuid, media_hash.kind, media_hash.value))
+            if key in seen:
+                continue
+            seen.add(key)
+            rule = MATCH_RULES[media_hash.kind]
+            fields: list[tuple[str, str, Any]] = [
+                ("algorithm", "text", str(media_hash.kind)),
+                ("hash", "text", media_hash.value),
+                ("match-rule", "text", f"{_HASH_NAMES[media_hash.kind]} {_rule(media_hash.kind)}"),
+                ("media-kind", "text", str(item.kind)),
+            ]
+            if "max_distance" in rule:
+                fields += [
+                    ("max-distance", "counter", str(rule["max_distance"])),
+                    ("min-quality", "counter", str(rule["min_quality"])),
+                ]
+            if media_hash.quality is not None:
+                fields.append(("quality", "counter", str(media_hash.quality)))
+            if item.sha256:
+                fields.append(("sha256", "sha256", item.sha256))
+            attributes = []
+            for relation, kind, value in fields:
+                attribute = _attribute(kind, "Payload delivery", value, _what(item, label), to_ids=False)
+                attribute |= {
+                    "object_relation": relation,
+                    "uuid": str(stable_uuid("misp-attribute", key, relation, value)),
+                    "timestamp": stamp,
+                    "distribution": _INHERIT,
+                }
+                attributes.append(attribute)
+            yield {
+                "name": OBJECT_TEMPLATE,
+                "meta-category": "file",
+                "description": "A perceptual hash of a media file and the rule by which other files match it",
+                "template_uuid": OBJECT_TEMPLATE_UUID,
+                "template_version": OBJECT_TEMPLATE_VERSION,
+                "uuid": key,
+                "timestamp": stamp,
+                "distribution": _INHERIT,
+                "comment": _what(item, label),
+                "Attribute": attributes,
+            }
 
 
 def _context_attributes(fact_check: FactCheck) -> Iterable[dict[str, Any]]:
@@ -116,3 +174,8 @@ def _rule(kind: HashKind) -> str:
         "audio fingerprint (compressed, URL-safe base64); "
         f"match when 1 - bit error rate >= {rule['min_similarity']} over >= {rule['min_overlap_s']} s"
     )
+
+
+def object_templates() -> Path:
+    """The folder of our misp-objects templates (PyMISP's ``misp_objects_path_custom``)."""
+    return Path(str(resources.files("civicshield").joinpath("data/misp/objects")))
