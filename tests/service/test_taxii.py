@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stix2
 import uvicorn
 
 from civicshield.service import store
@@ -322,6 +324,9 @@ def test_taxii2_client_pulls_the_collection(published: Published, live_url: str)
         objects = [o for page in pages for o in page.get("objects", [])]
         assert len(pages) > 1 and len(objects) == len({o["id"] for o in objects})
         seen[who] = {o["id"] for o in objects}
+        # and the OASIS stix2 library reads what it pulled, custom checks on (no allow_custom)
+        parsed = stix2.parse({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+        assert {o.type for o in parsed.objects} >= {"report", "indicator", "file"}
         manifest = collection.get_manifest()
         assert {m["id"] for m in manifest["objects"]} == seen[who]
         report = next(o for o in objects if o["type"] == "report")

@@ -358,3 +358,34 @@ def test_preview_image(pages: Pages) -> None:
     from PIL import Image
 
     assert r.headers["content-type"] == "image/png" and max(Image.open(io.BytesIO(r.content)).size) <= 360
+
+
+def test_the_case_form_records_where_the_claim_comes_from(pages: Pages) -> None:
+    csrf = pages.login("factcheck:analyst")
+    upload(pages, csrf, poster_bytes("BALLOTS BURNED", 5))
+    form = {
+        "csrf_token": csrf,
+        "title": "Burned ballots",
+        "tlp": "GREEN",
+        "claim_author": "Election Truth Now",
+        "claim_author_kind": "Organization",
+        "claim_date": "2026-11-30",
+        "claim_url": "https://social.example/posts/991",
+    }
+    page = pages.client.get("/ui/items/1")
+    assert 'name="claim_url"' in page.text and 'name="claim_date"' in page.text
+    r = pages.client.post("/ui/items/1/cases", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/ui/cases/")
+    from civicshield.service.db.tables import Case
+
+    with pages.app.state.rt.db.reading() as s:
+        case = s.get(Case, int(r.headers["location"].rsplit("/", 1)[1]))
+        assert case is not None
+        assert (case.claim_author, case.claim_author_kind, str(case.claim_date), case.claim_url) == (
+            "Election Truth Now",
+            "Organization",
+            "2026-11-30",
+            "https://social.example/posts/991",
+        )
+    bad = pages.client.post("/ui/items/1/cases", data={**form, "claim_url": "javascript:alert(1)"})
+    assert bad.status_code in (200, 400) and "http(s)" in bad.text

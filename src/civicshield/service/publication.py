@@ -19,7 +19,16 @@ from civicshield.errors import BankFormatError
 from civicshield.service import banks, store
 from civicshield.service.db.tables import Case, Item, Organization
 from civicshield.service.principal import Principal
-from civicshield.sharing import FactCheck, HashKind, MediaHash, MediaItem, Party, Rating, claimreview
+from civicshield.sharing import (
+    FactCheck,
+    HashKind,
+    MediaHash,
+    MediaItem,
+    Party,
+    PartyKind,
+    Rating,
+    claimreview,
+)
 from civicshield.sharing import MediaKind as ShareKind
 
 FAKE_RATINGS = frozenset({"false", "misleading", "manipulated"})
@@ -99,6 +108,14 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         summary=case.rating_note or None,
         media=media,
         claimreview_url=f"{fact_check_url(base_url, case)}.jsonld?lang={language}",
+        claim_author=(
+            Party(case.claim_author, kind=PartyKind(case.claim_author_kind)) if case.claim_author else None
+        ),
+        claim_date=(
+            dt.datetime.combine(case.claim_date, dt.time(), tzinfo=dt.UTC) if case.claim_date else None
+        ),
+        appearances=(case.claim_url,) if case.claim_url else (),
+        first_appearance=case.claim_url or None,  # the earliest appearance the fact-checker recorded
     )
 
 

@@ -7,9 +7,12 @@ audited in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -333,8 +336,31 @@ def get_job(s: Session, who: Principal, job_id: int) -> Job:
 # ---- cases ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClaimSource:
+    """Who made a claim, when, and where it appeared, as far as known (empty: unknown)."""
+
+    author: str = ""
+    author_kind: str = "Person"  # or "Organization"
+    date: dt.date | None = None
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.author_kind not in ("Person", "Organization"):
+            raise UsageError("the claim's author is a Person or an Organization")
+        parts = urlsplit(self.url)
+        if self.url and (parts.scheme not in ("http", "https") or not parts.netloc or " " in self.url):
+            raise UsageError("where the claim appeared must be an absolute http(s) link")
+
+
 def create_case(
-    s: Session, who: Principal, item: Item, title: str, claim: str = "", tlp: str | None = None
+    s: Session,
+    who: Principal,
+    item: Item,
+    title: str,
+    claim: str = "",
+    tlp: str | None = None,
+    source: ClaimSource | None = None,
 ) -> Case:
     if not who.can(Role.ANALYST):
         raise Forbidden("analysts and above open cases")
@@ -342,7 +368,18 @@ def create_case(
     tlp = tlp or (org.default_tlp if org else "AMBER")
     if tlp not in TLPS:
         raise UsageError(f"unknown TLP {tlp!r}")
-    case = Case(org_id=who.org_id, item_id=item.id, title=title[:300], claim=claim, tlp=tlp)
+    source = source or ClaimSource()
+    case = Case(
+        org_id=who.org_id,
+        item_id=item.id,
+        title=title[:300],
+        claim=claim,
+        tlp=tlp,
+        claim_author=source.author[:300],
+        claim_author_kind=source.author_kind,
+        claim_date=source.date,
+        claim_url=source.url[:2000],
+    )
     s.add(case)
     s.flush()
     audit.record(s, who.org_id, who.actor, "case.created", "case", case.id, {"item": item.id, "tlp": tlp})

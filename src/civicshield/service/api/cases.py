@@ -39,7 +39,8 @@ def case_out(s: Session, case: Case, with_comments: bool = False) -> CaseOut:
 @router.post("", response_model=CaseOut, status_code=201)
 def open_case(body: CaseIn, s: DbDep, who: Submitter) -> CaseOut:
     item = store.get_item(s, who, body.item_id)
-    return case_out(s, store.create_case(s, who, item, body.title, body.claim, body.tlp))
+    source = store.ClaimSource(body.claim_author, body.claim_author_kind, body.claim_date, body.claim_url)
+    return case_out(s, store.create_case(s, who, item, body.title, body.claim, body.tlp, source))
 
 
 @router.get("", response_model=list[CaseOut])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 CaseState = Literal["new", "triage", "in_review", "published", "dismissed"]
@@ -98,7 +99,24 @@ class ItemOut(BaseModel):
     job: JobOut | None = None
 
 
-class CaseIn(Strict):
+class ClaimSource(Strict):
+    """Who made the claim, when and where it appeared, where known (ClaimReview's ``itemReviewed``)."""
+
+    claim_author: str = Field(default="", max_length=300)
+    claim_author_kind: Literal["Person", "Organization"] = "Person"
+    claim_date: dt.date | None = None
+    claim_url: str = Field(default="", max_length=2000, description="absolute http(s) URL, or empty")
+
+    @field_validator("claim_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc or " " in value):
+            raise ValueError("claim_url must be an absolute http(s) URL")
+        return value
+
+
+class CaseIn(ClaimSource):
     item_id: int = Field(ge=1, le=2_147_483_647)
     title: str = Field(min_length=1, max_length=300)
     claim: str = Field(default="", max_length=5000)
@@ -142,6 +160,10 @@ class CaseOut(BaseModel):
     slug: str | None
     published_at: dt.datetime | None
     created_at: dt.datetime
+    claim_author: str = ""
+    claim_author_kind: str = "Person"
+    claim_date: dt.date | None = None
+    claim_url: str = ""
     machine_label: str | None = None
     comments: list[CommentOut] = []
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -212,6 +213,11 @@ class Case(Base):
     slug: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who made the claim, when, and where it appeared (ClaimReview's itemReviewed), where known.
+    claim_author: Mapped[str] = mapped_column(String(300), default="")
+    claim_author_kind: Mapped[str] = mapped_column(String(12), default="Person")
+    claim_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    claim_url: Mapped[str] = mapped_column(String(2000), default="")
 
 
 class Comment(Base):

@@ -7,11 +7,13 @@ comes back as a message on the case page (see ``routing``).
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal
 
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from civicshield.errors import UsageError
 from civicshield.service import publication, store
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
@@ -35,11 +37,20 @@ def open_case(
     title: Annotated[str, Form(max_length=300)],
     claim: Annotated[str, Form(max_length=5000)] = "",
     tlp: Annotated[str, Form(max_length=20)] = "",
+    claim_author: Annotated[str, Form(max_length=300)] = "",
+    claim_author_kind: Annotated[Literal["Person", "Organization"], Form()] = "Person",
+    claim_date: Annotated[str, Form(max_length=10)] = "",
+    claim_url: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    try:
+        when = dt.date.fromisoformat(claim_date) if claim_date else None
+    except ValueError:
+        raise UsageError(translate(request, "The date is not valid.")) from None
+    source = store.ClaimSource(claim_author.strip(), claim_author_kind, when, claim_url.strip())
     with runtime(request).db.session() as s:
         item = store.get_item(s, member.who, item_id)
         case = store.create_case(
-            s, member.who, item, title.strip() or item.filename, claim.strip(), tlp or None
+            s, member.who, item, title.strip() or item.filename, claim.strip(), tlp or None, source
         )
         case_id = case.id
     flash(request, "success", translate(request, "Case opened."))
