@@ -101,3 +101,10 @@ def test_an_invalid_credential_is_in_the_short_table(testdata: Path, tmp_path: P
     assert result.exit_code == 0, result.output
     flat = "".join(result.output.replace("│", " ").split())  # the table wraps long words across lines
     assert "signingCredential.invalid" in flat
+
+
+def test_a_standalone_worker_needs_the_public_address(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "CIVICSHIELD_BASE_URL": ""}
+    result = runner.invoke(app, ["worker"], env=env)
+    assert result.exit_code != 0
+    assert "CIVICSHIELD_BASE_URL" in result.output

@@ -27,7 +27,7 @@ from rich.table import Table
 from civicshield import __version__
 from civicshield.analyzers.registry import AnalyzerRegistry
 from civicshield.collect import STDIN, expand
-from civicshield.errors import CivicShieldError, MediaError, UsageError
+from civicshield.errors import CivicShieldError, ConfigurationError, MediaError, UsageError
 from civicshield.fusion import CAUTIONS
 from civicshield.media import Media
 from civicshield.pipeline import Engine
@@ -349,6 +349,11 @@ def serve(
             out.print(
                 f"\nCivicShield at [bold]http://{host}:{port}/[/]  (public check: /verify, API docs: /docs)"
             )
+        err.print(
+            f"public links (fact-checks, alerts, sign-in links) point to [bold]{settings.base_url}[/]"
+            + ("" if "CIVICSHIELD_BASE_URL" in os.environ else "; set CIVICSHIELD_BASE_URL to change it"),
+            highlight=False,
+        )
         run_service(settings, host=host, port=port, worker=worker)
 
 
@@ -385,11 +390,18 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Parallel jobs in this process.")] = 1,
     hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
 ) -> None:
-    """Run an analysis worker against $CIVICSHIELD_BROKER_URL (Redis / RabbitMQ) and the shared database."""
+    """Run an analysis worker against $CIVICSHIELD_BROKER_URL (Redis / RabbitMQ) and the shared database.
+    Needs $CIVICSHIELD_BASE_URL (``serve`` sets it for the worker it starts itself)."""
     with _errors():
         from civicshield.service.runner import run_worker
         from civicshield.service.settings import ServiceSettings
 
+        if not os.environ.get("CIVICSHIELD_BASE_URL"):
+            raise ConfigurationError(
+                "set CIVICSHIELD_BASE_URL to the address people reach the service at (e.g. "
+                "https://civicshield.example.org): the links in alerts, webhooks and fact-checks this worker "
+                "sends are built from it, and a guessed one would point nowhere"
+            )
         run_worker(ServiceSettings.from_env(), concurrency=concurrency, hostname=hostname)
 
 

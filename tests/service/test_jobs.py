@@ -53,6 +53,7 @@ def _worker(settings: ServiceSettings, name: str, log: Path, slow_s: float = 0.0
             "CIVICSHIELD_DATABASE_URL": settings.db_url,
             "CIVICSHIELD_BROKER_URL": settings.broker,
             "CIVICSHIELD_JOB_LEASE_S": str(settings.job_lease_s),
+            "CIVICSHIELD_BASE_URL": "http://testserver",
         }
     )
     with log.open("ab") as fh:

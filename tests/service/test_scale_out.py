@@ -77,7 +77,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         apis.append((api, f"http://127.0.0.1:{port}"))
         worker = subprocess.Popen(
             [sys.executable, "-m", "civicshield", "worker", "--hostname", f"w{n}@%h"],
-            env={**env, "CIVICSHIELD_DATA_DIR": str(tmp_path / "shared")},
+            env={
+                **env,
+                "CIVICSHIELD_DATA_DIR": str(tmp_path / "shared"),
+                "CIVICSHIELD_BASE_URL": apis[-1][1],
+            },
             stdout=log,
             stderr=log,
             start_new_session=True,
