@@ -154,3 +154,58 @@ def test_an_analysis_job_matching_a_published_fake_sends_match_found(
     [told] = _received(world, receiver, owner, ADMIN)
     assert told["data"]["checked_by"] == "another_organization" and "source" not in told["data"]
     assert told["data"]["matches"] == asked["data"]["matches"]
+
+
+def test_video_and_audio_fact_checks_reach_every_channel(
+    world: World, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Issue 17: a video and an audio fact-check, followed through STIX (OASIS library), MISP (PyMISP), the
+    bank export (CSV and python-threatexchange's format) and the webhooks."""
+    import json
+
+    import stix2
+    from pymisp import MISPEvent
+
+    from civicshield.banks import entries_from_csv
+    from civicshield.banks.threatexchange import entries_from_te
+    from civicshield.demo import synth
+    from civicshield.sharing import validate_stix
+
+    from .test_publication import _analyzed_file
+
+    hook = _hook(world, receiver, events=["bank.entry_added", "case.published"], max_tlp="AMBER")
+    video = synth.write_video(tmp_path / "speech.mp4", seconds=4.0, text="FAKE SPEECH")
+    audio = synth.write_audio(tmp_path / "call.wav", synth.tone(seconds=4.0, seed=9))
+    viewer = auth(world, "factcheck:viewer")
+    for path, hash_kind in ((video, "vpdq"), (audio, "chromaprint")):
+        published = _publish(world, _analyzed_file(world, path), "GREEN")
+        case_id = published["case"]["id"]
+        stix = world.client.get(f"/api/v1/cases/{case_id}/stix", headers=viewer)
+        assert stix.status_code == 200, stix.text
+        assert validate_stix(stix.json(), ignore=()) == []
+        parsed = stix2.parse(stix.text)
+        assert any(f"'.{hash_kind} = '" in o.pattern for o in parsed.objects if o.type == "indicator")
+        misp = world.client.get(f"/api/v1/cases/{case_id}/misp", headers=viewer)
+        event = MISPEvent()
+        event.load(misp.text)
+        algorithms = {
+            a.value for o in event.objects for a in o.attributes if a.object_relation == "algorithm"
+        }
+        assert hash_kind in algorithms
+        deliver_due(_rt(world))
+        sent = _received(world, receiver, hook, ADMIN)
+        assert any(d["event"] == "case.published" and d["data"]["case_id"] == case_id for d in sent)
+        added = [d for d in sent if d["event"] == "bank.entry_added"][-1]
+        bank_id = added["data"]["bank"]["id"]
+        assert hash_kind in {e["signal_type"] for e in added["data"]["entries"]}
+        csv_text = world.client.get(
+            f"/api/v1/banks/{bank_id}/export", params={"format": "csv"}, headers=viewer
+        )
+        assert hash_kind in {
+            e.signal_type.value for e in entries_from_csv(csv_text.text, source="export.csv")
+        }
+        te = world.client.get(export, params={"format": "threatexchange"}, headers=viewer)
+        back, _ = entries_from_te(te.text, source="export.txt", label="back")
+        if hash_kind == "vpdq":  # threatexchange has vpdq and video_sha256; no audio signal type
+            assert {"vpdq", "sha256"} <= {e.signal_type.value for e in back}
+        json.loads(misp.text)
