@@ -198,12 +198,9 @@ def test_video_and_audio_fact_checks_reach_every_channel(
         added = [d for d in sent if d["event"] == "bank.entry_added"][-1]
         bank_id = added["data"]["bank"]["id"]
         assert hash_kind in {e["signal_type"] for e in added["data"]["entries"]}
-        csv_text = world.client.get(
-            f"/api/v1/banks/{bank_id}/export", params={"format": "csv"}, headers=viewer
-        )
-        assert hash_kind in {
-            e.signal_type.value for e in entries_from_csv(csv_text.text, source="export.csv")
-        }
+        export = f"/api/v1/banks/{bank_id}/export"
+        csv_text = world.client.get(export, params={"format": "csv"}, headers=viewer).text
+        assert hash_kind in {e.signal_type.value for e in entries_from_csv(csv_text, source="export.csv")}
         te = world.client.get(export, params={"format": "threatexchange"}, headers=viewer)
         back, _ = entries_from_te(te.text, source="export.txt", label="back")
         if hash_kind == "vpdq":  # threatexchange has vpdq and video_sha256; no audio signal type
