@@ -7,6 +7,10 @@ interleaved runs:
 the baseline ``pdqhash.compute(array)``, ``pdq_from_rgb(array)`` (our hashing: validation, hex packing,
 frozen result), and for information the whole ``image_pdq(media)`` (decode + hash + EXIF orientation check).
 Target: ``pdq_from_rgb`` within 15 % of the baseline.
+
+A second table prices the look-ups a bank match makes per image since issue 11 (``picture_pdq``: the hash
+as stored, its seven turned and mirrored versions from ``pdqhash.compute_dihedral``, and the picture cut out
+of a frame when there is one) against the same single ``pdqhash.compute`` baseline, in the same run.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pdqhash
 from rich.console import Console
 from rich.table import Table
 
-from civicshield.hashing.pdq import image_pdq, pdq_from_rgb
+from civicshield.hashing.pdq import image_pdq, pdq_from_rgb, picture_pdq
 from civicshield.media import Media, decode_image
 
 DEFAULT_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
@@ -88,6 +92,33 @@ def main() -> None:
     console.print(table)
     verdict = "within" if overall <= 0.15 else "OVER"
     console.print(f"overhead of our path over the baseline: {overall:+.2%} ({verdict} the 15 % target)")
+    lookups(images, args.testdata, args.repeat, console)
+
+
+def lookups(images: list[Path], testdata: Path, repeat: int, console: Console) -> None:
+    table = Table(title="Bank look-up hashes per image vs one pdqhash.compute (fastest of each, ms)")
+    for col in ("image", "pixels", "pdqhash.compute", "picture_pdq (8 turns + frame)", "ratio"):
+        table.add_column(col, justify="left" if col == "image" else "right")
+    base_total = ours_total = 0.0
+    for path in images:
+        image = decode_image(Media.open(path))
+        rgb = np.asarray(image)
+        base, ours = paired_ms(partial(pdqhash.compute, rgb), partial(picture_pdq, image), repeat)
+        base_total += base
+        ours_total += ours
+        name = str(path.relative_to(testdata / "threatexchange/pdq/images"))
+        table.add_row(
+            name, f"{rgb.shape[1]}x{rgb.shape[0]}", f"{base:.2f}", f"{ours:.2f}", f"{ours / base:.2f}x"
+        )
+    table.add_section()
+    table.add_row(
+        f"all {len(images)} images",
+        "",
+        f"{base_total:.1f}",
+        f"{ours_total:.1f}",
+        f"{ours_total / base_total:.2f}x",
+    )
+    console.print(table)
 
 
 if __name__ == "__main__":
