@@ -35,7 +35,7 @@ def test_image_sha256_and_chromaprint_are_left_out_and_counted() -> None:
         ("pdq nothex", "not a PDQ hash"),
         ("pdq", "want '<signal type> <signal>'"),
         ("video_sha256 123", "sha256"),
-        ('vpdq ["x"]', "not 'hex,quality,timestamp'"),
+        ('vpdq ["x"]', "not 'hash,quality,timestamp'"),
         ("vpdq {not json", "not a JSON list"),
         (f'vpdq ["{PDQ},101,0.0"]', "out-of-range"),
     ],

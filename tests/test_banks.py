@@ -229,3 +229,19 @@ def test_add_media_registers_all_hashes(tmp_path: Path, testdata: Path) -> None:
     store.create("fakes", BankKind.KNOWN_FAKE)
     kinds = [e.signal_type for e in store.add_media("fakes", clip, "fake clip")]
     assert kinds == [SignalType.SHA256, SignalType.VPDQ]
+
+
+def test_a_vpdq_entry_reads_every_form_and_shares_one() -> None:
+    from civicshield.banks import BankEntry
+
+    frames = ["e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c"] * 2
+    reference = f"0,100,{frames[0]},0.000\n30,98,{frames[1]},1.000"  # as vPDQ's reference files store it
+    shared = f'["{frames[0]},100,0.000","{frames[1]},98,1.000"]'  # python-threatexchange's vpdq signal
+    old_csv_cell = reference.replace("\n", ";")
+    bank_json = '["0,100,' + frames[0] + ',0.000", "30,98,' + frames[1] + ',1.000"]'
+    entries = [BankEntry.create("vpdq", form, "x") for form in (reference, old_csv_cell, bank_json)]
+    assert {e.hash for e in entries} == {reference}
+    assert {e.shared_hash for e in entries} == {shared}
+    from_shared = BankEntry.create("vpdq", shared, "x")
+    assert from_shared.shared_hash == shared
+    assert [(f.quality, f.timestamp_s) for f in from_shared.video.frames] == [(100, 0.0), (98, 1.0)]

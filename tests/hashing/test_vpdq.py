@@ -8,6 +8,7 @@ swscale build than the one that made the files, and PDQ bits near the median fli
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +159,12 @@ def test_text_and_json_round_trip(testdata: Path) -> None:
     ref = reference(testdata, "chair-20-sd-bar")
     assert VideoHash.from_text(ref.to_text()) == ref
     assert VideoHash.from_text(ref.to_text(";")) == ref
-    assert VideoHash.from_json(ref.to_json()) == ref
+    assert VideoHash.parse(json.dumps([f.to_line() for f in ref.frames])) == ref  # bank JSON files
+    shared = VideoHash.parse(ref.to_wire())  # the sharing form keeps all matching needs, not frame numbers
+    assert [(f.hash, f.quality, f.timestamp_s) for f in shared.frames] == [
+        (f.hash, f.quality, f.timestamp_s) for f in ref.frames
+    ]
+    assert json.loads(ref.to_wire())[0] == f"{ref.frames[0].hash},{ref.frames[0].quality},0.000"
     assert ref.summary()["frames"] == 614
 
 
@@ -179,6 +185,8 @@ def test_malformed_frame_lists(text: str, message: str) -> None:
 
 def test_malformed_json() -> None:
     with pytest.raises(BankFormatError, match="malformed"):
-        VideoHash.from_json("[")
+        VideoHash.parse("[")
     with pytest.raises(BankFormatError, match="list of"):
-        VideoHash.from_json('{"a": 1}')
+        VideoHash.parse('["a", 1]')
+    with pytest.raises(BankFormatError, match="frame 1 is not 'hash,quality,timestamp'"):
+        VideoHash.parse('["ab,cd"]')

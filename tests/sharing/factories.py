@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,9 @@ FRAME_PDQS = (
     "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c",
     "c0f11178372c6aaccddea259648fbfd62f434c89c9e99b249772be216c8d055c",
 )
+#: The sample frames of the vpdq Python binding's README (quality 100 and 98, at 0 s and 1 s), in the
+#: sharing form (python-threatexchange's vpdq signal).
+FRAME_WIRE = json.dumps([f"{FRAME_PDQS[0]},100,0.000", f"{FRAME_PDQS[1]},98,1.000"], separators=(",", ":"))
 CHROMAPRINT = "AQAAT0mUaEkSRZEGAA-_TiN-ZE_gbzn29OhxFngA"
 
 
@@ -37,7 +41,7 @@ def media() -> tuple[MediaItem, ...]:
     return (
         MediaItem(
             MediaKind.VIDEO,
-            (MediaHash(HashKind.SHA256, VIDEO_SHA256), MediaHash.vpdq(FRAME_PDQS)),
+            (MediaHash(HashKind.SHA256, VIDEO_SHA256), MediaHash(HashKind.VPDQ, FRAME_WIRE)),
             content_url="https://cdn.example.org/evidence/minister.mp4",
             encoding_format="video/mp4",
             name="minister.mp4",

@@ -10,7 +10,7 @@ from civicshield.sharing import TLP, FactCheck, misp_event
 from civicshield.sharing.misp import OBJECT_TEMPLATE, object_templates
 from tests.sharing.factories import (
     CHROMAPRINT,
-    FRAME_PDQS,
+    FRAME_WIRE,
     IMAGE_PDQ,
     IMAGE_SHA256,
     VIDEO_SHA256,
@@ -90,7 +90,7 @@ def _relation(obj: dict[str, Any], relation: str) -> str | None:
 def test_perceptual_hashes_are_objects_of_our_template(fact_check: FactCheck) -> None:
     objects = misp_event(fact_check, tlp=TLP.GREEN)["Event"]["Object"]
     by_hash = {_relation(o, "hash"): o for o in objects}
-    assert set(by_hash) == {IMAGE_PDQ, ",".join(FRAME_PDQS), CHROMAPRINT}
+    assert set(by_hash) == {IMAGE_PDQ, FRAME_WIRE, CHROMAPRINT}
     pdq = by_hash[IMAGE_PDQ]
     assert pdq["name"] == OBJECT_TEMPLATE
     assert _relation(pdq, "algorithm") == "pdq"

@@ -6,7 +6,7 @@ import pytest
 
 from civicshield.errors import UsageError
 from civicshield.sharing import FactCheck, HashKind, MediaHash, MediaItem, MediaKind, Party
-from tests.sharing.factories import FRAME_PDQS, IMAGE_PDQ, make_fact_check
+from tests.sharing.factories import FRAME_PDQS, FRAME_WIRE, IMAGE_PDQ, make_fact_check
 
 
 def test_hashes_are_normalised_to_lower_case_hex() -> None:
@@ -31,10 +31,14 @@ def test_malformed_hashes_are_refused(kind: HashKind, value: str) -> None:
     assert caught.value.code == "usage_error"
 
 
-def test_vpdq_keeps_frame_order_and_drops_repeats() -> None:
-    value = MediaHash.vpdq([FRAME_PDQS[1], FRAME_PDQS[0].upper(), FRAME_PDQS[1]])
-    assert value.frames == (FRAME_PDQS[1], FRAME_PDQS[0])
-    assert value.value == f"{FRAME_PDQS[1]},{FRAME_PDQS[0]}"
+def test_vpdq_is_kept_in_the_sharing_form_from_any_stored_form() -> None:
+    reference = f"0,100,{FRAME_PDQS[0].upper()},0.000\n30,98,{FRAME_PDQS[1]},1.000"  # a reference file
+    for stored in (reference, reference.replace("\n", ";"), FRAME_WIRE):
+        value = MediaHash.stored("vpdq", stored)
+        assert value.value == FRAME_WIRE
+        assert value.frames == FRAME_PDQS
+    with pytest.raises(UsageError, match="not a vPDQ value"):
+        MediaHash(HashKind.VPDQ, f"{FRAME_PDQS[0]},{FRAME_PDQS[1]}")  # bare hashes: no quality to filter on
 
 
 def test_quality_must_be_a_percentage() -> None:

@@ -75,9 +75,7 @@ def validate_hash(signal_type: SignalType, value: str) -> str:
     if signal_type is SignalType.SHA256:
         return _sha256(value, "sha256 hash")
     if signal_type is SignalType.VPDQ:
-        text = value.strip()
-        video = VideoHash.from_json(text) if text.startswith("[") else VideoHash.from_text(text)
-        return video.to_text()
+        return VideoHash.parse(value).to_text()
     text = value.strip()
     if not _BASE64URL.fullmatch(text):
         raise BankFormatError(f"chromaprint hash must be URL-safe base64 (AcoustID form), got {text[:40]!r}")
@@ -144,6 +142,17 @@ class BankEntry:
     @property
     def video(self) -> VideoHash:
         return VideoHash.from_text(self.hash)
+
+    @property
+    def shared_hash(self) -> str:
+        """The hash as every export and event carries it (``shared_hash``)."""
+        return shared_hash(self.signal_type, self.hash)
+
+
+def shared_hash(signal_type: str | SignalType, stored: str) -> str:
+    """A stored hash in the form exports and events carry: vPDQ as ``VideoHash.to_wire`` (the sharing form),
+    every other kind as stored."""
+    return VideoHash.from_text(stored).to_wire() if SignalType(signal_type) is SignalType.VPDQ else stored
 
 
 def _date(value: date | str | None) -> date:

@@ -27,7 +27,6 @@ Lines starting with ``#`` are comments (threatexchange reads them as an unknown 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,11 +52,6 @@ def _videos(entries: Sequence[BankEntry]) -> set[str]:
     return {e.original_sha256 for e in entries if e.signal_type is SignalType.VPDQ and e.original_sha256}
 
 
-def _vpdq_signal(entry: BankEntry) -> str:
-    frames = [f"{f.hash},{f.quality},{f.timestamp_s:.3f}" for f in entry.video.frames]
-    return json.dumps(frames, separators=(",", ":"))
-
-
 def entries_to_te(entries: Sequence[BankEntry]) -> TeExport:
     videos = _videos(entries)
     lines: list[str] = []
@@ -67,7 +61,7 @@ def entries_to_te(entries: Sequence[BankEntry]) -> TeExport:
         if kind is SignalType.PDQ:
             lines.append(f"{TE_PDQ} {entry.hash}")
         elif kind is SignalType.VPDQ:
-            lines.append(f"{TE_VPDQ} {_vpdq_signal(entry)}")
+            lines.append(f"{TE_VPDQ} {entry.shared_hash}")
         elif kind is SignalType.SHA256 and (entry.original_sha256 in videos or entry.hash in videos):
             lines.append(f"{TE_VIDEO_SHA256} {entry.hash}")
         else:
@@ -79,27 +73,6 @@ def entries_to_te(entries: Sequence[BankEntry]) -> TeExport:
             left_out[why] = left_out.get(why, 0) + 1
     unique = list(dict.fromkeys(lines))
     return TeExport("".join(f"{line}\n" for line in unique), len(unique), left_out)
-
-
-def _vpdq_from_te(signal: str, where: str) -> str:
-    """threatexchange's vPDQ signal as our reference text (frame numbers are their order: the format has
-    none); every field is then checked by ``BankEntry.create``."""
-    try:
-        items = json.loads(signal)
-    except json.JSONDecodeError as exc:
-        raise BankFormatError(f"{where}: vpdq signal is not a JSON list: {exc.msg}") from None
-    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-        raise BankFormatError(
-            f"{where}: vpdq signal must be a non-empty JSON list of 'hex,quality,timestamp'"
-        )
-    lines = []
-    for n, item in enumerate(items):
-        parts = item.split(",")
-        if len(parts) != 3:
-            raise BankFormatError(f"{where}: vpdq frame {n} is not 'hex,quality,timestamp': {item[:80]!r}")
-        digest, quality, stamp = parts
-        lines.append(f"{n},{quality},{digest},{stamp}")
-    return "\n".join(lines)
 
 
 def entries_from_te(
@@ -127,9 +100,9 @@ def entries_from_te(
             elif kind == TE_VIDEO_SHA256:
                 entries.append(BankEntry.create(SignalType.SHA256, signal, label, link=link))
             elif kind == TE_VPDQ:
-                entries.append(
-                    BankEntry.create(SignalType.VPDQ, _vpdq_from_te(signal, where), label, link=link)
-                )
+                if not signal.startswith("["):
+                    raise BankFormatError(f"{where}: vpdq signal is not a JSON list")
+                entries.append(BankEntry.create(SignalType.VPDQ, signal, label, link=link))
             else:
                 skipped[kind] = skipped.get(kind, 0) + 1
         except BankFormatError as exc:

@@ -70,6 +70,14 @@ class VpdqFrame:
         return frame
 
 
+def _numbered(n: int, wire: str) -> str:
+    parts = wire.split(",")
+    if len(parts) != 3:
+        raise BankFormatError(f"vPDQ frame {n + 1} is not 'hash,quality,timestamp': {wire[:100]!r}")
+    digest, quality, stamp = parts
+    return f"{n},{quality},{digest},{stamp}"
+
+
 @dataclass(frozen=True)
 class VideoHash:
     """A video's vPDQ hash: its hashed frames in frame order."""
@@ -97,20 +105,32 @@ class VideoHash:
                 raise BankFormatError(f"vPDQ frame {i}: {exc.message}") from exc
         return cls(tuple(frames))
 
-    def to_json(self) -> str:
-        return json.dumps([f.to_line() for f in self.frames])
+    def to_wire(self) -> str:
+        """The sharing form, used by every export (STIX, MISP, threatexchange files, webhooks): a compact JSON
+        list of ``"hash,quality,timestamp"`` strings, python-threatexchange's vPDQ signal. Frame numbers are
+        left out (matching does not use them); ``parse`` numbers the frames in order again."""
+        frames = [f"{f.hash},{f.quality},{f.timestamp_s:.3f}" for f in self.frames]
+        return json.dumps(frames, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> VideoHash:
+    def parse(cls, text: str) -> VideoHash:
+        """The one vPDQ parser: the reference text (``FrameNumber,Quality,PDQHash,Timestamp_s`` per line, or
+        ``;``-separated in a CSV cell), a JSON list of those lines (bank JSON files), or the sharing form (a
+        JSON list of ``hash,quality,timestamp``). ``BankFormatError`` names what is wrong."""
+        text = text.strip()
+        if not text.startswith("["):
+            return cls.from_text(text)
         try:
             data: Any = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BankFormatError(f"vPDQ JSON is malformed: {exc}") from exc
-        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise BankFormatError(f"vPDQ JSON is malformed: {exc.msg}") from None
+        if not isinstance(data, list) or not data or not all(isinstance(x, str) for x in data):
             raise BankFormatError(
-                "vPDQ JSON must be a list of 'FrameNumber,Quality,PDQHash,Timestamp_s' strings"
+                "vPDQ JSON must be a list of 'hash,quality,timestamp' (or "
+                "'FrameNumber,Quality,PDQHash,Timestamp_s') strings"
             )
-        return cls.from_text("\n".join(data))
+        lines = [x if x.count(",") == 3 else _numbered(n, x) for n, x in enumerate(data)]
+        return cls.from_text("\n".join(lines))
 
     def trusted_frames(self, min_quality: int = 50) -> list[VpdqFrame]:
         return [f for f in self.frames if f.quality >= min_quality]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicshield.banks.model import shared_hash
 from civicshield.errors import UsageError
 from civicshield.service import delivery
 from civicshield.service.db.tables import BankEntryRow, BankRow, Case, Delivery, Organization, Webhook, utcnow
@@ -103,7 +104,7 @@ def bank_entries_added(s: Session, bank: BankRow, rows: Sequence[BankEntryRow]) 
         {
             "id": r.id,
             "signal_type": r.signal_type,
-            "hash": r.value,
+            "hash": shared_hash(r.signal_type, r.value),
             "label": r.label,
             "link": r.link or None,
             "tlp": r.tlp,

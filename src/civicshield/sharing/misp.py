@@ -165,7 +165,7 @@ def _rule(kind: HashKind) -> str:
         return f"perceptual hash (256-bit hex); match at Hamming distance <= {rule['max_distance']}"
     if kind is HashKind.VPDQ:
         return (
-            "video hash: comma-separated frame PDQ hashes; "
+            "video hash: a JSON list of 'hash,quality,timestamp' per frame (python-threatexchange's vpdq); "
             f"frames match at distance <= {rule['max_distance']}, "
             f"videos match when >= {rule['min_query_match_percent']}% of the query's "
             f"or {rule['min_target_match_percent']}% of this video's frames do"

@@ -9,17 +9,17 @@ Hash kinds and their wire formats:
 
 * ``sha256``: 64 lower-case hex digits of the exact bytes (finds only identical copies).
 * ``pdq``: 64 hex digits, Meta's 256-bit PDQ image hash (matches at Hamming distance <= 31).
-* ``vpdq``: the frame PDQ hashes of a video (each 64 hex), comma-separated, duplicates removed, in order:
-  the set a vPDQ matcher compares frame by frame. Frame numbers and timestamps of the reference text form
-  (``hashing.vpdq.VideoHash``) are left out: matching does not use them and they would only make the
-  value longer. Build it with ``MediaHash.vpdq(f.hash for f in video.frames if f.quality >= 50)``.
+* ``vpdq``: the sharing form of ``hashing.vpdq.VideoHash`` (``VideoHash.to_wire``): a compact JSON list of
+  ``"hash,quality,timestamp"`` per hashed frame, python-threatexchange's vPDQ signal, so a partner's vPDQ
+  matcher gets the frame qualities it filters on. Any form ``VideoHash.parse`` reads (the reference text the
+  banks and the item store keep, bank JSON lists) is accepted and normalised to it.
 * ``chromaprint``: a Chromaprint/AcoustID compressed audio fingerprint (URL-safe base64 text).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -111,32 +111,17 @@ class MediaHash:
             raise UsageError(f"{self.kind} quality {self.quality} outside 0..100")
 
     @classmethod
-    def vpdq(cls, frame_hashes: Iterable[str]) -> MediaHash:
-        """A vPDQ value from frame PDQ hashes (drop low-quality frames before calling, as vPDQ does)."""
-        return cls(HashKind.VPDQ, ",".join(frame_hashes))
-
-    @classmethod
     def stored(cls, kind: str, value: str, quality: int | None = None) -> MediaHash:
-        """A hash as the item store and the banks keep it. Only vPDQ differs from the wire form: there it is
-        the reference text (``frame,quality,hash,timestamp`` per frame), which becomes the frame hashes of
-        the trusted frames, in order. (A video fact-check could not be published while this was missing.)"""
-        hash_kind = HashKind(kind)
-        first = value.strip().replace(";", "\n").split("\n", 1)[0].split(",")
-        if hash_kind is not HashKind.VPDQ or len(first) != 4 or not first[0].strip().isdigit():
-            return cls(hash_kind, value, quality)
-        from civicshield.hashing.vpdq import VideoHash
-
-        try:
-            video = VideoHash.from_text(value)
-        except BankFormatError as exc:
-            raise UsageError(f"not a vPDQ value: {exc.message}") from exc
-        frames = [f.hash for f in video.trusted_frames()] or [f.hash for f in video.frames]
-        return cls.vpdq(frames)
+        """A hash as the item store and the banks keep it (vPDQ: the reference text, normalised to the
+        sharing form like any other accepted form)."""
+        return cls(HashKind(kind), value, quality)
 
     @property
     def frames(self) -> tuple[str, ...]:
-        """The frame PDQ hashes of a vPDQ value (empty for other kinds)."""
-        return tuple(self.value.split(",")) if self.kind is HashKind.VPDQ else ()
+        """The frame PDQ hashes of a vPDQ value, in order (empty for other kinds)."""
+        if self.kind is not HashKind.VPDQ:
+            return ()
+        return tuple(str(frame).split(",", 1)[0] for frame in json.loads(self.value))
 
 
 def _normalise(kind: HashKind, value: str) -> str:
@@ -147,10 +132,15 @@ def _normalise(kind: HashKind, value: str) -> str:
             raise UsageError(f"not a {kind} hash (want 64 hex digits): {text[:80]!r}")
         return text
     if kind is HashKind.VPDQ:
-        frames = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-        if not frames or len(frames) > _MAX_VPDQ_FRAMES or not all(_HEX64.fullmatch(f) for f in frames):
-            raise UsageError(f"not a vPDQ value (1..{_MAX_VPDQ_FRAMES} comma-separated 64-hex frame hashes)")
-        return ",".join(frames)
+        from civicshield.hashing.vpdq import VideoHash  # the one vPDQ parser and serializer
+
+        try:
+            video = VideoHash.parse(text)
+        except BankFormatError as exc:
+            raise UsageError(f"not a vPDQ value: {exc.message}") from None
+        if len(video) > _MAX_VPDQ_FRAMES:
+            raise UsageError(f"a vPDQ value holds at most {_MAX_VPDQ_FRAMES} frames, got {len(video)}")
+        return video.to_wire()
     if not text or len(text) > _MAX_CHROMAPRINT_CHARS or not _CHROMAPRINT.fullmatch(text):
         raise UsageError("not a Chromaprint fingerprint (URL-safe base64, at most 65536 characters)")
     return text

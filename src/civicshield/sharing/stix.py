@@ -294,7 +294,8 @@ def _extension_definition() -> dict[str, Any]:
         "name": "CivicShield perceptual hashes",
         "description": (
             "Perceptual hashes of a file and how to match them. On a file: pdq (64 hex digits, Meta's PDQ), "
-            "vpdq (the frame PDQ hashes of a video, comma-separated, in order), chromaprint (AcoustID "
+            "vpdq (a video's frames as a JSON list of 'hash,quality,timestamp' strings, in order: "
+            "python-threatexchange's vpdq signal), chromaprint (AcoustID "
             "compressed fingerprint, URL-safe base64). On an indicator whose pattern names one of them: "
             "algorithm (pdq, vpdq, chromaprint); quality (of this hash, 0-100); max_distance (Hamming "
             "bits per PDQ or vPDQ frame hash); min_quality (ignore hashes below it); min_query_match_percent "
