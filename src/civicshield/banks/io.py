@@ -4,8 +4,8 @@ Entry fields (JSON keys and CSV columns alike)::
 
     hash             required; pdq: 64 hex digits, sha256: 64 hex digits, chromaprint: AcoustID base64,
                      vpdq: reference frame lines "FrameNumber,Quality,PDQHash,Timestamp_s" (newline-separated
-                     in JSON, ';'-separated in CSV so one entry stays on one line), a JSON list of them, or the
-                     sharing form every export uses (a JSON list of "hash,quality,timestamp"; see
+                     in JSON, ';'-separated in CSV so one entry stays on one line), a JSON list of them,
+                     or the sharing form every export uses (a JSON list of "hash,quality,timestamp"; see
                      ``hashing.vpdq.VideoHash.parse``); stored as reference lines either way
     signal_type      required; pdq | vpdq | chromaprint | sha256
     label            what the item is ("Debunked: fake video of candidate X conceding")
