@@ -48,6 +48,7 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-tools:
 	@sh scripts/bench-tools.sh

@@ -8,7 +8,7 @@ into a generic 400, as it did for a 1 GiB chunked upload.
 ``CredentialsFirst`` answers 401 at once to a request that would write through the API without any
 credentials (no ``Authorization`` header, no session cookie): nothing of its body is read. Wrong credentials
 are refused by the routes' dependencies, and upload routes read their file only after those have run
-(``api.uploads``).
+(``service.uploads``).
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import Media, MediaKind
 from civicshield.service import alerts
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
-from civicshield.service.api.uploads import UPLOAD_BODY, uploaded_file
 from civicshield.service.banks import LiveMatch
 from civicshield.service.deps import DbDep, Matcher, RuntimeDep
 from civicshield.service.principal import Principal
+from civicshield.service.uploads import UPLOAD_BODY, uploaded_file
 
 router = APIRouter(prefix="/api/v1/match", tags=["match"])
 

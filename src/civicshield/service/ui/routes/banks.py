@@ -15,13 +15,13 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
 from civicshield.errors import UsageError
 from civicshield.service import banks, store
-from civicshield.service.api.uploads import read_limited
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
 from civicshield.service.ui import queries
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep, flash
 from civicshield.service.ui.templating import render, translate
+from civicshield.service.uploads import read_limited
 
 router = page_router("/ui/banks")
 SHOWN_ENTRIES = 200

@@ -13,7 +13,6 @@ from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.media import Media
 from civicshield.report.thumbnails import thumbnail
 from civicshield.service import store
-from civicshield.service.api.uploads import read_limited
 from civicshield.service.blobs import BlobStore
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
@@ -22,6 +21,7 @@ from civicshield.service.ui import queries, views
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep
 from civicshield.service.ui.templating import is_htmx, render
+from civicshield.service.uploads import read_limited
 from civicshield.settings import Limits
 
 router = page_router("/ui")

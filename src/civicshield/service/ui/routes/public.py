@@ -18,7 +18,6 @@ from starlette.responses import Response
 
 from civicshield.errors import CivicShieldError
 from civicshield.service import store
-from civicshield.service.api.uploads import read_limited
 from civicshield.service.banks import PUBLIC_ORG, LiveIndex, LiveMatch
 from civicshield.service.deps import RateLimit, runtime
 from civicshield.service.jobs import Runtime
@@ -27,6 +26,7 @@ from civicshield.service.submission import submit_bytes
 from civicshield.service.ui import queries, views
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.templating import is_htmx, render
+from civicshield.service.uploads import read_limited
 
 router = page_router()
 ANONYMOUS_ORG = PUBLIC_ORG
