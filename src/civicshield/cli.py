@@ -361,9 +361,9 @@ def _seed_demo(settings: Any) -> Any:
     """Build the demo set, point analysis at its banks and trust anchor, let webhooks reach loopback
     receivers, seed the database, print a login."""
     from civicshield.demo.builder import build
+    from civicshield.egress import LOOPBACK
     from civicshield.service.blobs import BlobStore
     from civicshield.service.db.engine import Database, migrate
-    from civicshield.service.egress import LOOPBACK
     from civicshield.service.jobs import Runtime
     from civicshield.service.seed import seed
 

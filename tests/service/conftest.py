@@ -18,10 +18,10 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from civicshield.egress import LOOPBACK
 from civicshield.errors import SigningError
 from civicshield.service import store
 from civicshield.service.app import create_app
-from civicshield.service.egress import LOOPBACK
 from civicshield.service.security import use_password_hasher
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings

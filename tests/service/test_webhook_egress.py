@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from civicshield.egress import LOOPBACK, AddressNotAllowed, EgressPolicy, refusal
 from civicshield.errors import ConfigurationError
 from civicshield.service import subscriptions
 from civicshield.service.app import create_app
 from civicshield.service.db.tables import User
 from civicshield.service.delivery import deliver_due
-from civicshield.service.egress import LOOPBACK, AddressNotAllowed, EgressPolicy, refusal
 from civicshield.service.jobs import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.service.store import principal_for

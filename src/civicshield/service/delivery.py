@@ -41,8 +41,8 @@ from sqlalchemy import Engine, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from civicshield import __version__
+from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.service.db.tables import Delivery, Webhook, as_utc, utcnow
-from civicshield.service.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.sharing import RetryPolicy, sign_delivery
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from civicshield.service.egress import EgressPolicy
+from civicshield.egress import EgressPolicy
 from civicshield.service.lifecycle import RetentionPolicy
 from civicshield.service.logs import LogFormat
 from civicshield.service.mail import MailSettings

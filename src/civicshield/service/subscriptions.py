@@ -23,10 +23,10 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from civicshield.egress import EgressPolicy
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service import alerts, audit, delivery
 from civicshield.service.db.tables import Delivery, Webhook, as_utc, utcnow
-from civicshield.service.egress import EgressPolicy
 from civicshield.service.principal import Principal
 from civicshield.service.security import Role
 from civicshield.service.store import TLPS

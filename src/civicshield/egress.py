@@ -1,4 +1,7 @@
-"""Where webhooks may go: public addresses only, unless the operator allows some networks.
+"""Where the tool may connect: public addresses only, unless the operator allows some networks.
+
+Two things reach out, both only when someone configured them: the service's webhooks, and (opt-in) the
+fetching of Content Credentials stored remotely (``provenance.remote``). Both go through this guard.
 
 A subscriber chooses the URL and the service POSTs to it from inside the operator's network. Without a check,
 ``http://127.0.0.1:6379/``, ``http://10.0.0.5/admin`` or the cloud metadata address ``169.254.169.254`` turn
