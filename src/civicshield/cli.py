@@ -149,10 +149,20 @@ def analyze(
         list[str] | None, typer.Option("--fail-on", help="Exit 4 if any item gets this label.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every analyzer's signal.")] = False,
+    fetch_remote: Annotated[
+        bool,
+        typer.Option(
+            "--fetch-remote-manifests",
+            help="Fetch Content Credentials that a file says are stored remotely (the only network access; "
+            "public addresses only; cached in the data folder).",
+        ),
+    ] = False,
 ) -> None:
     """Analyze media and print an explained verdict per item."""
     with _errors():
         settings = _settings(trust, trust_anchors, data_dir, analyzer)
+        if fetch_remote:
+            settings = settings.with_(fetch_remote_manifests=True)
         targets = expand(paths)
         if not targets:
             raise UsageError("nothing to analyze (empty folder?)")

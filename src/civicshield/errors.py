@@ -136,6 +136,14 @@ class BankNotFound(BankError):
     http_status = 404
 
 
+class RemoteFetchFailed(CivicShieldError):
+    """Remotely stored Content Credentials could not be fetched (off, refused address, HTTP error, size)."""
+
+    code = "remote_manifest_fetch_failed"
+    http_status = 502
+    exit_code = 2
+
+
 class SigningError(CivicShieldError):
     code = "signing_failed"
     http_status = 422

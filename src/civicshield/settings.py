@@ -42,6 +42,10 @@ class Settings:
     required_analyzers: tuple[str, ...] = ()
     # Extra analyzer plugins without packaging them: "name=module:Class" (like entry points).
     plugins: tuple[str, ...] = ()
+    # Opt-in: fetch Content Credentials that an asset says are stored remotely (the only network access the
+    # library makes), through the egress guard, from public addresses and ``remote_manifest_networks``.
+    fetch_remote_manifests: bool = False
+    remote_manifest_networks: tuple[str, ...] = ()
 
     @property
     def banks_dir(self) -> Path:
@@ -69,8 +73,19 @@ class Settings:
         required = tuple(
             a.strip() for a in env.get("CIVICSHIELD_REQUIRED_ANALYZERS", "").split(",") if a.strip()
         )
+        fetch = env.get("CIVICSHIELD_FETCH_REMOTE_MANIFESTS", "").strip().lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+        )
+        networks = tuple(
+            n.strip() for n in env.get("CIVICSHIELD_REMOTE_MANIFEST_NETWORKS", "").split(",") if n.strip()
+        )
         return replace(
             base,
+            fetch_remote_manifests=fetch,
+            remote_manifest_networks=networks,
             plugins=plugins,
             analyzers=only or None,
             required_analyzers=required,

@@ -78,18 +78,20 @@ class C2paAnalyzer(Analyzer):
     )
     kinds = frozenset({MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.AUDIO})
 
-    def __init__(self, trust: TrustPolicy, scoring: C2paScoring | None = None) -> None:
+    def __init__(
+        self, trust: TrustPolicy, scoring: C2paScoring | None = None, settings: Settings | None = None
+    ) -> None:
         self.trust = trust
         self.scoring = scoring or C2paScoring()
+        self.settings = settings or Settings()  # limits, and whether remote credentials may be fetched
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(TrustPolicy.from_settings(settings))
+        return cls(TrustPolicy.from_settings(settings), settings=settings)
 
     def analyze(self, media: Media) -> Signal:
-        return signal_from_report(
-            read_credentials(media.data, media.mime, trust=self.trust), self.trust, self.scoring
-        )
+        report = read_credentials(media.data, media.mime, trust=self.trust, settings=self.settings)
+        return signal_from_report(report, self.trust, self.scoring)
 
 
 def signal_from_report(
@@ -106,11 +108,16 @@ def signal_from_report(
         return Signal.abstain(name, reason, findings=[Finding("c2pa.absent", reason)], evidence=evidence)
     findings = _findings(report)
     score, confidence = _decide(findings, scoring)
+    fetched = ""
+    if report.fetched_from:
+        fetched = f" (credentials fetched from {report.fetched_from})"
+        message = f"Content Credentials were stored remotely and fetched from {report.fetched_from}"
+        findings = (*findings, Finding("c2pa.remote_fetched", message, {"url": report.fetched_from}))
     return Signal(
         analyzer=name,
         score=score,
         confidence=confidence,
-        summary=_summary(report, findings),
+        summary=_summary(report, findings) + fetched,
         findings=findings,
         evidence=evidence,
     )
@@ -127,7 +134,11 @@ def _abstain_on_error(error: ReadError, evidence: dict[str, Any]) -> Signal:
         reason = f"Content Credentials cannot be read from this format ({error.message})"
         code = "c2pa.unsupported_format"
     elif error.remote_url:
-        reason = f"Content Credentials are stored remotely ({error.remote_url}) and are not fetched offline"
+        reason = f"Content Credentials are stored remotely ({error.remote_url}) and were not fetched" + (
+            f": {error.message.split('fetching it failed: ', 1)[1]}"
+            if "fetching it failed: " in error.message
+            else " (reading is offline; --fetch-remote-manifests fetches them)"
+        )
         code = "c2pa.unreadable"
     elif error.manifest_present:
         reason = f"Content Credentials are present but unreadable ({error.code}): {error.message}"

@@ -10,13 +10,15 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import c2pa
 
-from civicshield.errors import MediaTooLarge, UnsupportedMedia
+from civicshield.errors import MediaTooLarge, RemoteFetchFailed, UnsupportedMedia
 from civicshield.provenance.parse import parse_store
+from civicshield.provenance.remote import fetch_remote_manifest
 from civicshield.provenance.report import CredentialsReport, ReadError, ReadErrorCode
 from civicshield.provenance.trust import TrustPolicy
 from civicshield.settings import Limits, Settings
@@ -44,10 +46,29 @@ def read_credentials(
     settings = settings or Settings()
     policy = trust or TrustPolicy.from_settings(settings)
     data, fmt = _load(source, mime, settings.limits)
+    report = _read(data, fmt, policy)
+    error = report.error
+    if error is None or error.code is not ReadErrorCode.REMOTE_MANIFEST or not error.remote_url:
+        return report
+    if not settings.fetch_remote_manifests:
+        return report
+    try:
+        manifest = fetch_remote_manifest(error.remote_url, settings)
+    except RemoteFetchFailed as exc:
+        note = f"{error.message}; fetching it failed: {exc.message}"
+        return replace(report, error=replace(error, message=note))
+    fetched = _read(data, fmt, policy, manifest)
+    return replace(fetched, fetched_from=error.remote_url)
+
+
+def _read(
+    data: bytes, fmt: str | None, policy: TrustPolicy, manifest: bytes | None = None
+) -> CredentialsReport:
+    """One reading of ``data`` (with ``manifest``: the store that was fetched for it)."""
     try:
         with (
             c2pa.Context.from_json(policy.c2pa_settings_json) as context,
-            c2pa.Reader(fmt, io.BytesIO(data), context=context) as reader,
+            c2pa.Reader(fmt, io.BytesIO(data), manifest_data=manifest, context=context) as reader,
         ):
             store = json.loads(reader.json())
             certs = _crjson(reader)

@@ -155,6 +155,7 @@ class CredentialsReport:
     source_types: tuple[SourceTypeDeclaration, ...] = ()
     soft_bindings: tuple[SoftBinding, ...] = ()
     error: ReadError | None = None
+    fetched_from: str | None = None  # the manifest was stored remotely and fetched from here (opt-in)
 
     @property
     def active(self) -> ManifestSummary | None:
