@@ -37,6 +37,7 @@ from civicshield.provenance import (
     ValidationState,
     read_credentials,
 )
+from civicshield.provenance.plain import plain_summary
 from civicshield.provenance.vocab import (
     AI_SOURCE_TYPES,
     CAPTURE_SOURCE_TYPES,
@@ -99,7 +100,13 @@ def signal_from_report(
 ) -> Signal:
     """The signal for one report: findings, the deciding score, and the report as evidence."""
     scoring = scoring or C2paScoring()
-    evidence = {"trust": trust.describe(), "scoring": scoring.version, "credentials": report.to_dict()}
+    plain = plain_summary(report)
+    evidence = {
+        "trust": trust.describe(),
+        "scoring": scoring.version,
+        "credentials": report.to_dict(),
+        "plain": plain,
+    }
     name = C2paAnalyzer.name
     if report.error is not None:
         return _abstain_on_error(report.error, evidence)
@@ -117,7 +124,7 @@ def signal_from_report(
         analyzer=name,
         score=score,
         confidence=confidence,
-        summary=_summary(report, findings) + fetched,
+        summary=(f"{plain}. " if plain else "") + _summary(report, findings) + fetched,
         findings=findings,
         evidence=evidence,
     )

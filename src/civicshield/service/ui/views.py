@@ -56,7 +56,8 @@ def credentials(report: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         failures=[str(c) for c in creds.get("active_failures") or []],
         error_code=str(error.get("code")) if isinstance(error, Mapping) and error.get("code") else None,
     )
-    return {**creds, "status": status}
+    plain = (sig or {}).get("evidence", {}).get("plain")
+    return {**creds, "status": status, "plain": plain if isinstance(plain, str) else None}
 
 
 def manifest_tree(creds: Mapping[str, Any] | None) -> ManifestNode | None:
