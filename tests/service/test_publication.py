@@ -198,3 +198,17 @@ def test_video_and_audio_fact_checks_publish_and_are_found_again(world: World, t
         )
         assert again.status_code == 200, again.text
         assert again.json()["verdict"] == "known_fake", (path.name, again.json())
+
+
+def test_a_duplicate_upload_names_the_earlier_item(world: World, tmp_path: Path) -> None:
+    image = synth.save_image(synth.poster("TWICE", size=(400, 300), seed=5), tmp_path / "twice.jpg")
+    ids = []
+    for who in ("factcheck:analyst", "factcheck:analyst", "other:analyst"):
+        r = world.client.post(
+            "/api/v1/items", files={"file": (image.name, image.read_bytes())}, headers=auth(world, who)
+        )
+        assert r.status_code == 202, r.text
+        ids.append((r.json()["id"], r.json()["duplicate_of"]))
+    (first, none), (second, earlier), (_, elsewhere) = ids
+    assert none is None and earlier == first and second != first
+    assert elsewhere is None  # another organization's items are not named

@@ -389,3 +389,17 @@ def test_the_case_form_records_where_the_claim_comes_from(pages: Pages) -> None:
         )
     bad = pages.client.post("/ui/items/1/cases", data={**form, "claim_url": "javascript:alert(1)"})
     assert bad.status_code in (200, 400) and "http(s)" in bad.text
+
+
+def test_a_second_upload_of_the_same_file_names_the_first(pages: Pages) -> None:
+    csrf = pages.login("factcheck:analyst")
+    data = poster_bytes("SAME FILE", 6)
+    upload(pages, csrf, data)
+    again = pages.client.post(
+        "/ui/upload",
+        data={"csrf_token": csrf},
+        files={"files": ("again.jpg", data)},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 200
+    assert "Already uploaded:" in again.text and 'href="/ui/items/1"' in again.text

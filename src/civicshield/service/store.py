@@ -386,6 +386,13 @@ def create_case(
     return case
 
 
+def earlier_item(s: Session, who: Principal, sha256: str) -> int | None:
+    """The first item of the caller's organization with these exact bytes, if any (a duplicate upload)."""
+    q = select(Item.id).where(Item.org_id == who.org_id, Item.sha256 == sha256).order_by(Item.id).limit(1)
+    found: int | None = s.scalar(q)
+    return found
+
+
 def get_case(s: Session, who: Principal, case_id: int) -> Case:
     return _owned(s, who, Case, case_id, "case")
 

@@ -25,6 +25,7 @@ class Submitted:
     size: int
     media_kind: str
     sha256: str
+    duplicate_of: int | None = None  # the organization already has these exact bytes as this item
 
 
 def store_submission(rt: Runtime, who: Principal, data: bytes, filename: str) -> Submitted:
@@ -32,11 +33,12 @@ def store_submission(rt: Runtime, who: Principal, data: bytes, filename: str) ->
     media = Media.from_bytes(data, name=filename or "upload", limits=rt.settings.analysis.limits)
     sha = rt.blobs.put(data)
     with rt.db.session() as s:
+        earlier = store.earlier_item(s, who, sha)
         item = store.add_item(
             s, who, sha256=sha, filename=media.name, media_kind=str(media.kind), size=len(data)
         )
         job = store.create_job(s, item)
-        return Submitted(item.id, job.id, item.filename, item.size, str(media.kind), sha)
+        return Submitted(item.id, job.id, item.filename, item.size, str(media.kind), sha, earlier)
 
 
 def submit_bytes(rt: Runtime, celery: Celery, who: Principal, data: bytes, filename: str) -> Submitted:

@@ -40,6 +40,7 @@ async def submit(request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
         media_kind=done.media_kind,
         size=done.size,
         job=job,
+        duplicate_of=done.duplicate_of,
     )
 
 

@@ -97,6 +97,7 @@ class ItemOut(BaseModel):
     media_kind: str | None
     size: int
     job: JobOut | None = None
+    duplicate_of: int | None = None  # on upload: the organization already had these exact bytes as this item
 
 
 class ClaimSource(Strict):
