@@ -146,6 +146,7 @@ def test_fact_checker_journey(site: Site, browser: Any, shots: Path, tmp_path: P
     assert page.locator("dl.preview").inner_text().count("Ballots were burned in Ghent") == 1
     check(page, shots, "05-case-in-review")
 
+    page.get_by_label("publish now").check()  # publishing is final: the form asks first
     page.get_by_role("button", name="Publish fact-check").click()
     page.wait_for_selector(".flash.success:has-text('Published.')")
     check(page, shots, "06-case-published")

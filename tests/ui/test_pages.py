@@ -205,7 +205,9 @@ def test_case_review_publishes_with_claimreview_preview(pages: Pages) -> None:
     pages.client.post("/ui/cases/1/rating", data={"csrf_token": csrf, "rating": "false", "note": "Generated"})
     page = pages.client.get("/ui/cases/1").text
     assert "Preview of the ClaimReview" in page and "given when the case is published" in page
-    r = pages.client.post("/ui/cases/1/publish", data={"csrf_token": csrf})
+    unconfirmed = pages.client.post("/ui/cases/1/publish", data={"csrf_token": csrf}).text
+    assert "publishing is final" in unconfirmed, unconfirmed[:2000]
+    r = pages.client.post("/ui/cases/1/publish", data={"csrf_token": csrf, "confirm": "yes"})
     assert "Published. Copies of this item now match the fact-check." in r.text
     slug = r.text.split("/fact-checks/", 1)[1].split('"', 1)[0]
     assert pages.client.get(f"/fact-checks/{slug}").status_code == 200

@@ -130,8 +130,13 @@ def rate(
 
 
 @router.post("/cases/{case_id}/publish")
-def publish(request: Request, member: MemberDep, case_id: int) -> Response:
-    """Publish: fact-check page and ClaimReview, hashes into the known-fake bank, alerts queued."""
+def publish(
+    request: Request, member: MemberDep, case_id: int, confirm: Annotated[str, Form(max_length=3)] = ""
+) -> Response:
+    """Publish: fact-check page and ClaimReview, hashes into the known-fake bank, alerts queued. Publishing
+    is final, so the form asks for an explicit confirmation first."""
+    if confirm != "yes":
+        raise UsageError(translate(request, "Tick the confirmation to publish: publishing is final."))
     rt = runtime(request)
     with rt.db.session() as s:
         case = store.get_case(s, member.who, case_id)
