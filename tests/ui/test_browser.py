@@ -172,7 +172,7 @@ def test_fact_checker_journey(site: Site, browser: Any, shots: Path, tmp_path: P
     check(page, shots, "08-dashboard")
     page.get_by_role("link", name="forwarded-copy.jpg").first.click()
     assert words(page.locator(".verdict.big")) == "✖ Known fake"  # the banks speak first
-    match_row = page.locator("#banks-h + table tbody tr").first
+    match_row = page.locator("#banks-h + .table-scroll table tbody tr").first
     assert match_row.get_by_role("link", name="Read").get_attribute("href") == public_url
     assert "ballots-burned.jpg" in words(page.locator("#similar-h + ul"))  # similar earlier item (PDQ)
     check(page, shots, "08b-report-of-copy")
@@ -330,4 +330,35 @@ def test_dropping_files_fills_the_file_input(site: Site, browser: Any) -> None:
       return document.getElementById('verify-file').files[0].name;
     }""")
     assert name == "dropped.jpg"
+    context.close()
+
+
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 in portrait
+
+
+def _no_sideways_scroll(page: Any, where: str) -> None:
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    culprits = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > limit + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
+        PHONE["width"])
+    assert wide <= PHONE["width"], f"{where}: {wide} px wide on a {PHONE['width']} px screen: {culprits}"
+
+
+def test_pages_fit_a_phone_screen(site: Site, browser: Any, shots: Path) -> None:
+    """Issue 11: pages usable at phone width, without scrolling sideways."""
+    slug = publish_fake(site.app, site.ids, poster_bytes("PHONE SCREEN", 12), "A fake for the phone test")
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for path in ("/verify", f"/fact-checks/{slug}", "/ui/login"):
+        page.goto(f"{site.url}{path}")
+        _no_sideways_scroll(page, path)
+    check(page, shots, "16-phone-login")
+    login(page, site, "reviewer@factcheck.test")
+    for path in ("/ui/", "/ui/upload", "/ui/cases", "/ui/banks", "/ui/items/1", "/ui/cases/1"):
+        page.goto(f"{site.url}{path}")
+        _no_sideways_scroll(page, path)
+    check(page, shots, "17-phone-case")
+    page.goto(f"{site.url}/verify")
+    check(page, shots, "18-phone-verify")
     context.close()
