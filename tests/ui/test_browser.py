@@ -338,10 +338,12 @@ PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 in portrait
 
 def _no_sideways_scroll(page: Any, where: str) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth")
-    culprits = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > limit + 1)
-        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
-        PHONE["width"])
+    culprits = page.evaluate(
+        """(limit) => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > limit + 1).slice(0, 5)
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
+        PHONE["width"],
+    )
     assert wide <= PHONE["width"], f"{where}: {wide} px wide on a {PHONE['width']} px screen: {culprits}"
 
 
