@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -405,3 +406,24 @@ def test_a_second_upload_of_the_same_file_names_the_first(pages: Pages) -> None:
     )
     assert again.status_code == 200
     assert "Already uploaded:" in again.text and 'href="/ui/items/1"' in again.text
+
+
+def test_video_and_audio_items_play_on_their_page(pages: Pages, tmp_path: Path) -> None:
+    from civicshield.demo import synth
+
+    csrf = pages.login("factcheck:analyst")
+    video = synth.write_video(tmp_path / "speech.mp4", seconds=2.0, text="PLAY ME").read_bytes()
+    audio = synth.write_audio(tmp_path / "call.wav", synth.tone(seconds=2.0, seed=3)).read_bytes()
+    upload(pages, csrf, video, name="speech.mp4")
+    upload(pages, csrf, audio, name="call.wav")
+    upload(pages, csrf, poster_bytes("STILL", 7))
+    page = pages.client.get("/ui/items/1").text
+    assert "<video controls" in page and 'src="/ui/items/1/media"' in page
+    assert "<audio controls" in pages.client.get("/ui/items/2").text
+    served = pages.client.get("/ui/items/1/media")
+    assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    assert served.content == video
+    part = pages.client.get("/ui/items/1/media", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == video[:100]
+    assert pages.client.get("/ui/items/2/media").headers["content-type"] == "audio/wav"
+    assert pages.client.get("/ui/items/3/media").status_code == 404  # images are not served this way

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import File, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.media import Media
@@ -23,6 +23,7 @@ from civicshield.service.ui.session import MemberDep
 from civicshield.service.ui.templating import is_htmx, render
 from civicshield.service.uploads import read_limited
 from civicshield.settings import Limits
+from civicshield.sniff import sniff
 
 router = page_router("/ui")
 MAX_FILES = 20
@@ -119,6 +120,30 @@ def artefact(request: Request, member: MemberDep, item_id: int, sha256: str) -> 
     return Response(
         rt.blobs.get(sha256),
         media_type=str(named[0]["media_type"]),
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+@router.get("/items/{item_id}/media")
+def media_file(request: Request, member: MemberDep, item_id: int) -> Response:
+    """The item's own video or audio, for the player on its report page (range requests let it seek).
+    Only items that passed media validation as video or audio are served, with the type their bytes were
+    sniffed as, so nothing uploaded can be served as a page or a script."""
+    rt = runtime(request)
+    with rt.db.reading() as s:
+        item = store.get_item(s, member.who, item_id)
+        sha, kind = item.sha256, item.media_kind
+    if kind not in ("video", "audio") or not sha or not rt.blobs.exists(sha):
+        return Response(status_code=404)
+    path = rt.blobs.path(sha)
+    with path.open("rb") as fh:
+        found = sniff(fh.read(64))
+    if found is None or not found.mime.startswith(f"{kind}/"):
+        return Response(status_code=404)
+    return FileResponse(
+        path,
+        media_type=found.mime,
+        content_disposition_type="inline",
         headers={"Cache-Control": "private, max-age=3600"},
     )
 
