@@ -427,3 +427,13 @@ def test_video_and_audio_items_play_on_their_page(pages: Pages, tmp_path: Path) 
     assert part.status_code == 206 and part.content == video[:100]
     assert pages.client.get("/ui/items/2/media").headers["content-type"] == "audio/wav"
     assert pages.client.get("/ui/items/3/media").status_code == 404  # images are not served this way
+
+
+def test_moving_a_case_and_commenting_are_confirmed(pages: Pages) -> None:
+    csrf = pages.login("factcheck:reviewer")
+    upload(pages, csrf, poster_bytes("CONFIRM ME", 8))
+    pages.client.post("/ui/items/1/cases", data={"csrf_token": csrf, "title": "Check", "tlp": "GREEN"})
+    moved = pages.client.post("/ui/cases/1/transition", data={"csrf_token": csrf, "to": "triage"})
+    assert "Case moved to “Triage”." in moved.text
+    said = pages.client.post("/ui/cases/1/comments", data={"csrf_token": csrf, "body": "Looks generated."})
+    assert "Comment added." in said.text and "Looks generated." in said.text

@@ -17,7 +17,7 @@ from civicshield.errors import UsageError
 from civicshield.service import publication, store
 from civicshield.service.deps import runtime
 from civicshield.service.security import Role
-from civicshield.service.ui import i18n, queries
+from civicshield.service.ui import i18n, labels, queries
 from civicshield.service.ui.routing import page_router
 from civicshield.service.ui.session import MemberDep, flash
 from civicshield.service.ui.templating import render, translate
@@ -91,6 +91,8 @@ def move(
 ) -> Response:
     with runtime(request).db.session() as s:
         store.transition(s, member.who, store.get_case(s, member.who, case_id), to)
+    state = translate(request, labels.CASE_STATES.get(to, to))
+    flash(request, "success", translate(request, "Case moved to “%(state)s”.") % {"state": state})
     return to_case(case_id)
 
 
@@ -112,6 +114,7 @@ def add_comment(
 ) -> Response:
     with runtime(request).db.session() as s:
         store.comment(s, member.who, store.get_case(s, member.who, case_id), body)
+    flash(request, "success", translate(request, "Comment added."))
     return RedirectResponse(f"/ui/cases/{case_id}#comments", status_code=303)
 
 
