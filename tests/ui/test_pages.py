@@ -437,3 +437,30 @@ def test_moving_a_case_and_commenting_are_confirmed(pages: Pages) -> None:
     assert "Case moved to “Triage”." in moved.text
     said = pages.client.post("/ui/cases/1/comments", data={"csrf_token": csrf, "body": "Looks generated."})
     assert "Comment added." in said.text and "Looks generated." in said.text
+
+
+def test_a_copy_without_credentials_says_what_its_credentialed_original_declares(
+    pages: Pages, testdata: Path
+) -> None:
+    """Issue 11: a phone re-encode of a credentialed Adobe Firefly image read "likely synthetic, no Content
+    Credentials" while the same page listed the credentialed original at PDQ distance 2."""
+    from PIL import Image
+
+    from civicshield.service.jobs import run_job
+
+    original = (testdata / "c2pa-real/contentauth-example-assets/Firefly_tabby_cat.jpg").read_bytes()
+    picture = Image.open(io.BytesIO(original)).convert("RGB")
+    picture.thumbnail((800, 800))
+    copy = io.BytesIO()
+    picture.save(copy, format="JPEG", quality=60)  # what a messaging app makes of it: credentials gone
+    csrf = pages.login("factcheck:analyst")
+    upload(pages, csrf, original, name="Firefly_tabby_cat.jpg")
+    upload(pages, csrf, copy.getvalue(), name="forwarded.jpg")
+    for job_id in (1, 2):
+        assert run_job(pages.app.state.rt, job_id) == "done"
+    page = pages.client.get("/ui/items/2").text
+    assert "it looks like" in page and 'href="/ui/items/1"' in page
+    assert "Made with Adobe Firefly, which declares it AI-generated" in page
+    assert "not this file's own provenance" in page
+    own = pages.client.get("/ui/items/1").text
+    assert "it looks like" not in own  # the original speaks for itself

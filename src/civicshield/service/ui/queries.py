@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.hashing.pdq import hamming
-from civicshield.service import banks
+from civicshield.service import banks, store
 from civicshield.service.db.tables import BankEntryRow, BankRow, Case, Item, Job, Organization, User
 from civicshield.service.principal import Principal
 
@@ -35,6 +35,7 @@ class Similar:
     how: str  # sha256 | pdq
     distance: int | None
     cases: tuple[Case, ...]
+    credentials: str | None = None  # what its Content Credentials say, in one sentence, if it has any
 
 
 def recent_jobs(s: Session, who: Principal, limit: int = 15) -> list[JobRow]:
@@ -82,6 +83,17 @@ def pdq_of(item: Item) -> str | None:
     return None
 
 
+def credentials_sentence(s: Session, item: Item) -> str | None:
+    """The plain sentence the c2pa analyzer wrote for the item's latest analysis, when it read credentials."""
+    job = store.latest_job(s, item)
+    signals = (job.report or {}).get("signals", []) if job is not None else []
+    for sig in signals if isinstance(signals, list) else []:
+        if isinstance(sig, dict) and sig.get("analyzer") == "c2pa":
+            plain = (sig.get("evidence") or {}).get("plain")
+            return plain if isinstance(plain, str) else None
+    return None
+
+
 def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> list[Similar]:
     """Earlier items of the organization with the same sha256, or a PDQ hash within the bank match radius."""
     pdq = pdq_of(item)
@@ -94,13 +106,15 @@ def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> li
     )
     for other in s.scalars(q):
         if item.sha256 and other.sha256 == item.sha256:
-            found.append(Similar(other, "sha256", None, tuple(cases_for_item(s, who, other.id))))
+            cases = tuple(cases_for_item(s, who, other.id))
+            found.append(Similar(other, "sha256", None, cases, credentials_sentence(s, other)))
             continue
         other_pdq = pdq_of(other)
         if pdq and other_pdq:
             distance = hamming(pdq, other_pdq)
             if distance <= DEFAULT_POLICY.pdq_max_distance:
-                found.append(Similar(other, "pdq", distance, tuple(cases_for_item(s, who, other.id))))
+                cases = tuple(cases_for_item(s, who, other.id))
+                found.append(Similar(other, "pdq", distance, cases, credentials_sentence(s, other)))
         if len(found) >= limit:
             break
     return found

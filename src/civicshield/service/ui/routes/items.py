@@ -74,6 +74,15 @@ def report(request: Request, member: MemberDep, item_id: int) -> Response:
         result = job.report if job and job.report else None
         org = queries.organization(s, who)
         matches = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
+        similar = queries.similar_items(s, who, item)
+        own = views.credentials(result)
+        # A copy without credentials of an earlier item that has them: say what the original's credentials
+        # say, as what it is (a resemblance), not as this file's own provenance.
+        lookalike = (
+            next((sim for sim in similar if sim.credentials), None)
+            if own is None or own.get("status") in ("absent", "unreadable")
+            else None
+        )
         return render(
             request,
             "item.html.j2",
@@ -85,7 +94,8 @@ def report(request: Request, member: MemberDep, item_id: int) -> Response:
             credentials=views.credentials(result),
             matches=matches,
             bank_label=views.bank_verdict(matches, item.id),
-            similar=queries.similar_items(s, who, item),
+            similar=similar,
+            lookalike=lookalike,
             cases=queries.cases_for_item(s, who, item.id),
             default_tlp=org.default_tlp if org else "AMBER",
             can_open=member.can(Role.ANALYST),
