@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from civicshield.demo import synth
@@ -86,3 +87,20 @@ def test_prometheus_metrics_count_jobs_lookups_and_missing_analyzers(world: Worl
     assert run_job(client.app.state.rt, item.json()["job"]["id"]) == "done"  # type: ignore[attr-defined]
     after = client.get("/metrics").text
     assert "civicshield_queue_depth 0.0" in after and "civicshield_job_latency_seconds_count 1.0" in after
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CIVICSHIELD_JOB_LEASE_S", "ten"),
+        ("CIVICSHIELD_SMTP_PORT", "25x"),
+        ("CIVICSHIELD_SESSION_IDLE_S", "-5"),
+        ("CIVICSHIELD_PUBLIC_CONCURRENCY", "1.5"),
+    ],
+)
+def test_a_bad_number_in_the_environment_names_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    from civicshield.errors import ConfigurationError
+
+    env = {"CIVICSHIELD_DATA_DIR": str(tmp_path), "CIVICSHIELD_SECRET_KEY": "k" * 32, name: value}
+    with pytest.raises(ConfigurationError, match=name):
+        ServiceSettings.from_env(env)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from civicshield.egress import EgressPolicy
+from civicshield.errors import ConfigurationError
 from civicshield.service.lifecycle import RetentionPolicy
 from civicshield.service.logs import LogFormat
 from civicshield.service.mail import MailSettings
@@ -96,36 +97,47 @@ class ServiceSettings:
             broker_url=env.get("CIVICSHIELD_BROKER_URL", ""),
             base_url=env.get("CIVICSHIELD_BASE_URL", base.base_url),
             secret_key=key or base.secret_key,
-            job_lease_s=int(env.get("CIVICSHIELD_JOB_LEASE_S", base.job_lease_s)),
+            job_lease_s=_int(env, "CIVICSHIELD_JOB_LEASE_S", base.job_lease_s),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
             log_format=_log_format(env.get("CIVICSHIELD_LOG_FORMAT", "")),
             retention=RetentionPolicy(
-                public_submission_days=int(env.get("CIVICSHIELD_RETAIN_PUBLIC_DAYS", "30")),
-                personal_data_days=int(env.get("CIVICSHIELD_RETAIN_PERSONAL_DAYS", "90")),
+                public_submission_days=_int(env, "CIVICSHIELD_RETAIN_PUBLIC_DAYS", "30"),
+                personal_data_days=_int(env, "CIVICSHIELD_RETAIN_PERSONAL_DAYS", "90"),
             ),
             mail=MailSettings(
                 host=env.get("CIVICSHIELD_SMTP_HOST", ""),
-                port=int(env.get("CIVICSHIELD_SMTP_PORT", "25")),
+                port=_int(env, "CIVICSHIELD_SMTP_PORT", "25"),
                 sender=env.get("CIVICSHIELD_SMTP_FROM", MailSettings.sender),
                 starttls=env.get("CIVICSHIELD_SMTP_STARTTLS", "") in {"1", "true", "yes"},
                 username=env.get("CIVICSHIELD_SMTP_USER", ""),
                 password=env.get("CIVICSHIELD_SMTP_PASSWORD", ""),
             ),
-            public_concurrency=int(env.get("CIVICSHIELD_PUBLIC_CONCURRENCY", base.public_concurrency)),
+            public_concurrency=_int(env, "CIVICSHIELD_PUBLIC_CONCURRENCY", base.public_concurrency),
             sessions=SessionPolicy(
-                max_age_s=int(env.get("CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s)),
-                idle_s=int(env.get("CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s)),
+                max_age_s=_int(env, "CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s),
+                idle_s=_int(env, "CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s),
             ),
         )
+
+
+def _int(env: dict[str, str], name: str, default: int | str, *, minimum: int = 0) -> int:
+    """A whole number from the environment, or a ``ConfigurationError`` naming the variable (never a raw
+    ``ValueError`` from deep inside start-up)."""
+    text = str(env.get(name, "")).strip() or str(default)  # an empty variable is an unset one
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def _log_format(text: str) -> LogFormat | None:
     if text in ("json", "text"):
         return text  # type: ignore[return-value]
     if text:
-        from civicshield.errors import ConfigurationError
-
         raise ConfigurationError(f"CIVICSHIELD_LOG_FORMAT must be json or text, not {text!r}")
     return None
 
