@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,6 +25,7 @@ from rich.table import Table
 
 from civicshield import __version__
 from civicshield.analyzers.registry import AnalyzerRegistry
+from civicshield.cli_errors import handled, render_error
 from civicshield.collect import STDIN, expand
 from civicshield.errors import CivicShieldError, ConfigurationError, MediaError, UsageError
 from civicshield.fusion import CAUTIONS
@@ -46,19 +46,6 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
-
-
-def _render_error(exc: CivicShieldError) -> None:
-    err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except CivicShieldError as exc:
-        _render_error(exc)
-        raise typer.Exit(exc.exit_code) from exc
 
 
 def _settings(
@@ -159,7 +146,7 @@ def analyze(
     ] = False,
 ) -> None:
     """Analyze media and print an explained verdict per item."""
-    with _errors():
+    with handled():
         settings = _settings(trust, trust_anchors, data_dir, analyzer)
         if fetch_remote:
             settings = settings.with_(fetch_remote_manifests=True)
@@ -257,7 +244,7 @@ def list_analyzers(
 ) -> None:
     """List the analyzers and whether each one loads here (models are loaded to find out), with the reason
     for each that does not."""
-    with _errors():
+    with handled():
         settings = Settings.from_env()
         registry = AnalyzerRegistry.discover(plugins=settings.plugins)
         lineup = registry.assemble(settings, settings.analyzers)
@@ -304,7 +291,7 @@ def demo(
     """Generate a demo set (posters, clips, audio; no faces), analyze it and write out/demo/report.html."""
     from civicshield.demo.builder import build
 
-    with _errors():
+    with handled():
         demo_set = build(out_dir)
         engine = Engine.from_settings(demo_set.settings)
         targets = sorted(demo_set.media_dir.iterdir())
@@ -346,7 +333,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the coordination service (API + embedded analysis worker) on the configured database."""
-    with _errors():
+    with handled():
         from civicshield.service.runner import serve as run_service
         from civicshield.service.settings import ServiceSettings
 
@@ -402,7 +389,7 @@ def worker(
 ) -> None:
     """Run an analysis worker against $CIVICSHIELD_BROKER_URL (Redis / RabbitMQ) and the shared database.
     Needs $CIVICSHIELD_BASE_URL (``serve`` sets it for the worker it starts itself)."""
-    with _errors():
+    with handled():
         from civicshield.service.runner import run_worker
         from civicshield.service.settings import ServiceSettings
 
@@ -440,7 +427,7 @@ def main() -> None:
     try:
         app()
     except CivicShieldError as exc:  # errors raised outside a command's own handler
-        _render_error(exc)
+        render_error(exc)
         sys.exit(exc.exit_code)
 
 

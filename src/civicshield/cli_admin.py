@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicshield.cli_errors import handled
 from civicshield.errors import NotFound
 
 admin_app = typer.Typer(
@@ -27,20 +28,13 @@ admin_app.add_typer(key_app, name="key")
 out = Console()
 
 
-def _reported() -> Any:
-    """The CLI's own error rendering (``cli._errors``, as ``cli_bank`` uses it)."""
-    from civicshield.cli import _errors
-
-    return _errors()
-
-
 @contextmanager
 def _session() -> Iterator[tuple[Any, Any]]:
     """A writing database session and the service settings, errors reported."""
     from civicshield.service.db.engine import Database, migrate
     from civicshield.service.settings import ServiceSettings
 
-    with _reported():
+    with handled():
         settings = ServiceSettings.from_env()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.db_url)
@@ -220,7 +214,7 @@ def backup_command(out_file: Annotated[Path, typer.Argument(help="Where to write
     from civicshield.service.backup import backup
     from civicshield.service.settings import ServiceSettings
 
-    with _reported():
+    with handled():
         done = backup(ServiceSettings.from_env(), out_file)
     out.print(
         f"{done.path}: {sum(done.rows.values())} rows, {done.blobs} media files, schema {done.revision}"
@@ -235,7 +229,7 @@ def restore_command(
     from civicshield.service.backup import restore
     from civicshield.service.settings import ServiceSettings
 
-    with _reported():
+    with handled():
         done = restore(ServiceSettings.from_env(), archive)
     out.print(
         f"restored {sum(done.rows.values())} rows and {done.blobs} media files (schema {done.revision})"

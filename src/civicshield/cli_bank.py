@@ -12,6 +12,7 @@ from rich.table import Table
 
 from civicshield.banks import BankKind, BankStore, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
+from civicshield.cli_errors import handled
 from civicshield.errors import UsageError
 from civicshield.media import Media
 from civicshield.settings import Settings
@@ -43,9 +44,7 @@ def _kind(kind: str) -> BankKind:
 @bank_app.command("list")
 def list_banks(data_dir: DataDir = None) -> None:
     """List banks with their kind and number of entries."""
-    from civicshield.cli import _errors
-
-    with _errors():
+    with handled():
         store = _store(data_dir)
         table = Table(title=f"Banks in {store.root}")
         for col in ("name", "kind", "entries", "by signal type", "description"):
@@ -81,9 +80,7 @@ def import_bank(
 ) -> None:
     """Import entries (hash, signal_type, label, link, ...) from CSV or JSON, or from a python-threatexchange
     signal file (pdq, vpdq, video_sha256)."""
-    from civicshield.cli import _errors
-
-    with _errors():
+    with handled():
         store = _store(data_dir)
         store.ensure(bank, _kind(kind))
         added = store.import_file(bank, file, te_label=te_label)
@@ -99,9 +96,7 @@ def export_bank(
 ) -> None:
     """Export a bank's entries as CSV or JSON, or as a python-threatexchange signal file (what its
     ``local_file`` collaboration reads; labels and links do not fit that format)."""
-    from civicshield.cli import _errors
-
-    with _errors():
+    with handled():
         if fmt not in ("csv", "json", "threatexchange"):
             raise UsageError("--format must be csv, json or threatexchange")
         entries = _store(data_dir).load(bank).entries
@@ -129,9 +124,7 @@ def add_media(
     data_dir: DataDir = None,
 ) -> None:
     """Hash media files (PDQ / vPDQ / audio fingerprint / sha256) and add them to a bank."""
-    from civicshield.cli import _errors
-
-    with _errors():
+    with handled():
         store = _store(data_dir)
         store.ensure(bank, _kind(kind))
         for path in files:

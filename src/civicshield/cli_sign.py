@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from civicshield.cli_errors import handled
 from civicshield.errors import UsageError
 
 err = Console(stderr=True)
@@ -51,12 +52,11 @@ def sign(
 ) -> None:
     """Sign SRC into DST with Content Credentials, then register DST's hashes as authentic official media."""
     from civicshield.banks import BankStore, register_official
-    from civicshield.cli import _errors
     from civicshield.media import Media
     from civicshield.settings import Settings
     from civicshield.signing import make_demo_signer, sign_media
 
-    with _errors():
+    with handled():
         if demo_signer is not None:
             cert, key = make_demo_signer(demo_signer, organization=org or "CivicShield Demo")
             err.print(f"[yellow]demo certificate (untrusted) in {demo_signer}[/]")
