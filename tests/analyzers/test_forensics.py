@@ -17,8 +17,8 @@ from civicshield.analyzers.forensics import ElaAnalyzer, NoiseResidualAnalyzer, 
 from civicshield.analyzers.forensics.base import ForensicAnalyzer, ForensicPolicy
 from civicshield.analyzers.forensics.ela import ela_heatmap
 from civicshield.analyzers.forensics.jpeg import estimate_quality
-from civicshield.analyzers.forensics.measure import auc
 from civicshield.analyzers.forensics.spectral import grid_peak_ratio
+from civicshield.evaluation.forensics import auc
 from civicshield.media import Media
 
 ANALYZERS: list[type[ForensicAnalyzer]] = [ElaAnalyzer, NoiseResidualAnalyzer, SpectralAnalyzer]

@@ -25,7 +25,7 @@ from civicshield.signals import Artefact, Signal
 
 __all__ = ["ForensicAnalyzer", "ForensicPolicy", "Measurement", "block_means", "luminance"]
 
-MEASURE_COMMAND = ".venv/bin/python -m civicshield.analyzers.forensics.measure ../shared/datasets/dev"
+MEASURE_COMMAND = ".venv/bin/python -m civicshield.evaluation.forensics ../shared/datasets/dev"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ detector for the timeline (``video_audio`` explains why it stays out of the scor
 What it cannot tell: the CLIP detector was fitted on still images, mostly fully generated; face swaps
 that keep the original frame around the face, re-encoded low-resolution video and faces smaller than
 ``FacePolicy.min_score_px`` are where it is weakest. Thresholds and confidence come from the development
-videos (``video_measure``), which hold a single face-swap family: treat them as provisional.
+videos (``evaluation.video``), which hold a single face-swap family: treat them as provisional.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ AUTHENTIC = "detector.authentic"
 
 @dataclass(frozen=True)
 class VideoPolicy:
-    """Named, versioned numbers; thresholds and confidence measured on the dev videos (``video_measure``)."""
+    """Named, versioned numbers; thresholds and confidence measured on the dev videos (evaluation.video)."""
 
     version: str = "video-2026.11.2"
     sampling: SamplingPolicy = field(default_factory=SamplingPolicy)
     faces: FacePolicy = field(default_factory=lambda: FacePolicy(max_scored_faces=2))
     quantile: float = 0.9
-    # Measured (python -m civicshield.analyzers.ml.video_measure ../shared/datasets/dev, 2026-11-26): on the
+    # Measured (python -m civicshield.evaluation.video ../shared/datasets/dev, 2026-11-26): on the
     # 45 dev face-swap videos every aggregate is no better than chance (q90 AUC 0.46, 95 % CI 0.30-0.63),
     # so no threshold is set, no finding is emitted and the score carries no confidence. The timeline and
     # per-frame scores remain as evidence for people.

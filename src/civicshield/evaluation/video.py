@@ -3,7 +3,7 @@ thresholds that ``VideoPolicy`` should carry.
 
 Run it from the repository root (it needs the CLIP detector; the videos are read in place)::
 
-    .venv/bin/python -m civicshield.analyzers.ml.video_measure ../shared/datasets/dev
+    .venv/bin/python -m civicshield.evaluation.video ../shared/datasets/dev
 
 Why the alternatives are printed too: the aggregate (a high quantile of per-frame max(frame, face)) was a
 design choice; a reader should see what the mean, the whole-frame-only and the face-only versions would
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from civicshield.analyzers.forensics.measure import auc, bootstrap_interval, read_manifest
 from civicshield.analyzers.ml.video import VideoDetector, VideoPolicy
+from civicshield.evaluation.forensics import auc, bootstrap_interval, read_manifest
 from civicshield.media import Media
 
 __all__ = ["AGGREGATES", "main", "thresholds"]

@@ -2,7 +2,7 @@
 
 Run it from the repository root; it reads the images in place and prints one table::
 
-    .venv/bin/python -m civicshield.analyzers.forensics.measure ../shared/datasets/dev
+    .venv/bin/python -m civicshield.evaluation.forensics ../shared/datasets/dev
 
 It measures the statistic only (no heatmap is drawn), so a full run takes a few minutes.
 
@@ -26,6 +26,7 @@ from civicshield.analyzers.forensics.ela import ElaAnalyzer
 from civicshield.analyzers.forensics.noise import NoiseResidualAnalyzer
 from civicshield.analyzers.forensics.spectral import SpectralAnalyzer
 from civicshield.errors import MediaError
+from civicshield.evaluation import metrics
 from civicshield.media import Media
 
 __all__ = ["Row", "auc", "bootstrap_interval", "main", "read_manifest"]
@@ -49,23 +50,11 @@ def read_manifest(root: Path, modality: str) -> list[Row]:
 
 
 def auc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties count one half): P[score(ai) > score(real)]."""
-    s = np.asarray(scores, dtype=np.float64)
+    """``metrics.auc`` (the one AUC), or NaN where a resample holds one class only."""
     y = np.asarray(positive, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
+    if y.all() or not y.any():
         return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(s.size)
-    sorted_s = s[order]
-    i = 0
-    while i < s.size:
-        j = i
-        while j + 1 < s.size and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return metrics.auc(y, np.asarray(scores, dtype=np.float64))
 
 
 def bootstrap_interval(
