@@ -464,3 +464,33 @@ def test_a_copy_without_credentials_says_what_its_credentialed_original_declares
     assert "not this file's own provenance" in page
     own = pages.client.get("/ui/items/1").text
     assert "it looks like" not in own  # the original speaks for itself
+
+
+def test_a_command_line_bank_and_a_threatexchange_file_import_into_the_service(
+    pages: Pages, tmp_path: Path
+) -> None:
+    """One bank concept: what `civicshield bank` keeps locally, and what a partner's threatexchange tools
+    export, both import on the banks page."""
+    from civicshield.banks import BankEntry, BankKind, BankStore
+    from civicshield.settings import Settings
+
+    store = BankStore.from_settings(Settings(data_dir=tmp_path / "cli"))
+    store.create("local", BankKind.KNOWN_FAKE)
+    pdq = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+    store.add_entries("local", [BankEntry.create("pdq", pdq, "Fake poster (from the CLI)")])
+    bank_file = (tmp_path / "cli" / "banks" / "local.json").read_bytes()
+    csrf = pages.login("factcheck:reviewer")
+    pages.client.post(
+        "/ui/banks", data={"csrf_token": csrf, "name": "merged", "kind": "known_fake", "tlp": "GREEN"}
+    )
+    r = pages.client.post(
+        "/ui/banks/1/import", data={"csrf_token": csrf}, files={"file": ("local.json", bank_file)}
+    )
+    assert "Imported entries: 1 new of 1." in r.text
+    te = f"# from a partner\nvideo_sha256 {'cd' * 32}\npdq {pdq}\n".encode()
+    r = pages.client.post(
+        "/ui/banks/1/import", data={"csrf_token": csrf}, files={"file": ("partner.te.txt", te)}
+    )
+    assert "Imported entries: 1 new of 2." in r.text  # the PDQ was already there
+    found = pages.client.get(f"/ui/banks?value={'cd' * 32}").text
+    assert "imported from partner.te.txt" in found

@@ -33,7 +33,15 @@ from dataclasses import dataclass
 from civicshield.banks.model import BankEntry, SignalType
 from civicshield.errors import BankFormatError
 
-__all__ = ["TE_PDQ", "TE_VIDEO_SHA256", "TE_VPDQ", "TeExport", "entries_from_te", "entries_to_te"]
+__all__ = [
+    "TE_PDQ",
+    "TE_VIDEO_SHA256",
+    "TE_VPDQ",
+    "TeExport",
+    "entries_from_te",
+    "entries_to_te",
+    "looks_like_te",
+]
 
 TE_PDQ = "pdq"
 TE_VPDQ = "vpdq"
@@ -73,6 +81,16 @@ def entries_to_te(entries: Sequence[BankEntry]) -> TeExport:
             left_out[why] = left_out.get(why, 0) + 1
     unique = list(dict.fromkeys(lines))
     return TeExport("".join(f"{line}\n" for line in unique), len(unique), left_out)
+
+
+def looks_like_te(text: str) -> bool:
+    """Whether ``text`` reads as a threatexchange signal file: its first signal line starts with one of the
+    signal types we read, then a space (a CSV starts with a header row of column names)."""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line.partition(" ")[0] in (TE_PDQ, TE_VPDQ, TE_VIDEO_SHA256) and " " in line
+    return False
 
 
 def entries_from_te(

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
+from civicshield.banks.threatexchange import entries_from_te, looks_like_te
 from civicshield.errors import UsageError
 from civicshield.service import banks, store
 from civicshield.service.deps import runtime
@@ -90,7 +91,8 @@ async def import_entries(
     file: Annotated[UploadFile, File()],
     tlp: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """CSV (header row naming the columns) or JSON (a list of entries or a whole bank file)."""
+    """CSV (header row naming the columns), JSON (a list of entries or a whole bank file, e.g. one the
+    ``civicshield bank`` command wrote), or a python-threatexchange signal file (labelled with its name)."""
     data = await read_limited(file, MAX_IMPORT_BYTES)
     name = file.filename or "upload"
     rt = runtime(request)
@@ -101,7 +103,12 @@ async def import_entries(
         except UnicodeDecodeError as exc:
             raise UsageError("the file is not UTF-8 text") from exc
         is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}
-        entries = entries_from_json(text, source=name) if is_json else entries_from_csv(text, source=name)
+        if is_json:
+            entries = entries_from_json(text, source=name)
+        elif looks_like_te(text):
+            entries = list(entries_from_te(text, source=name, label=f"imported from {name}")[0])
+        else:
+            entries = entries_from_csv(text, source=name)
         with rt.db.session() as s:
             bank = banks.get_bank(s, member.who, bank_id)
             return len(banks.add_entries(s, member.who, bank, entries, tlp=tlp or None)), len(entries)
