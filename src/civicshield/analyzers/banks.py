@@ -139,10 +139,11 @@ class KnownFakesAnalyzer(_BankAnalyzer):
             for m in matches[:MAX_FINDINGS]
         ]
         evidence["matches"] = [m.detail() for m in matches[:MAX_FINDINGS]]
+        score, confidence = p.known_fake(exact=best.exact)
         return Signal(
             analyzer=self.name,
-            score=p.known_fake_exact_score if best.exact else p.known_fake_score,
-            confidence=p.exact_confidence if best.exact else p.perceptual_confidence,
+            score=score,
+            confidence=confidence,
             summary=f"known fake: {best.entry.label!r} ({_how(best)})",
             findings=tuple(findings),
             evidence=evidence,
@@ -169,10 +170,11 @@ class OfficialMediaAnalyzer(_BankAnalyzer):
         detail = m.detail()
         evidence["matches"] = [detail]
         name = m.entry.original_name or m.entry.label
+        score, confidence = self.matcher.policy.official(exact=True)
         return Signal(
             analyzer=self.name,
-            score=0.0,
-            confidence=self.matcher.policy.exact_confidence,
+            score=score,
+            confidence=confidence,
             summary=f"identical to registered official media {name!r}",
             findings=(
                 Finding(
@@ -215,10 +217,11 @@ class OfficialMediaAnalyzer(_BankAnalyzer):
             )
         evidence["matches"] = details
         top = matches[0]
+        score, confidence = p.official(exact=False, revoiced=revoiced_any)
         return Signal(
             analyzer=self.name,
-            score=p.revoiced_score if revoiced_any else p.altered_score,
-            confidence=p.altered_confidence,
+            score=score,
+            confidence=confidence,
             summary=f"altered copy of registered official media {top.entry.label!r} ({_how(top)})",
             findings=tuple(findings),
             evidence=evidence,

@@ -48,5 +48,19 @@ class MatchPolicy:
     revoiced_score: float = 0.95
     altered_confidence: float = 0.8
 
+    def known_fake(self, *, exact: bool) -> tuple[float, float]:
+        """Score and confidence of a known-fake match (identical bytes, or a perceptual copy). The one rule:
+        the library's bank analyzer and the service's own banks both decide with it."""
+        if exact:
+            return self.known_fake_exact_score, self.exact_confidence
+        return self.known_fake_score, self.perceptual_confidence
+
+    def official(self, *, exact: bool, revoiced: bool = False) -> tuple[float, float]:
+        """Score and confidence of a match with registered official media: an identical copy vouches for the
+        file (0), a near-duplicate with other bytes is an altered copy, more surely so when re-voiced."""
+        if exact:
+            return 0.0, self.exact_confidence
+        return (self.revoiced_score if revoiced else self.altered_score), self.altered_confidence
+
 
 DEFAULT_POLICY = MatchPolicy()

@@ -506,22 +506,33 @@ def org_name(s: Session, org_id: int) -> str:
     return org.name if org else "unknown"
 
 
-def signals_for(matches: Sequence[LiveMatch]) -> list[Signal]:
-    """The service's database banks as a signal the fusion policy reads like the library's bank analyzers
-    (same finding codes), so a job's verdict sees fact-checks published on this service."""
+def signals_for(
+    matches: Sequence[LiveMatch], item_sha256: str | None = None, policy: MatchPolicy = DEFAULT_POLICY
+) -> list[Signal]:
+    """The service's database banks as a signal the fusion policy reads like the library's bank analyzers:
+    same finding codes, and the same scores from the one match policy (``MatchPolicy.known_fake`` /
+    ``official``), so a verdict does not depend on which bank store found the match. An official entry
+    registered from these very bytes is an identical copy, as in the library."""
     fakes = [m for m in matches if m.match.bank_kind == "known_fake"]
     official = [m for m in matches if m.match.bank_kind == "authentic"]
+
+    def identical(m: LiveMatch) -> bool:
+        return m.match.exact or (item_sha256 is not None and m.match.entry.original_sha256 == item_sha256)
+
     findings: list[Finding] = []
     for m in fakes[:5]:
         label, kind = m.match.entry.label, m.match.signal_type.value
         message = f"matches known fake {label!r} published on this service ({kind})"
         findings.append(Finding("known_fakes.match", message, m.match.detail()))
     for m in official[:5]:
-        code = "official_media.exact" if m.match.exact else "official_media.altered"
-        what = "an identical copy of" if m.match.exact else "an altered near-duplicate of"
+        code = "official_media.exact" if identical(m) else "official_media.altered"
+        what = "an identical copy of" if identical(m) else "an altered near-duplicate of"
         message = f"{what} registered official media {m.match.entry.label!r}"
         findings.append(Finding(code, message, m.match.detail()))
     if not findings:
         return [Signal.abstain("service_banks", "no match in this service's banks")]
-    score = 0.97 if fakes else (0.0 if all(m.match.exact for m in official) else 0.85)
-    return [Signal("service_banks", score, 0.9, findings[0].message, findings=tuple(findings))]
+    if fakes:
+        score, confidence = policy.known_fake(exact=any(m.match.exact for m in fakes))
+    else:
+        score, confidence = policy.official(exact=all(identical(m) for m in official))
+    return [Signal("service_banks", score, confidence, findings[0].message, findings=tuple(findings))]

@@ -117,7 +117,7 @@ def bank_lookup(rt: Runtime, org_id: int, media: Media) -> tuple[list[Signal], l
     except CivicShieldError as exc:
         return [Signal.abstain("service_banks", f"not hashed: {exc.message}")], []
     found: list[LiveMatch] = rt.live.match(org_id, hashes)
-    return signals_for(found), found
+    return signals_for(found, hashes.sha256), found
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
