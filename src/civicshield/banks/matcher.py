@@ -164,34 +164,24 @@ class BankMatcher:
 
     def match(self, hashes: MediaHashes) -> list[BankMatch]:
         """Every entry the item matches under the policy, best first (one match per entry)."""
-        found: dict[int, BankMatch] = {}
-        for row, match in (
-            *self._match_sha(hashes),
-            *self._match_pdq(hashes),
-            *self._match_vpdq(hashes),
-            *self._match_audio(hashes),
-        ):
-            if row not in found or match.strength > found[row].strength:
-                found[row] = match
-        return sorted(found.values(), key=lambda m: -m.strength)
+        return _best_per_entry(
+            [
+                *self._match_sha(hashes),
+                *self._match_pdq(hashes),
+                *self._match_vpdq(hashes),
+                *self._match_audio(hashes),
+            ]
+        )
 
     def near_misses(self, hashes: MediaHashes, radius: int) -> list[BankMatch]:
         """PDQ entries just outside the match distance but within ``radius``, nearest first (one per entry):
         pictures a person should compare with the item, which decide nothing on their own."""
-        if len(self._pdq) == 0 or radius <= self.policy.pdq_max_distance:
+        if radius <= self.policy.pdq_max_distance:
             return []
-        queries = hashes.pdq_queries(self.policy.pdq_min_quality)
-        found: dict[int, BankMatch] = {}
-        for q, hits in zip(
-            queries, self._pdq.search_many([q.hash.hex for q in queries], radius), strict=True
-        ):
-            for hit in hits:
-                if hit.distance <= self.policy.pdq_max_distance:
-                    continue
-                row, match = self._result(hit.id, distance=hit.distance, oriented=q.oriented, turn=q.turn)
-                if row not in found or match.strength > found[row].strength:
-                    found[row] = match
-        return sorted(found.values(), key=lambda m: -m.strength)
+        limit = self.policy.pdq_max_distance
+        return _best_per_entry(
+            [(row, m) for row, m in self._search_pdq(hashes, radius) if (m.distance or 0) > limit]
+        )
 
     def _result(self, row: int, **measure: Any) -> tuple[int, BankMatch]:
         bank, entry = self._rows[row]
@@ -201,10 +191,14 @@ class BankMatcher:
         return [self._result(row, exact=True) for row in self._sha.get(hashes.sha256, [])]
 
     def _match_pdq(self, hashes: MediaHashes) -> list[tuple[int, BankMatch]]:
+        return self._search_pdq(hashes, self.policy.pdq_max_distance)
+
+    def _search_pdq(self, hashes: MediaHashes, radius: int) -> list[tuple[int, BankMatch]]:
+        """Every PDQ entry within ``radius`` of any of the item's look-ups (``MediaHashes.pdq_queries``)."""
         if len(self._pdq) == 0:
             return []
         queries = hashes.pdq_queries(self.policy.pdq_min_quality)
-        found = self._pdq.search_many([q.hash.hex for q in queries], self.policy.pdq_max_distance)
+        found = self._pdq.search_many([q.hash.hex for q in queries], radius)
         return [
             self._result(hit.id, distance=hit.distance, oriented=q.oriented, turn=q.turn)
             for q, hits in zip(queries, found, strict=True)
@@ -247,3 +241,12 @@ class BankMatcher:
             ):
                 out.append(self._result(row, similarity=m.similarity, offset_s=m.offset_s))
         return out
+
+
+def _best_per_entry(found: list[tuple[int, BankMatch]]) -> list[BankMatch]:
+    """One match per entry, its strongest (on a tie the first found: as stored before turned), best first."""
+    best: dict[int, BankMatch] = {}
+    for row, match in found:
+        if row not in best or match.strength > best[row].strength:
+            best[row] = match
+    return sorted(best.values(), key=lambda m: -m.strength)
