@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageOps
 from civicshield.errors import MediaError
 from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import PdqHash, hex_to_codes, picture_pdq
-from civicshield.media import Media, MediaKind, decode_image
+from civicshield.media import Media, decode_image
 
 __all__ = ["COPIES", "CopyRecall", "MatchingReport", "measure_matching"]
 
@@ -139,9 +139,7 @@ def _codes(hexes: Sequence[str]) -> np.ndarray:
 def _queries(image: Image.Image) -> tuple[PdqHash, list[str]]:
     """The stored hash and the hashes a bank look-up of this picture tries, padded to ``QUERIES``."""
     picture = picture_pdq(image.convert("RGB"))
-    hashes = MediaHashes("", MediaKind.IMAGE, pdq=picture.stored, pdq_turned=picture.turned)
-    hashes = replace(hashes, pdq_framed=picture.framed)
-    tried = [q.hash.hex for q in hashes.pdq_queries(0)]
+    tried = [q.hash.hex for q in MediaHashes.of_image("", picture).pdq_queries(0)]
     return picture.stored, tried + [picture.stored.hex] * (QUERIES - len(tried))
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from civicshield.errors import AnalyzerUnavailable, MediaError
 from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio
-from civicshield.hashing.pdq import FRAMED, TURNS, PdqHash, image_pdq
+from civicshield.hashing.pdq import FRAMED, TURNS, ImagePdq, PdqHash, image_pdq
 from civicshield.hashing.vpdq import VideoHash, hash_video
 from civicshield.media import Media, MediaKind
 
@@ -53,6 +53,19 @@ class MediaHashes:
     chromaprint: AudioFingerprint | None = None
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def of_image(cls, sha256: str, pdq: ImagePdq) -> MediaHashes:
+        """An image item's identifiers from its ``ImagePdq`` (every look-up variant)."""
+        return cls(
+            sha256,
+            MediaKind.IMAGE,
+            pdq=pdq.stored,
+            pdq_oriented=pdq.oriented,
+            exif_orientation=pdq.orientation,
+            pdq_turned=pdq.turned,
+            pdq_framed=pdq.framed,
+        )
+
     def pdq_queries(self, min_quality: int) -> list[PdqQuery]:
         """What a bank look-up tries, in order of preference: the picture as stored, EXIF-oriented, then
         turned or mirrored. Hashes under ``min_quality`` are left out (flat pictures collide)."""
@@ -85,16 +98,7 @@ def _audio_of_video(media: Media) -> tuple[AudioFingerprint | None, tuple[str, .
 
 def _compute(media: Media) -> MediaHashes:
     if media.kind is MediaKind.IMAGE:
-        pdq = image_pdq(media)
-        return MediaHashes(
-            media.sha256,
-            media.kind,
-            pdq=pdq.stored,
-            pdq_oriented=pdq.oriented,
-            exif_orientation=pdq.orientation,
-            pdq_turned=pdq.turned,
-            pdq_framed=pdq.framed,
-        )
+        return MediaHashes.of_image(media.sha256, image_pdq(media))
     if media.kind is MediaKind.VIDEO:
         audio, notes = _audio_of_video(media)
         return MediaHashes(media.sha256, media.kind, vpdq=hash_video(media), chromaprint=audio, notes=notes)
