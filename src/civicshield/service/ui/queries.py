@@ -17,6 +17,7 @@ from civicshield.hashing.pdq import hamming
 from civicshield.service import banks, store
 from civicshield.service.db.tables import BankEntryRow, BankRow, Case, Item, Job, Organization, User
 from civicshield.service.principal import Principal
+from civicshield.service.ui import views
 
 SIMILAR_SCAN = 2000  # how many recent items of the organization the PDQ comparison looks at
 
@@ -86,12 +87,7 @@ def pdq_of(item: Item) -> str | None:
 def credentials_sentence(s: Session, item: Item) -> str | None:
     """The plain sentence the c2pa analyzer wrote for the item's latest analysis, when it read credentials."""
     job = store.latest_job(s, item)
-    signals = (job.report or {}).get("signals", []) if job is not None else []
-    for sig in signals if isinstance(signals, list) else []:
-        if isinstance(sig, dict) and sig.get("analyzer") == "c2pa":
-            plain = (sig.get("evidence") or {}).get("plain")
-            return plain if isinstance(plain, str) else None
-    return None
+    return views.plain_sentence(job.report) if job is not None else None
 
 
 def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> list[Similar]:

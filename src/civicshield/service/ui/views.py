@@ -42,6 +42,12 @@ def signal(report: Mapping[str, Any] | None, analyzer: str) -> Mapping[str, Any]
     return None
 
 
+def plain_sentence(report: Mapping[str, Any] | None) -> str | None:
+    """The one sentence the c2pa analyzer wrote of what the credentials declare, if it read any."""
+    plain = (signal(report, "c2pa") or {}).get("evidence", {}).get("plain")
+    return plain if isinstance(plain, str) else None
+
+
 def credentials(report: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The ``CredentialsReport`` the c2pa analyzer stored as evidence, if it ran, with its exact ``status``
     (``provenance.vocab.credential_status``: only a failed hard binding reads as changed)."""
@@ -56,8 +62,7 @@ def credentials(report: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         failures=[str(c) for c in creds.get("active_failures") or []],
         error_code=str(error.get("code")) if isinstance(error, Mapping) and error.get("code") else None,
     )
-    plain = (sig or {}).get("evidence", {}).get("plain")
-    return {**creds, "status": status, "plain": plain if isinstance(plain, str) else None}
+    return {**creds, "status": status, "plain": plain_sentence(report)}
 
 
 def manifest_tree(creds: Mapping[str, Any] | None) -> ManifestNode | None:
