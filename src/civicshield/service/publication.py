@@ -97,17 +97,18 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         )
         if hashes:
             media = (MediaItem(ShareKind(item.media_kind), hashes, name=item.filename),)
+    page = fact_check_url(base_url, case)
     return FactCheck(
         claim=case.claim or case.title,
         rating=Rating(case.rating or "unverifiable"),
-        url=fact_check_url(base_url, case),
+        url=page,
         publisher=Party(org.name if org else "CivicShield"),
         date_published=published,
         language=language,
         headline=case.title,
         summary=case.rating_note or None,
         media=media,
-        claimreview_url=f"{fact_check_url(base_url, case)}.jsonld?lang={language}",
+        claimreview_url=f"{page}.jsonld?lang={language}",
         claim_author=(
             Party(case.claim_author, kind=PartyKind(case.claim_author_kind)) if case.claim_author else None
         ),
