@@ -86,8 +86,8 @@ def _database(backend: str, data_dir: Path) -> tuple[str, str, str | None]:
 
 
 def _seed(db_url: str) -> str:
-    from civicshield.service import store
-    from civicshield.service.db.engine import Database, migrate
+    from civicshield.service.domain import store
+    from civicshield.service.infra.db.engine import Database, migrate
 
     db = Database(db_url)
     migrate(db.engine)
@@ -141,7 +141,7 @@ def _idle_medians(base: str, key: str, media: Path, rounds: int = 5) -> dict[str
 
 def _accounting(db_url: str, wait_s: float) -> tuple[int, int, int]:
     """(items, jobs done, jobs not done) once the queue has drained or ``wait_s`` passed."""
-    from civicshield.service.db.tables import Item, Job
+    from civicshield.service.domain.tables import Item, Job
 
     engine = create_engine(db_url)
     deadline = time.monotonic() + wait_s

@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicshield.hashing.index import PDQ_MATCH_DISTANCE
-from civicshield.service.live_index import PdqCodes
+from civicshield.service.domain.live_index import PdqCodes
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 SQLA = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -95,9 +95,9 @@ def seed(db_name: str) -> Seeded:
     """Schema, one organization with a reviewer's API key, and an empty bank (the service's own code)."""
     from argon2 import PasswordHasher
 
-    from civicshield.service import banks, store
-    from civicshield.service.db.engine import Database, migrate
-    from civicshield.service.security import use_password_hasher
+    from civicshield.service.domain import banks, store
+    from civicshield.service.domain.security import use_password_hasher
+    from civicshield.service.infra.db.engine import Database, migrate
 
     use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     db = Database(f"{SQLA}/{db_name}")
@@ -359,7 +359,7 @@ def worker() -> None:
     without this the job process shares pooled connections with the parent's reaper thread, and a job that
     reads for seconds (the live index's first load) can hang on a connection both processes talk over."""
     from civicshield.service import runner
-    from civicshield.service.db.engine import Database
+    from civicshield.service.infra.db.engine import Database
     from civicshield.service.settings import ServiceSettings
 
     class ForkSafeDatabase(Database):

@@ -1,10 +1,10 @@
 #!/bin/sh
-# Refresh the vendored htmx (src/civicshield/service/ui/static/vendor/) from the npm package.
+# Refresh the vendored htmx (src/civicshield/service/pages/static/vendor/) from the npm package.
 # The result is committed, so running the service needs no Node and no front-end build; run this only to
 # upgrade htmx (pass a version: scripts/vendor-htmx.sh 2.0.4; default: the latest 2.x).
 set -e
 VERSION=${1:-2}
-DEST=$(cd "$(dirname "$0")/.." && pwd)/src/civicshield/service/ui/static/vendor
+DEST=$(cd "$(dirname "$0")/.." && pwd)/src/civicshield/service/pages/static/vendor
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"

@@ -359,9 +359,9 @@ def _seed_demo(settings: Any) -> Any:
     receivers, seed the database, print a login."""
     from civicshield.demo.builder import build
     from civicshield.egress import LOOPBACK
-    from civicshield.service.blobs import BlobStore
-    from civicshield.service.db.engine import Database, migrate
-    from civicshield.service.jobs import Runtime
+    from civicshield.service.infra.blobs import BlobStore
+    from civicshield.service.infra.db.engine import Database, migrate
+    from civicshield.service.infra.jobs import Runtime
     from civicshield.service.seed import seed
 
     demo_dir = settings.data_dir / "demo"

@@ -31,7 +31,7 @@ out = Console()
 @contextmanager
 def _session() -> Iterator[tuple[Any, Any]]:
     """A writing database session and the service settings, errors reported."""
-    from civicshield.service.db.engine import Database, migrate
+    from civicshield.service.infra.db.engine import Database, migrate
     from civicshield.service.settings import ServiceSettings
 
     with handled():
@@ -48,8 +48,8 @@ def _session() -> Iterator[tuple[Any, Any]]:
 
 def _console_operator(org_id: int) -> Any:
     """Who acts from the console: an operator, as recorded in the audit log (``console:operator``)."""
-    from civicshield.service.principal import Principal
-    from civicshield.service.security import Role
+    from civicshield.service.domain.principal import Principal
+    from civicshield.service.domain.security import Role
 
     return Principal(user_id=0, org_id=org_id, role=Role.PLATFORM_ADMIN, email="operator", via="console")
 
@@ -57,7 +57,7 @@ def _console_operator(org_id: int) -> Any:
 def _user(s: Any, email: str) -> Any:
     from sqlalchemy import select
 
-    from civicshield.service.db.tables import User
+    from civicshield.service.domain.tables import User
 
     user = s.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -68,7 +68,7 @@ def _user(s: Any, email: str) -> Any:
 @admin_app.command("setup-link")
 def setup_link() -> None:
     """Print a one-time link that creates the first operator (while none exists)."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, settings):
         link = onboarding.setup_link(s, settings.base_url)
@@ -79,7 +79,7 @@ def setup_link() -> None:
 def org_create(
     name: str, kind: Annotated[str, typer.Option(help="fact_checker, election_authority, party, ...")]
 ) -> None:
-    from civicshield.service import store
+    from civicshield.service.domain import store
 
     with _session() as (s, _):
         org = store.create_org(s, name, kind)
@@ -90,7 +90,7 @@ def org_create(
 def org_list() -> None:
     from sqlalchemy import func, select
 
-    from civicshield.service.db.tables import Organization, User
+    from civicshield.service.domain.tables import Organization, User
 
     table = Table(title="Organizations")
     for col in ("id", "name", "kind", "members", "state"):
@@ -106,7 +106,7 @@ def org_list() -> None:
 @org_app.command("suspend")
 def org_suspend(org_id: int) -> None:
     """Its members cannot sign in and its keys are refused; nothing is deleted."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, _):
         onboarding.set_org_suspended(s, _console_operator(0), org_id, True)
@@ -115,7 +115,7 @@ def org_suspend(org_id: int) -> None:
 
 @org_app.command("resume")
 def org_resume(org_id: int) -> None:
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, _):
         onboarding.set_org_suspended(s, _console_operator(0), org_id, False)
@@ -132,8 +132,8 @@ def user_invite(
     mail: Annotated[bool, typer.Option("--mail", help="Send it by e-mail instead of printing it.")] = False,
 ) -> None:
     """An invitation link for ``email`` into organization ``--org``, printed (or mailed)."""
-    from civicshield.service import onboarding
-    from civicshield.service.mail import Mailer
+    from civicshield.service.domain import onboarding
+    from civicshield.service.infra.mail import Mailer
 
     with _session() as (s, settings):
         who = _console_operator(org)
@@ -148,7 +148,7 @@ def user_invite(
 
 
 def _set_active(email: str, active: bool) -> None:
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, _):
         user = _user(s, email)
@@ -170,7 +170,7 @@ def user_enable(email: str) -> None:
 @user_app.command("reset")
 def user_reset(email: str) -> None:
     """Print a one-time link with which the person chooses a new password (valid for an hour)."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, settings):
         user = _user(s, email)
@@ -181,7 +181,7 @@ def user_reset(email: str) -> None:
 def _key_org(s: Any, prefix: str) -> int:
     from sqlalchemy import select
 
-    from civicshield.service.db.tables import ApiKey
+    from civicshield.service.domain.tables import ApiKey
 
     org_id = s.scalar(select(ApiKey.org_id).where(ApiKey.prefix == prefix))
     if org_id is None:
@@ -191,7 +191,7 @@ def _key_org(s: Any, prefix: str) -> int:
 
 @key_app.command("revoke")
 def key_revoke(prefix: str) -> None:
-    from civicshield.service import store
+    from civicshield.service.domain import store
 
     with _session() as (s, _):
         store.revoke_api_key(s, _console_operator(_key_org(s, prefix)), prefix)
@@ -201,7 +201,7 @@ def key_revoke(prefix: str) -> None:
 @key_app.command("rotate")
 def key_rotate(prefix: str) -> None:
     """A new key with the same name and scopes (printed once); the old one is revoked."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with _session() as (s, _):
         new = onboarding.rotate_key(s, _console_operator(_key_org(s, prefix)), prefix)
@@ -211,7 +211,7 @@ def key_rotate(prefix: str) -> None:
 @admin_app.command("backup")
 def backup_command(out_file: Annotated[Path, typer.Argument(help="Where to write the .tar.gz.")]) -> None:
     """Database rows, stored media and keys in one archive (it holds secrets: keep it safe)."""
-    from civicshield.service.backup import backup
+    from civicshield.service.infra.backup import backup
     from civicshield.service.settings import ServiceSettings
 
     with handled():
@@ -226,7 +226,7 @@ def restore_command(
     archive: Annotated[Path, typer.Argument(help="A backup made by `admin backup`.")],
 ) -> None:
     """Restore a backup into an empty database (SQLite or PostgreSQL, whichever is configured)."""
-    from civicshield.service.backup import restore
+    from civicshield.service.infra.backup import restore
     from civicshield.service.settings import ServiceSettings
 
     with handled():
@@ -240,8 +240,8 @@ def _operators_org(s: Any) -> int:
     from sqlalchemy import select
 
     from civicshield.errors import Conflict
-    from civicshield.service.db.tables import Organization
-    from civicshield.service.onboarding import OPERATORS_ORG
+    from civicshield.service.domain.onboarding import OPERATORS_ORG
+    from civicshield.service.domain.tables import Organization
 
     org_id = s.scalar(select(Organization.id).where(Organization.name == OPERATORS_ORG))
     if org_id is None:
@@ -254,8 +254,8 @@ def _operators_org(s: Any) -> int:
 @org_app.command("export")
 def org_export(org_id: int, out_file: Path) -> None:
     """One organization's rows (secrets left out) and media, as JSON lines in a .tar.gz."""
-    from civicshield.service import lifecycle
-    from civicshield.service.blobs import BlobStore
+    from civicshield.service.infra import lifecycle
+    from civicshield.service.infra.blobs import BlobStore
 
     with _session() as (s, settings):
         counts = lifecycle.export_org(s, org_id, BlobStore(settings.blob_dir), out_file)
@@ -268,8 +268,8 @@ def org_delete(
 ) -> None:
     """Delete an organization with everything that belongs to it (export it first if it wants its data)."""
     from civicshield.errors import UsageError
-    from civicshield.service import lifecycle
-    from civicshield.service.blobs import BlobStore
+    from civicshield.service.infra import lifecycle
+    from civicshield.service.infra.blobs import BlobStore
 
     with _session() as (s, settings):
         if not yes:
@@ -287,8 +287,9 @@ def org_delete(
 @admin_app.command("purge")
 def purge_now() -> None:
     """Apply the retention settings now (the worker also does it every hour)."""
-    from civicshield.service import lifecycle, store
-    from civicshield.service.blobs import BlobStore
+    from civicshield.service.domain import store
+    from civicshield.service.infra import lifecycle
+    from civicshield.service.infra.blobs import BlobStore
 
     with _session() as (s, settings):
         removed = lifecycle.purge(

@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, text
 
 from civicshield.egress import LOOPBACK
 from civicshield.errors import SigningError
-from civicshield.service import store
 from civicshield.service.app import create_app
-from civicshield.service.security import use_password_hasher
+from civicshield.service.domain import store
+from civicshield.service.domain.security import use_password_hasher
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 from civicshield.sharing import verify_delivery

@@ -27,7 +27,7 @@ def test_login_session_and_csrf(world: World) -> None:
 def test_api_keys_hashed_at_rest_and_revocable(world: World) -> None:
     from sqlalchemy import select
 
-    from civicshield.service.db.tables import ApiKey
+    from civicshield.service.domain.tables import ApiKey
 
     token = world.keys["factcheck:org_admin"]
     with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]

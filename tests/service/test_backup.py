@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from civicshield.demo import synth
-from civicshield.service import audit
 from civicshield.service.app import create_app
-from civicshield.service.backup import backup, restore
-from civicshield.service.db.engine import Database
-from civicshield.service.db.tables import Base
-from civicshield.service.jobs import run_job
+from civicshield.service.domain import audit
+from civicshield.service.domain.tables import Base
+from civicshield.service.infra.backup import backup, restore
+from civicshield.service.infra.db.engine import Database
+from civicshield.service.infra.jobs import run_job
 from civicshield.service.settings import ServiceSettings
 
 from .conftest import World, _fresh_pg_database, auth, core_analysis, drop_pg_database

@@ -11,7 +11,7 @@ from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import PdqHash
 from civicshield.media import MediaKind
-from civicshield.service.banks import EntryMeta, LiveMatch, signals_for
+from civicshield.service.domain.banks import EntryMeta, LiveMatch, signals_for
 
 PDQ = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
 NEAR = f"{int(PDQ, 16) ^ 0b111:064x}"  # three bits away

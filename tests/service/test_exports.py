@@ -11,10 +11,10 @@ import stix2
 
 from civicshield.demo import synth
 from civicshield.errors import UsageError
-from civicshield.service import exports
-from civicshield.service.banks import SHARED_WITH_COMMUNITY
-from civicshield.service.db.tables import Case
-from civicshield.service.jobs import run_job
+from civicshield.service.domain import exports
+from civicshield.service.domain.banks import SHARED_WITH_COMMUNITY
+from civicshield.service.domain.tables import Case
+from civicshield.service.infra.jobs import run_job
 from civicshield.sharing import TLP, Audience, validate_stix
 from civicshield.sharing.tlp import TLP2_MARKING_IDS
 

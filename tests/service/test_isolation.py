@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from civicshield.demo import synth
-from civicshield.service.jobs import run_job
+from civicshield.service.infra.jobs import run_job
 
 from .conftest import World, auth
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from civicshield.demo import synth
-from civicshield.service import lifecycle, onboarding, store
-from civicshield.service.db.tables import (
+from civicshield.service.domain import onboarding, store
+from civicshield.service.domain.tables import (
     AuditEvent,
     Case,
     Item,
@@ -25,7 +25,8 @@ from civicshield.service.db.tables import (
     WebSession,
     utcnow,
 )
-from civicshield.service.jobs import run_job
+from civicshield.service.infra import lifecycle
+from civicshield.service.infra.jobs import run_job
 
 from .conftest import World, auth
 

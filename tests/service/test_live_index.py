@@ -14,11 +14,11 @@ from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.index import FlatPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PdqHash
 from civicshield.media import Media, MediaKind
-from civicshield.service import banks, live_index, store
-from civicshield.service.banks import LiveIndex, LiveMatch
-from civicshield.service.db.engine import Database
-from civicshield.service.db.tables import BankRow, User
-from civicshield.service.principal import Principal
+from civicshield.service.domain import banks, live_index, store
+from civicshield.service.domain.banks import LiveIndex, LiveMatch
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.tables import BankRow, User
+from civicshield.service.infra.db.engine import Database
 
 from .conftest import World
 

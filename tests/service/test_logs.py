@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from civicshield.service.logs import configure
+from civicshield.service.infra.logs import configure
 
 from .conftest import World
 
@@ -29,11 +29,13 @@ def captured() -> Iterator[io.StringIO]:
 def test_library_and_own_records_come_out_as_json_lines(captured: io.StringIO) -> None:
     logging.getLogger("uvicorn.error").warning("listening on %s", "127.0.0.1:8000")
     with structlog.contextvars.bound_contextvars(request_id="r-42"):
-        structlog.get_logger("civicshield.service.jobs").info("job done", job_id=7)
+        structlog.get_logger("civicshield.service.infra.jobs").info("job done", job_id=7)
     try:
         raise ValueError("bad media")
     except ValueError:
-        logging.getLogger("civicshield.service.errors").exception("unhandled error on %s", "/api/v1/items")
+        logging.getLogger("civicshield.service.web.errors").exception(
+            "unhandled error on %s", "/api/v1/items"
+        )
     lines = [json.loads(line) for line in captured.getvalue().splitlines()]
     assert lines[0]["event"] == "listening on 127.0.0.1:8000" and lines[0]["level"] == "warning"
     assert lines[0]["logger"] == "uvicorn.error" and lines[0]["timestamp"].endswith("Z")

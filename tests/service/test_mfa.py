@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import LoginThrottle, utcnow
+from civicshield.service.domain.tables import LoginThrottle, utcnow
+from civicshield.service.domain.throttle import ThrottlePolicy
 from civicshield.service.settings import ServiceSettings
-from civicshield.service.throttle import ThrottlePolicy
 
 from .conftest import World, _seed, core_analysis
 
@@ -104,7 +104,7 @@ def test_members_choose_unless_their_organization_requires_it(strict: World) -> 
     off = analyst.post("/api/v1/me/totp/disable", json={"password": PASSWORD, "code": codes[0]})
     assert off.status_code == 204
     with strict.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
-        from civicshield.service.db.tables import Organization
+        from civicshield.service.domain.tables import Organization
 
         s.execute(update(Organization).values(mfa_required=True))
     viewer = _session(strict, "viewer@factcheck.test")

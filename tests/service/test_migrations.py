@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from civicshield.service.db.engine import make_engine, migrate
-from civicshield.service.db.tables import Base
+from civicshield.service.domain.tables import Base
+from civicshield.service.infra.db.engine import make_engine, migrate
 
 
 def _without_type_noise(diff: list[object]) -> list[object]:

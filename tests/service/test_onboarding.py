@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from civicshield.service import onboarding
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import AuditEvent, User
-from civicshield.service.mail import MailSettings
+from civicshield.service.domain import onboarding
+from civicshield.service.domain.tables import AuditEvent, User
+from civicshield.service.infra.mail import MailSettings
 from civicshield.service.settings import ServiceSettings
 
 from .conftest import Mailbox, _seed, auth, core_analysis

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from civicshield.demo import synth
 from civicshield.service.app import create_app
-from civicshield.service.jobs import run_job
+from civicshield.service.infra.jobs import run_job
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 

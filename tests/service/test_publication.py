@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from civicshield.demo import synth
-from civicshield.service.jobs import run_job
+from civicshield.service.infra.jobs import run_job
 from civicshield.sharing import validate_claimreview
 
 from .conftest import World, auth
@@ -148,7 +148,7 @@ def test_hashes_only_matching_and_batch(world: World, tmp_path: Path) -> None:
 
 
 def test_audit_chain_covers_the_journey(world: World, tmp_path: Path) -> None:
-    from civicshield.service.audit import verify_chain
+    from civicshield.service.domain.audit import verify_chain
 
     item_id, _ = _analyzed_item(world, tmp_path)
     _publish(world, item_id, "GREEN")

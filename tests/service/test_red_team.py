@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from civicshield.demo import synth
-from civicshield.service import audit, store
-from civicshield.service.db.tables import Case, Comment, User
-from civicshield.service.jobs import run_job
+from civicshield.service.domain import audit, store
+from civicshield.service.domain.tables import Case, Comment, User
+from civicshield.service.infra.jobs import run_job
 
 from .conftest import World, auth
 
@@ -188,7 +188,7 @@ def test_login_takes_as_long_for_unknown_addresses(world: World) -> None:
     Counted in password-hash operations, not seconds: both paths must do exactly one verification."""
     from argon2 import PasswordHasher
 
-    from civicshield.service import security
+    from civicshield.service.domain import security
 
     calls: list[str] = []
 
@@ -365,7 +365,7 @@ def test_sign_out_from_the_pages_ends_the_session_too(world: World) -> None:
 def test_an_idle_session_expires(world: World) -> None:
     from sqlalchemy import update
 
-    from civicshield.service.db.tables import WebSession, utcnow
+    from civicshield.service.domain.tables import WebSession, utcnow
 
     client, _ = _signed_in(world)
     assert client.get("/api/v1/me").status_code == 200
@@ -378,7 +378,7 @@ def test_an_idle_session_expires(world: World) -> None:
 def test_a_session_ends_at_its_maximum_age_however_busy(world: World) -> None:
     from sqlalchemy import update
 
-    from civicshield.service.db.tables import WebSession, utcnow
+    from civicshield.service.domain.tables import WebSession, utcnow
 
     client, _ = _signed_in(world)
     with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
@@ -460,7 +460,7 @@ def test_deleting_the_last_audit_rows_is_detected(world: World) -> None:
     """Seen: deleting the newest rows of an organization's chain passed verification."""
     from sqlalchemy import delete
 
-    from civicshield.service.db.tables import AuditEvent
+    from civicshield.service.domain.tables import AuditEvent
 
     _audited(world, 3)
     kept = _checkpoint(world)
@@ -478,7 +478,7 @@ def test_deleting_the_last_audit_rows_is_detected(world: World) -> None:
 
 def test_a_rewritten_chain_is_detected(world: World) -> None:
     """Seen: forging a row and recomputing every later hash passed verification."""
-    from civicshield.service.db.tables import AuditEvent, as_utc
+    from civicshield.service.domain.tables import AuditEvent, as_utc
 
     _audited(world, 4)
     kept = _checkpoint(world)
@@ -509,7 +509,7 @@ def test_a_rewritten_chain_is_detected(world: World) -> None:
 def test_checkpoints_deleted_from_the_database_are_caught_by_a_kept_copy(world: World) -> None:
     from sqlalchemy import delete
 
-    from civicshield.service.db.tables import AuditCheckpoint, AuditEvent
+    from civicshield.service.domain.tables import AuditCheckpoint, AuditEvent
 
     _audited(world, 2)
     kept = _checkpoint(world)

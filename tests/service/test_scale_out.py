@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from civicshield.demo import synth
-from civicshield.service import store
-from civicshield.service.db.engine import Database, migrate
+from civicshield.service.domain import store
+from civicshield.service.infra.db.engine import Database, migrate
 
 from .conftest import _fresh_pg_database, drop_pg_database
 from .test_jobs import RABBITMQ, _rabbitmq_vhost

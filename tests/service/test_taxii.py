@@ -15,9 +15,9 @@ import pytest
 import stix2
 import uvicorn
 
-from civicshield.service import store
 from civicshield.service.api.taxii import COLLECTION_ALIAS, COLLECTION_ID, STIX_MEDIA, TAXII_MEDIA
-from civicshield.service.db.tables import User
+from civicshield.service.domain import store
+from civicshield.service.domain.tables import User
 from civicshield.sharing import validate_stix
 from civicshield.sharing.tlp import TLP, TLP2_MARKING_IDS
 

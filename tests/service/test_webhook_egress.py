@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 
 from civicshield.egress import LOOPBACK, AddressNotAllowed, EgressPolicy, refusal
 from civicshield.errors import ConfigurationError
-from civicshield.service import subscriptions
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import User
-from civicshield.service.delivery import deliver_due
-from civicshield.service.jobs import Runtime
+from civicshield.service.domain import subscriptions
+from civicshield.service.domain.store import principal_for
+from civicshield.service.domain.tables import User
+from civicshield.service.infra.delivery import deliver_due
+from civicshield.service.infra.jobs import Runtime
 from civicshield.service.settings import ServiceSettings
-from civicshield.service.store import principal_for
 
 from .conftest import Receiver, World, auth
 from .test_webhooks import ADMIN, HOOKS, _hook, _log, _ping, _rt

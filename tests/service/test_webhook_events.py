@@ -8,8 +8,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from civicshield.service.delivery import deliver_due
-from civicshield.service.jobs import run_job
+from civicshield.service.infra.delivery import deliver_due
+from civicshield.service.infra.jobs import run_job
 
 from .conftest import Receiver, World, auth
 from .test_publication import _analyzed_item, _publish, _reupload_bytes

@@ -17,11 +17,11 @@ import pytest
 
 from civicshield.egress import LOOPBACK
 from civicshield.errors import SigningError
-from civicshield.service import alerts
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import Delivery
-from civicshield.service.delivery import LEASE_S, claim_due, deliver_due
-from civicshield.service.jobs import Runtime
+from civicshield.service.domain import alerts
+from civicshield.service.domain.tables import Delivery
+from civicshield.service.infra.delivery import LEASE_S, claim_due, deliver_due
+from civicshield.service.infra.jobs import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.sharing import validate_claimreview, verify_delivery
 

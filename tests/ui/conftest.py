@@ -27,11 +27,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from civicshield.demo import synth
-from civicshield.service import publication, store
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import Job
-from civicshield.service.jobs import Runtime, run_job
-from civicshield.service.security import use_password_hasher
+from civicshield.service.domain import publication, store
+from civicshield.service.domain.security import use_password_hasher
+from civicshield.service.domain.tables import Job
+from civicshield.service.infra.jobs import Runtime, run_job
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 from civicshield.signing import DEMO_CA_FILE, make_demo_signer
@@ -104,7 +104,7 @@ def reencoded(data: bytes) -> bytes:
 
 
 def principal(app: FastAPI, user_id: int) -> Any:
-    from civicshield.service.db.tables import User
+    from civicshield.service.domain.tables import User
 
     with app.state.rt.db.session() as s:
         user = s.get(User, user_id)
@@ -186,7 +186,7 @@ class Site:
 def _worker(site: Site, stop: threading.Event) -> None:
     """Run queued analysis jobs and due webhook deliveries, like the embedded worker."""
     try:
-        from civicshield.service import delivery
+        from civicshield.service.infra import delivery
     except ImportError:  # the webhooks work is not there
         delivery = None  # type: ignore[assignment]
     while not stop.wait(0.2):

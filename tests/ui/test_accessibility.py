@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civicshield.service.ui import labels
+from civicshield.service.pages import labels
 
 CSS = Path(labels.__file__).parent / "static" / "ui.css"
 

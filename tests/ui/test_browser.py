@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from civicshield.service.db.tables import Item, Organization, User
+from civicshield.service.domain.tables import Item, Organization, User
 from civicshield.signing import sign_media
 
 from .conftest import PASSWORD, Site, poster_bytes, principal, publish_fake, reencoded
@@ -73,7 +73,7 @@ def items_count(site: Site) -> int:
 def register_webhook(site: Site) -> str | None:
     """A webhook of the fact-checkers for published cases, when the webhooks work is there; its secret."""
     try:
-        from civicshield.service import subscriptions
+        from civicshield.service.domain import subscriptions
     except ImportError:
         return None
     with site.rt.db.session() as s:

@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from civicshield.banks.model import BankEntry
-from civicshield.service import banks, publication, store
-from civicshield.service.headers import CONTENT_SECURITY_POLICY
-from civicshield.service.jobs import Runtime, run_job
+from civicshield.service.domain import banks, publication, store
+from civicshield.service.infra.jobs import Runtime, run_job
 from civicshield.service.submission import submit_bytes
+from civicshield.service.web.headers import CONTENT_SECURITY_POLICY
 
 from .conftest import PASSWORD, Site, poster_bytes
 
@@ -141,7 +141,7 @@ def test_every_response_carries_the_policy(site: Site, path: str) -> None:
 def test_every_template_environment_escapes(site: Site) -> None:
     from civicshield.report.html import _env as report_env
     from civicshield.service.api.public import _env as public_env
-    from civicshield.service.ui import i18n, templating
+    from civicshield.service.pages import i18n, templating
 
     environments = [report_env(), public_env] + [templating.environment(lang) for lang in i18n.LANGUAGES]
     for env in environments:

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from civicshield.service.ui import i18n
+from civicshield.service.pages import i18n
 
 UI_DIR = Path(i18n.__file__).parent
 METHODS = [("templates/**.j2", "jinja2"), ("**.py", "python")]

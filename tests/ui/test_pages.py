@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from civicshield.service.db.tables import Item, Organization, User
+from civicshield.service.domain.tables import Item, Organization, User
 
 from .conftest import PASSWORD, Pages, csrf_of, make_app, poster_bytes, publish_fake, seed
 
@@ -101,7 +101,7 @@ def test_sign_in_checks_password_csrf_and_next(pages: Pages) -> None:
 def test_every_page_is_labelled_and_has_landmarks(pages: Pages) -> None:
     csrf = pages.login("factcheck:org_admin")
     upload(pages, csrf, poster_bytes("BALLOTS BURNED", 3))
-    from civicshield.service.jobs import run_job
+    from civicshield.service.infra.jobs import run_job
 
     assert run_job(pages.app.state.rt, 1) == "done"
     pages.client.post(
@@ -184,7 +184,7 @@ def test_upload_fragment_polls_until_done(pages: Pages) -> None:
     )
     assert "<html" not in r.text and r.text.count('class="upload-row"') == 2
     assert 'hx-get="/ui/jobs/1/status"' in r.text and "Not accepted" in r.text
-    from civicshield.service.jobs import run_job
+    from civicshield.service.infra.jobs import run_job
 
     run_job(pages.app.state.rt, 1)
     done = pages.client.get("/ui/jobs/1/status")
@@ -194,7 +194,7 @@ def test_upload_fragment_polls_until_done(pages: Pages) -> None:
 def test_case_review_publishes_with_claimreview_preview(pages: Pages) -> None:
     csrf = pages.login("factcheck:reviewer")
     upload(pages, csrf, poster_bytes("BALLOTS BURNED", 3))
-    from civicshield.service.jobs import run_job
+    from civicshield.service.infra.jobs import run_job
 
     run_job(pages.app.state.rt, 1)
     pages.client.post(
@@ -379,7 +379,7 @@ def test_the_case_form_records_where_the_claim_comes_from(pages: Pages) -> None:
     assert 'name="claim_url"' in page.text and 'name="claim_date"' in page.text
     r = pages.client.post("/ui/items/1/cases", data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/ui/cases/")
-    from civicshield.service.db.tables import Case
+    from civicshield.service.domain.tables import Case
 
     with pages.app.state.rt.db.reading() as s:
         case = s.get(Case, int(r.headers["location"].rsplit("/", 1)[1]))
@@ -446,7 +446,7 @@ def test_a_copy_without_credentials_says_what_its_credentialed_original_declares
     Credentials" while the same page listed the credentialed original at PDQ distance 2."""
     from PIL import Image
 
-    from civicshield.service.jobs import run_job
+    from civicshield.service.infra.jobs import run_job
 
     original = (testdata / "c2pa-real/contentauth-example-assets/Firefly_tabby_cat.jpg").read_bytes()
     picture = Image.open(io.BytesIO(original)).convert("RGB")

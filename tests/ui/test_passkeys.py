@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from civicshield.service import store
 from civicshield.service.app import create_app
-from civicshield.service.db.tables import Passkey
+from civicshield.service.domain import store
+from civicshield.service.domain.tables import Passkey
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 
@@ -128,7 +128,7 @@ def test_a_new_operator_brings_in_an_organization_through_the_pages(
 ) -> None:
     """Issue 9's path, in Chromium: the set-up link makes the first operator (who enrols a passkey), the
     operator creates an organization and invites its admin, who joins, enrols a passkey and signs in."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     app, url = localhost_site
     with app.state.rt.db.session() as s:

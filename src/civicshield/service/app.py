@@ -7,19 +7,20 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
-from civicshield.service import errors, ui
+from civicshield.service import pages
 from civicshield.service.api import admin, audit, auth, banks, cases, items, match, public, taxii, webhooks
-from civicshield.service.blobs import BlobStore
-from civicshield.service.db.engine import Database, migrate
-from civicshield.service.guards import BodyLimit, CredentialsFirst
-from civicshield.service.headers import SecurityHeaders
-from civicshield.service.jobs import Runtime, bind_task, make_celery
-from civicshield.service.logs import RequestId
-from civicshield.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from civicshield.service.metrics import Metrics
-from civicshield.service.ops import readiness
-from civicshield.service.ratelimit import RateLimiter
+from civicshield.service.infra.blobs import BlobStore
+from civicshield.service.infra.db.engine import Database, migrate
+from civicshield.service.infra.jobs import Runtime, bind_task, make_celery
+from civicshield.service.infra.logs import RequestId
+from civicshield.service.infra.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from civicshield.service.infra.metrics import Metrics
+from civicshield.service.infra.ops import readiness
 from civicshield.service.settings import ServiceSettings
+from civicshield.service.web import errors
+from civicshield.service.web.guards import BodyLimit, CredentialsFirst
+from civicshield.service.web.headers import SecurityHeaders
+from civicshield.service.web.ratelimit import RateLimiter
 
 SESSION_COOKIE = "civicshield_session"
 #: API writes that need no credentials (they are how credentials are obtained); rate-limited per address.
@@ -69,7 +70,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         taxii.router,
     ):
         app.include_router(router)
-    ui.install(app)
+    pages.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

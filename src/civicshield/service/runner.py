@@ -14,12 +14,12 @@ from pathlib import Path
 
 from celery import Celery
 
-from civicshield.service import audit_anchor, delivery, lifecycle, logs, store
-from civicshield.service.blobs import BlobStore
-from civicshield.service.db.engine import Database, migrate
-from civicshield.service.jobs import Runtime, bind_task, make_celery, requeue_stale
-from civicshield.service.settings import ServiceSettings
-from civicshield.service.supervision import (
+from civicshield.service.domain import audit_anchor, store
+from civicshield.service.infra import delivery, lifecycle, logs
+from civicshield.service.infra.blobs import BlobStore
+from civicshield.service.infra.db.engine import Database, migrate
+from civicshield.service.infra.jobs import Runtime, bind_task, make_celery, requeue_stale
+from civicshield.service.infra.supervision import (
     FINGERPRINT_ENV,
     PARENT_ENV,
     ParentWatch,
@@ -27,6 +27,7 @@ from civicshield.service.supervision import (
     terminate_self,
     write_fingerprint,
 )
+from civicshield.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0  # retention (``lifecycle.purge``) runs hourly in each worker
@@ -161,7 +162,7 @@ def serve(
 
 def _print_setup_link(rt: Runtime) -> None:
     """While the coalition has no operator (the first start): a one-time link that creates the first one."""
-    from civicshield.service import onboarding
+    from civicshield.service.domain import onboarding
 
     with rt.db.session() as s:
         link = onboarding.setup_link(s, rt.settings.base_url)

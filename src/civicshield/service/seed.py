@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from civicshield.service import publication, store
-from civicshield.service.db.tables import Organization
-from civicshield.service.jobs import Runtime, run_job
+from civicshield.service.domain import publication, store
+from civicshield.service.domain.tables import Organization
+from civicshield.service.infra.jobs import Runtime, run_job
 from civicshield.service.submission import store_submission
 
 DEMO_PASSWORD = "civicshield-demo"  # noqa: S105 - printed at start; demo data only

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from civicshield.egress import EgressPolicy
 from civicshield.errors import ConfigurationError
-from civicshield.service.lifecycle import RetentionPolicy
-from civicshield.service.logs import LogFormat
-from civicshield.service.mail import MailSettings
-from civicshield.service.sessions import SessionPolicy
-from civicshield.service.throttle import ThrottlePolicy
+from civicshield.service.domain.sessions import SessionPolicy
+from civicshield.service.domain.throttle import ThrottlePolicy
+from civicshield.service.infra.lifecycle import RetentionPolicy
+from civicshield.service.infra.logs import LogFormat
+from civicshield.service.infra.mail import MailSettings
 from civicshield.settings import Limits
 from civicshield.settings import Settings as AnalysisSettings
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from celery import Celery
 
 from civicshield.media import Media
-from civicshield.service import store
-from civicshield.service.jobs import Runtime, enqueue
-from civicshield.service.principal import Principal
+from civicshield.service.domain import store
+from civicshield.service.domain.principal import Principal
+from civicshield.service.infra.jobs import Runtime, enqueue
 
 
 @dataclass(frozen=True)

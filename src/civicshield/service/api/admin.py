@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from civicshield.errors import Forbidden
-from civicshield.service import onboarding, store
 from civicshield.service.api.schemas import ApiKeyOut
-from civicshield.service.db.tables import JoinRequest, Organization
-from civicshield.service.deps import DbDep, IdPath, Operator, OrgAdmin, RateLimit, RuntimeDep
-from civicshield.service.mail import Mailer
+from civicshield.service.domain import onboarding, store
+from civicshield.service.domain.tables import JoinRequest, Organization
+from civicshield.service.infra.mail import Mailer
+from civicshield.service.web.deps import DbDep, IdPath, Operator, OrgAdmin, RateLimit, RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["onboarding"])
 Token = Path(min_length=20, max_length=100)

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from civicshield.errors import UsageError
-from civicshield.service import audit_anchor
-from civicshield.service.db.tables import AuditEvent
-from civicshield.service.deps import DbDep, OrgAdmin, RuntimeDep
+from civicshield.service.domain import audit_anchor
+from civicshield.service.domain.tables import AuditEvent
+from civicshield.service.web.deps import DbDep, OrgAdmin, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

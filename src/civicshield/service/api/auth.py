@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from civicshield.errors import Forbidden, Unauthenticated
-from civicshield.service import mfa, passkeys, sessions, signin, store
 from civicshield.service.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -21,8 +20,12 @@ from civicshield.service.api.schemas import (
     SessionOut,
     WebSessionOut,
 )
-from civicshield.service.db.tables import User
-from civicshield.service.deps import (
+from civicshield.service.domain import mfa, passkeys, sessions, store
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.security import hash_key
+from civicshield.service.domain.tables import User
+from civicshield.service.web import signin
+from civicshield.service.web.deps import (
     DbDep,
     IdPath,
     OrgAdmin,
@@ -34,8 +37,6 @@ from civicshield.service.deps import (
     end_session,
     start_session,
 )
-from civicshield.service.principal import Principal
-from civicshield.service.security import hash_key
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

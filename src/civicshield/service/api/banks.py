@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
-from civicshield.service import banks
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
-from civicshield.service.db.tables import BankEntryRow, BankRow
-from civicshield.service.deps import DbDep, IdPath, Reviewer, Viewer
-from civicshield.service.principal import Principal
+from civicshield.service.domain import banks
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.tables import BankEntryRow, BankRow
+from civicshield.service.web.deps import DbDep, IdPath, Reviewer, Viewer
 
 router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 

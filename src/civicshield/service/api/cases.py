@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict
-from civicshield.service import publication, store
 from civicshield.service.api.schemas import (
     AssignIn,
     CaseIn,
@@ -21,8 +20,9 @@ from civicshield.service.api.schemas import (
     RatingIn,
     TransitionIn,
 )
-from civicshield.service.db.tables import Case
-from civicshield.service.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
+from civicshield.service.domain import publication, store
+from civicshield.service.domain.tables import Case
+from civicshield.service.web.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

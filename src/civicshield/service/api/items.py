@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from civicshield.service import store
 from civicshield.service.api.schemas import ItemOut, JobOut
-from civicshield.service.db.tables import Job
-from civicshield.service.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
+from civicshield.service.domain import store
+from civicshield.service.domain.tables import Job
 from civicshield.service.submission import submit_bytes
-from civicshield.service.uploads import UPLOAD_BODY, uploaded_file
+from civicshield.service.web.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
+from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 

@@ -20,12 +20,12 @@ from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.pdq import PdqHash, parse_pdq_hex
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import Media, MediaKind
-from civicshield.service import alerts
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
-from civicshield.service.banks import LiveMatch
-from civicshield.service.deps import DbDep, Matcher, RuntimeDep
-from civicshield.service.principal import Principal
-from civicshield.service.uploads import UPLOAD_BODY, uploaded_file
+from civicshield.service.domain import alerts
+from civicshield.service.domain.banks import LiveMatch
+from civicshield.service.domain.principal import Principal
+from civicshield.service.web.deps import DbDep, Matcher, RuntimeDep
+from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
 
 router = APIRouter(prefix="/api/v1/match", tags=["match"])
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
 from civicshield.report.jinja import html_environment
-from civicshield.service import publication
-from civicshield.service.db.tables import Case, Organization
-from civicshield.service.deps import DbDep, RateLimit, RuntimeDep
+from civicshield.service.domain import publication
+from civicshield.service.domain.tables import Case, Organization
+from civicshield.service.web.deps import DbDep, RateLimit, RuntimeDep
 from civicshield.sharing.stix import claimreview_bytes
 
 router = APIRouter(tags=["public"], dependencies=[RateLimit])

@@ -40,10 +40,10 @@ from civicshield.errors import (
     Unauthenticated,
     UsageError,
 )
-from civicshield.service import exports, store
-from civicshield.service.deps import CaseDep, DbDep, RuntimeDep, key_use_recorder, runtime
-from civicshield.service.principal import Principal
-from civicshield.service.security import Role, Scope
+from civicshield.service.domain import exports, store
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.security import Role, Scope
+from civicshield.service.web.deps import CaseDep, DbDep, RuntimeDep, key_use_recorder, runtime
 
 log = logging.getLogger(__name__)
 

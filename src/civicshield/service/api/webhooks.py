@@ -13,10 +13,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from civicshield.service import delivery, subscriptions
 from civicshield.service.api.schemas import Strict, Tlp
-from civicshield.service.db.tables import Delivery, Webhook, as_utc
-from civicshield.service.deps import DbDep, IdPath, OrgAdmin, RuntimeDep
+from civicshield.service.domain import subscriptions
+from civicshield.service.domain.tables import Delivery, Webhook, as_utc
+from civicshield.service.infra import delivery
+from civicshield.service.web.deps import DbDep, IdPath, OrgAdmin, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 

@@ -1,0 +1,153 @@
+"""Reads the pages need beyond ``store``'s, each scoped to the caller's organization the same way.
+
+Like ``store``, every function takes the caller's ``Principal`` and filters on its ``org_id``, so a page can
+never show another organization's rows. The one exception is ``public_fact_checks``: published cases
+labelled TLP:CLEAR, which are public by definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicshield.banks.policy import DEFAULT_POLICY
+from civicshield.hashing.pdq import hamming
+from civicshield.service.domain import banks, store
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.tables import BankEntryRow, BankRow, Case, Item, Job, Organization, User
+from civicshield.service.pages import views
+
+SIMILAR_SCAN = 2000  # how many recent items of the organization the PDQ comparison looks at
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job: Job
+    item: Item
+
+
+@dataclass(frozen=True)
+class Similar:
+    """An earlier item of the organization that is the same file (sha256) or looks the same (PDQ)."""
+
+    item: Item
+    how: str  # sha256 | pdq
+    distance: int | None
+    cases: tuple[Case, ...]
+    credentials: str | None = None  # what its Content Credentials say, in one sentence, if it has any
+
+
+def recent_jobs(s: Session, who: Principal, limit: int = 15) -> list[JobRow]:
+    q = (
+        select(Job, Item)
+        .join(Item, Item.id == Job.item_id)
+        .where(Job.org_id == who.org_id)
+        .order_by(Job.id.desc())
+        .limit(limit)
+    )
+    return [JobRow(job, item) for job, item in s.execute(q)]
+
+
+def recent_items(s: Session, who: Principal, limit: int = 20) -> list[Item]:
+    q = select(Item).where(Item.org_id == who.org_id).order_by(Item.id.desc()).limit(limit)
+    return list(s.scalars(q))
+
+
+def case_counts(s: Session, who: Principal) -> dict[str, int]:
+    q = select(Case.state, func.count()).where(Case.org_id == who.org_id).group_by(Case.state)
+    return {state: count for state, count in s.execute(q)}
+
+
+def cases_for_item(s: Session, who: Principal, item_id: int) -> list[Case]:
+    q = select(Case).where(Case.org_id == who.org_id, Case.item_id == item_id).order_by(Case.id)
+    return list(s.scalars(q))
+
+
+def members(s: Session, who: Principal) -> list[User]:
+    return list(s.scalars(select(User).where(User.org_id == who.org_id).order_by(User.name, User.id)))
+
+
+def organization(s: Session, who: Principal) -> Organization | None:
+    return s.get(Organization, who.org_id)
+
+
+def pdq_of(item: Item) -> str | None:
+    for entry in item.hashes.get("entries", []) if isinstance(item.hashes, dict) else []:
+        if (
+            isinstance(entry, dict)
+            and entry.get("signal_type") == "pdq"
+            and isinstance(entry.get("hash"), str)
+        ):
+            return str(entry["hash"])
+    return None
+
+
+def credentials_sentence(s: Session, item: Item) -> str | None:
+    """The plain sentence the c2pa analyzer wrote for the item's latest analysis, when it read credentials."""
+    job = store.latest_job(s, item)
+    return views.plain_sentence(job.report) if job is not None else None
+
+
+def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> list[Similar]:
+    """Earlier items of the organization with the same sha256, or a PDQ hash within the bank match radius."""
+    pdq = pdq_of(item)
+    found: list[Similar] = []
+    q = (
+        select(Item)
+        .where(Item.org_id == who.org_id, Item.id != item.id)
+        .order_by(Item.id.desc())
+        .limit(SIMILAR_SCAN)
+    )
+    for other in s.scalars(q):
+        if item.sha256 and other.sha256 == item.sha256:
+            cases = tuple(cases_for_item(s, who, other.id))
+            found.append(Similar(other, "sha256", None, cases, credentials_sentence(s, other)))
+            continue
+        other_pdq = pdq_of(other)
+        if pdq and other_pdq:
+            distance = hamming(pdq, other_pdq)
+            if distance <= DEFAULT_POLICY.pdq_max_distance:
+                cases = tuple(cases_for_item(s, who, other.id))
+                found.append(Similar(other, "pdq", distance, cases, credentials_sentence(s, other)))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def public_fact_checks(s: Session, limit: int = 10) -> list[tuple[Case, str]]:
+    """The latest published TLP:CLEAR fact-checks of every organization, with the publisher's name."""
+    q = (
+        select(Case, Organization.name)
+        .join(Organization, Organization.id == Case.org_id)
+        .where(Case.state == "published", Case.tlp == "CLEAR", Case.slug.is_not(None))
+        .order_by(Case.published_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return [(case, name) for case, name in s.execute(q)]
+
+
+def case_by_id_public(s: Session, case_id: int) -> Case | None:
+    """A case only when it is a published TLP:CLEAR fact-check (used to link public matches)."""
+    case = s.get(Case, case_id)
+    if case is None or case.state != "published" or case.tlp != "CLEAR" or not case.slug:
+        return None
+    return case
+
+
+def search_hash(
+    s: Session, who: Principal, value: str, limit: int = 100
+) -> list[tuple[BankEntryRow, BankRow]]:
+    """Bank entries holding exactly this hash value, in banks and at TLP labels the caller may see."""
+    q = (
+        select(BankEntryRow, BankRow)
+        .join(BankRow, BankRow.id == BankEntryRow.bank_id)
+        .where(BankEntryRow.value == value.strip().lower())
+        .limit(limit)
+    )
+    return [
+        (row, bank)
+        for row, bank in s.execute(q)
+        if banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp))
+    ]

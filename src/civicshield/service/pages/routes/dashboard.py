@@ -1,0 +1,65 @@
+"""The dashboard: the case queue by state, the latest analyses, and items that hit a bank."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from civicshield.service.domain import store
+from civicshield.service.pages import queries, views
+from civicshield.service.pages.routing import page_router
+from civicshield.service.pages.session import MemberDep
+from civicshield.service.pages.templating import render
+from civicshield.service.web.deps import runtime
+
+router = page_router("/ui")
+QUEUE_STATES = ("new", "triage", "in_review")
+PER_COLUMN = 8
+HIT_SCAN = 20
+
+
+@router.get("/")
+def dashboard(request: Request, member: MemberDep) -> Response:
+    rt = runtime(request)
+    with rt.db.reading() as s:
+        who = member.who
+        queue = {state: store.list_cases(s, who, state)[:PER_COLUMN] for state in QUEUE_STATES}
+        published = store.list_cases(s, who, "published")[:5]
+        hits = []
+        for item in queries.recent_items(s, who, HIT_SCAN):
+            everything = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
+            # an item always matches the entries its own publication added: not a hit
+            found = views.one_per_fact_check([m for m in everything if m.source_item_id != item.id])
+            if found:
+                hits.append((item, found))
+        return render(
+            request,
+            "dashboard.html.j2",
+            member=member,
+            counts=queries.case_counts(s, who),
+            queue=queue,
+            published=published,
+            jobs=queries.recent_jobs(s, who),
+            hits=hits,
+        )
+
+
+@router.get("/cases")
+def cases(
+    request: Request, member: MemberDep, state: Annotated[str | None, Query(max_length=12)] = None
+) -> Response:
+    wanted = state if state in store.CASE_TRANSITIONS else None
+    with runtime(request).db.reading() as s:
+        rows = [
+            (c, store.latest_job_for_item_id(s, c.item_id)) for c in store.list_cases(s, member.who, wanted)
+        ]
+        return render(
+            request,
+            "cases.html.j2",
+            member=member,
+            rows=rows,
+            state=wanted,
+            counts=queries.case_counts(s, member.who),
+        )

@@ -1,0 +1,2 @@
+"""What the API and the pages share: request dependencies (``Annotated`` aliases), error rendering,
+security headers, body guards, rate limits, uploads and signing in."""
