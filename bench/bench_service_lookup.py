@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicshield.hashing.index import PDQ_MATCH_DISTANCE
-from civicshield.service.domain.live_index import PdqCodes
+from civicshield.service.infra.live_index import PdqCodes
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 SQLA = "postgresql+psycopg://postgres@127.0.0.1:5432"

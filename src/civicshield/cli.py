@@ -361,7 +361,7 @@ def _seed_demo(settings: Any) -> Any:
     from civicshield.egress import LOOPBACK
     from civicshield.service.infra.blobs import BlobStore
     from civicshield.service.infra.db.engine import Database, migrate
-    from civicshield.service.infra.jobs import Runtime
+    from civicshield.service.infra.runtime import Runtime
     from civicshield.service.seed import seed
 
     demo_dir = settings.data_dir / "demo"

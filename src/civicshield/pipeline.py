@@ -74,14 +74,24 @@ class Engine:
         lineup = registry.assemble(settings, settings.analyzers, required=settings.required_analyzers)
         return cls(settings, lineup.analyzers, policy or Policy.load(), lineup.unavailable)
 
+    def lineup(self, substitutes: Sequence[Analyzer] = ()) -> tuple[Analyzer, ...]:
+        """The engine's analyzers with ``substitutes`` in place of those of the same name (extras last)."""
+        by_name = {a.name: a for a in substitutes}
+        kept = tuple(by_name.pop(a.name, a) for a in self.analyzers)
+        return kept + tuple(by_name.values())
+
     def open(self, path: str | Path) -> Media:
         return Media.open(path, self.settings.limits)
 
-    def analyze(self, media: Media, *, extra_signals: Sequence[Signal] = ()) -> Verdict:
-        """Run every analyzer that accepts the item and fuse. ``extra_signals`` come from outside the
-        library (e.g. the service's database banks) and are fused like any other."""
+    def analyze(
+        self, media: Media, *, extra_signals: Sequence[Signal] = (), substitutes: Sequence[Analyzer] = ()
+    ) -> Verdict:
+        """Run every analyzer that accepts the item and fuse. ``substitutes`` are analyzers configured for
+        this item only (the service's bank analyzers, reading the submitting organization's banks): each
+        runs in place of the engine's analyzer of the same name, or beside the others when the engine has
+        none. ``extra_signals`` come from outside and are fused like any other."""
         start = time.perf_counter()
-        signals = tuple(run_analyzer(a, media) for a in self.analyzers if a.accepts(media))
+        signals = tuple(run_analyzer(a, media) for a in self.lineup(substitutes) if a.accepts(media))
         signals += tuple(extra_signals)
         fused = fuse(signals, self.policy)
         return Verdict(

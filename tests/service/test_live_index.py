@@ -14,10 +14,12 @@ from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.index import FlatPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PdqHash
 from civicshield.media import Media, MediaKind
-from civicshield.service.domain import banks, live_index, store
-from civicshield.service.domain.banks import LiveIndex, LiveMatch
+from civicshield.service.domain import banks, store
+from civicshield.service.domain.matches import EntryMeta, LiveMatch
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankRow, User
+from civicshield.service.infra import live_index
+from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.db.engine import Database
 
 from .conftest import World
@@ -141,7 +143,7 @@ def test_hits_carry_the_rows_metadata(world: World, db: Database) -> None:
     live.rebuild()
     (m,) = live.match(world.ids["other"], pdq_query(near(h, 3)))
     owner = world.ids["factcheck"]
-    assert m.meta == banks.EntryMeta(row_id, bank_id, owner, "GREEN", None)  # the bank's GREEN is stricter
+    assert m.meta == EntryMeta(row_id, bank_id, owner, "GREEN", None)  # the bank's GREEN is stricter
     assert m.match.bank == "meta" and m.match.bank_kind == "known_fake"
     assert m.match.entry == banks.to_entry(_row(db, row_id))
     assert m.match.detail()["link"] == "https://example.org/fc/1" and m.match.distance == 3

@@ -17,8 +17,7 @@ from typer.testing import CliRunner
 from civicshield.service.app import create_app
 from civicshield.service.domain import onboarding
 from civicshield.service.domain.tables import AuditEvent, User
-from civicshield.service.infra.mail import MailSettings
-from civicshield.service.settings import ServiceSettings
+from civicshield.service.settings import MailSettings, ServiceSettings
 
 from .conftest import Mailbox, _seed, auth, core_analysis
 

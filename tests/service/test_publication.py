@@ -101,7 +101,7 @@ def test_reupload_submitted_later_is_a_known_fake(world: World, tmp_path: Path) 
     job = world.client.get(f"/api/v1/jobs/{job_id}", headers=auth(world, "other:analyst")).json()
     assert job["label"] == "known_fake"
     reasons = job["report"]["verdict"]["reasons"]
-    assert reasons[0]["code"] == "known_fakes.match" and reasons[0]["analyzer"] == "service_banks"
+    assert reasons[0]["code"] == "known_fakes.match" and reasons[0]["analyzer"] == "known_fakes"
 
 
 def test_amber_case_stays_with_its_organization(world: World, tmp_path: Path) -> None:

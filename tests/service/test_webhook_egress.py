@@ -17,7 +17,7 @@ from civicshield.service.domain import subscriptions
 from civicshield.service.domain.store import principal_for
 from civicshield.service.domain.tables import User
 from civicshield.service.infra.delivery import deliver_due
-from civicshield.service.infra.jobs import Runtime
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 
 from .conftest import Receiver, World, auth

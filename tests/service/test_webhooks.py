@@ -21,7 +21,7 @@ from civicshield.service.app import create_app
 from civicshield.service.domain import alerts
 from civicshield.service.domain.tables import Delivery
 from civicshield.service.infra.delivery import LEASE_S, claim_due, deliver_due
-from civicshield.service.infra.jobs import Runtime
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.sharing import validate_claimreview, verify_delivery
 

@@ -31,7 +31,8 @@ from civicshield.service.app import create_app
 from civicshield.service.domain import publication, store
 from civicshield.service.domain.security import use_password_hasher
 from civicshield.service.domain.tables import Job
-from civicshield.service.infra.jobs import Runtime, run_job
+from civicshield.service.infra.jobs import run_job
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.settings import Settings
 from civicshield.signing import DEMO_CA_FILE, make_demo_signer

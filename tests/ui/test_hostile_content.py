@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 
 from civicshield.banks.model import BankEntry
 from civicshield.service.domain import banks, publication, store
-from civicshield.service.infra.jobs import Runtime, run_job
+from civicshield.service.infra.jobs import run_job
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.submission import submit_bytes
 from civicshield.service.web.headers import CONTENT_SECURITY_POLICY
 

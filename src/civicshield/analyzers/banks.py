@@ -9,8 +9,10 @@ label, link and the measured closeness. A miss is an abstention: a bank only kno
 re-encoded), scored high and stronger still when a video's pictures match the registered item but its sound
 track does not.
 
-Banks are read when the analyzer is built (``from_settings``); a malformed bank file makes the analyzer
-unavailable with the file and line named, rather than silently checking against fewer banks.
+Where the banks are kept is a ``BankSource``: bank files (``BankMatcher``, built by ``from_settings``) or the
+service's database banks as one organization sees them. Bank files are read when the analyzer is built; a
+malformed bank file makes the analyzer unavailable with the file and line named, rather than silently
+checking against fewer banks.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from civicshield.analyzers.base import Analyzer
 from civicshield.banks.matcher import BankMatch, BankMatcher
 from civicshield.banks.model import BankKind, SignalType
 from civicshield.banks.policy import RESEMBLES_DISTANCE
+from civicshield.banks.source import BankSource
 from civicshield.banks.store import BankStore
 from civicshield.errors import AnalyzerUnavailable, BankError
 from civicshield.hashing.cache import MediaHashes, media_hashes
@@ -53,7 +56,7 @@ class _BankAnalyzer(Analyzer):
     bank_kind: ClassVar[BankKind]
     miss_reason: ClassVar[str]
 
-    def __init__(self, matcher: BankMatcher) -> None:
+    def __init__(self, matcher: BankSource) -> None:
         self.matcher = matcher
 
     @classmethod
@@ -68,14 +71,7 @@ class _BankAnalyzer(Analyzer):
         return cls(BankMatcher(banks))
 
     def _base_evidence(self) -> dict[str, Any]:
-        ev: dict[str, Any] = {
-            "banks": self.matcher.banks,
-            "entries": len(self.matcher),
-            "policy_version": self.matcher.policy.version,
-        }
-        if self.matcher.notes:
-            ev["notes"] = list(self.matcher.notes)
-        return ev
+        return self.matcher.describe()
 
     def analyze(self, media: Media) -> Signal:
         if len(self.matcher) == 0:
@@ -233,4 +229,4 @@ class OfficialMediaAnalyzer(_BankAnalyzer):
             return False
         if any(m.signal_type is SignalType.CHROMAPRINT for m in group):
             return False
-        return any(e.signal_type is SignalType.CHROMAPRINT for _, e in self.matcher.entries_of(original))
+        return self.matcher.has_audio_fingerprint(original)

@@ -122,6 +122,21 @@ class BankMatcher:
         """All entries registered from the same original item."""
         return [(b, e) for b, e in self._rows if e.original_sha256 == original_sha256]
 
+    def has_audio_fingerprint(self, original_sha256: str) -> bool:
+        """Whether a sound track was registered from this original item (``BankSource``)."""
+        return any(e.signal_type is SignalType.CHROMAPRINT for _, e in self.entries_of(original_sha256))
+
+    def describe(self) -> dict[str, Any]:
+        """Bank names, entry count, policy version and load notes, for reports (``BankSource``)."""
+        out: dict[str, Any] = {
+            "banks": self.banks,
+            "entries": len(self),
+            "policy_version": self.policy.version,
+        }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
     def _add(
         self,
         bank: Bank,

@@ -11,16 +11,17 @@ from civicshield.service import pages
 from civicshield.service.api import admin, audit, auth, banks, cases, items, match, public, taxii, webhooks
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.infra.db.engine import Database, migrate
-from civicshield.service.infra.jobs import Runtime, bind_task, make_celery
-from civicshield.service.infra.logs import RequestId
+from civicshield.service.infra.jobs import bind_task, make_celery
 from civicshield.service.infra.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from civicshield.service.infra.metrics import Metrics
-from civicshield.service.infra.ops import readiness
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.service.web import errors
 from civicshield.service.web.guards import BodyLimit, CredentialsFirst
 from civicshield.service.web.headers import SecurityHeaders
+from civicshield.service.web.ops import readiness
 from civicshield.service.web.ratelimit import RateLimiter
+from civicshield.service.web.request_ids import RequestId
 
 SESSION_COOKIE = "civicshield_session"
 #: API writes that need no credentials (they are how credentials are obtained); rate-limited per address.

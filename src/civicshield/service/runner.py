@@ -18,7 +18,8 @@ from civicshield.service.domain import audit_anchor, store
 from civicshield.service.infra import delivery, lifecycle, logs
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.infra.db.engine import Database, migrate
-from civicshield.service.infra.jobs import Runtime, bind_task, make_celery, requeue_stale
+from civicshield.service.infra.jobs import bind_task, make_celery, requeue_stale
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.infra.supervision import (
     FINGERPRINT_ENV,
     PARENT_ENV,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from civicshield.service.domain import publication, store
 from civicshield.service.domain.tables import Organization
-from civicshield.service.infra.jobs import Runtime, run_job
+from civicshield.service.infra.jobs import run_job
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.submission import store_submission
 
 DEMO_PASSWORD = "civicshield-demo"  # noqa: S105 - printed at start; demo data only

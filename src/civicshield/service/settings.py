@@ -7,16 +7,37 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from civicshield.egress import EgressPolicy
 from civicshield.errors import ConfigurationError
 from civicshield.service.domain.sessions import SessionPolicy
 from civicshield.service.domain.throttle import ThrottlePolicy
-from civicshield.service.infra.lifecycle import RetentionPolicy
-from civicshield.service.infra.logs import LogFormat
-from civicshield.service.infra.mail import MailSettings
 from civicshield.settings import Limits
 from civicshield.settings import Settings as AnalysisSettings
+
+LogFormat = Literal["json", "text"]
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = ""  # "" = no mail is sent
+    port: int = 25
+    sender: str = "CivicShield <civicshield@localhost>"
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    public_submission_days: int = 30  # anonymous submissions no case took up
+    personal_data_days: int = 90  # ended sessions (with their addresses), used or expired links
+    throttle_hours: int = 24  # sign-in failure counts (email addresses and IP addresses)
 
 
 @dataclass(frozen=True)

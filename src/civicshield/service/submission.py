@@ -14,7 +14,8 @@ from celery import Celery
 from civicshield.media import Media
 from civicshield.service.domain import store
 from civicshield.service.domain.principal import Principal
-from civicshield.service.infra.jobs import Runtime, enqueue
+from civicshield.service.infra.jobs import enqueue
+from civicshield.service.infra.runtime import Runtime
 
 
 @dataclass(frozen=True)

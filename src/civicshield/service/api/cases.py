@@ -20,7 +20,7 @@ from civicshield.service.api.schemas import (
     RatingIn,
     TransitionIn,
 )
-from civicshield.service.domain import publication, store
+from civicshield.service.domain import links, publication, store
 from civicshield.service.domain.tables import Case
 from civicshield.service.web.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
 
@@ -82,7 +82,7 @@ def publish(case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> PublishOu
         case=case_out(s, case),
         bank_id=result.bank_id,
         entries_added=result.entries_added,
-        fact_check_url=publication.fact_check_url(rt.settings.base_url, case),
+        fact_check_url=links.fact_check_url(rt.settings.base_url, case),
     )
 
 

@@ -22,7 +22,7 @@ from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import Media, MediaKind
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
 from civicshield.service.domain import alerts
-from civicshield.service.domain.banks import LiveMatch
+from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.principal import Principal
 from civicshield.service.web.deps import DbDep, Matcher, RuntimeDep
 from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file

@@ -94,7 +94,7 @@ def webhook_out(hook: Webhook, secret: str | None = None) -> WebhookOut:
         max_tlp=hook.max_tlp,
         active=hook.active,
         description=hook.description,
-        secrets_in_grace=len(delivery.live_secrets(hook)) - 1,
+        secrets_in_grace=len(subscriptions.live_secrets(hook)) - 1,
         created_at=as_utc(hook.created_at),
         secret=secret,
     )

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks.model import shared_hash
 from civicshield.errors import UsageError
+from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import (
     BankEntryRow,
@@ -49,16 +50,23 @@ from civicshield.service.domain.tables import (
     Webhook,
     utcnow,
 )
-from civicshield.service.infra import delivery
 
 if TYPE_CHECKING:
-    from civicshield.service.domain.banks import LiveMatch
+    from civicshield.service.domain.matches import LiveMatch
 
 COMMUNITY = ("CLEAR", "GREEN")
 EVENTS = ("case.published", "bank.entry_added", "match.found")
 PING = "ping"
 MAX_ENTRIES_IN_EVENT = 100  # receivers page through the bank API for more
 MAX_MATCHES_IN_EVENT = 50  # as many as the match API answers with
+#: Set on a session whose transaction queued deliveries: ``infra.delivery`` wakes a worker once it commits.
+QUEUED = "civicshield.deliveries_queued"
+
+
+def announce_after_commit(s: Session) -> None:
+    """Ask for a worker to be woken once this session's transaction commits (never before: it would find
+    nothing yet). The rows are the outbox; the wake-up is best effort, the worker's sweep finds them."""
+    s.info[QUEUED] = True
 
 
 def may_receive(webhook: Webhook, event_org_id: int, tlp: str) -> bool:
@@ -99,7 +107,7 @@ def queue_event(
             out.append(d)
     s.flush()
     if out:
-        delivery.kick_after_commit(s)
+        announce_after_commit(s)
     return out
 
 
@@ -132,8 +140,6 @@ def bank_entries_added(s: Session, bank: BankRow, rows: Sequence[BankEntryRow]) 
 def match_doc(s: Session, found: LiveMatch, base_url: str) -> dict[str, Any]:
     """One matched entry as the match API answers it (``MatchOut``), with its fact-check page when it came
     from a published case."""
-    from civicshield.service.domain.publication import fact_check_url
-
     bank = s.get(BankRow, found.meta.bank_id)
     case = s.get(Case, found.meta.case_id) if found.meta.case_id else None
     link = found.match.entry.link

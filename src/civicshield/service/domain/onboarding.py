@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import audit, sessions, store
+from civicshield.service.domain.mailbox import Outgoing, Postbox
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import NewKey, OrgKind, Role, hash_key, hash_password
 from civicshield.service.domain.tables import (
@@ -39,7 +40,6 @@ from civicshield.service.domain.tables import (
     as_utc,
     utcnow,
 )
-from civicshield.service.infra.mail import Mailer, Outgoing
 
 __all__ = [
     "OPERATORS_ORG",
@@ -194,7 +194,7 @@ def invitation_link(
 def invite(
     s: Session,
     who: Principal,
-    mailer: Mailer,
+    mailer: Postbox,
     base_url: str,
     *,
     email: str,
@@ -203,7 +203,7 @@ def invite(
 ) -> None:
     """Send an invitation by e-mail. The same answer whatever the address: one that already has an account
     gets a notice, not a link, and the inviter cannot tell the difference."""
-    if not mailer.settings.enabled:
+    if not mailer.enabled:
         raise UsageError("invitations go by e-mail: configure an SMTP server (CIVICSHIELD_SMTP_HOST)")
     org = _target_org(s, who, org_id)
     wanted = _check_role(who, role)
@@ -250,9 +250,9 @@ def accept_invitation(s: Session, token: str, *, name: str, password: str) -> Us
 # ---- password resets ------------------------------------------------------------------------------
 
 
-def request_reset(s: Session, mailer: Mailer, base_url: str, email: str) -> None:
+def request_reset(s: Session, mailer: Postbox, base_url: str, email: str) -> None:
     """Mail a reset link if the address has an active account; the same answer either way."""
-    if not mailer.settings.enabled:
+    if not mailer.enabled:
         raise UsageError("password resets go by e-mail: configure an SMTP server (CIVICSHIELD_SMTP_HOST)")
     user = s.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
     if user is None:
@@ -382,7 +382,7 @@ def submit_join_request(
 
 
 def decide_join_request(
-    s: Session, who: Principal, request_id: int, approve: bool, mailer: Mailer | None, base_url: str
+    s: Session, who: Principal, request_id: int, approve: bool, mailer: Postbox | None, base_url: str
 ) -> tuple[JoinRequest, str | None]:
     """Approve (create the organization, invite its contact as its admin) or reject a request. Returns the
     request and, when no mail could carry it, the invitation link for the operator to pass on."""
@@ -408,7 +408,7 @@ def decide_join_request(
         row.id,
         {"website": row.website, "vouched_by": row.vouched_by_org_id},
     )
-    if mailer is not None and mailer.settings.enabled:
+    if mailer is not None and mailer.enabled:
         invite(s, who, mailer, base_url, email=row.contact_email, role=Role.ORG_ADMIN, org_id=org.id)
         return row, None
     return row, invitation_link(s, who, base_url, email=row.contact_email, role=Role.ORG_ADMIN, org_id=org.id)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import BankEntry
 from civicshield.errors import BankFormatError
-from civicshield.service.domain import banks, store
+from civicshield.service.domain import alerts, banks, store
+from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import Case, Item, Organization
 from civicshield.sharing import (
@@ -40,10 +41,6 @@ class Published:
     case_id: int
     bank_id: int | None
     entries_added: int
-
-
-def fact_check_url(base_url: str, case: Case) -> str:
-    return f"{base_url.rstrip('/')}/fact-checks/{case.slug}"
 
 
 def item_entries(item: Item, label: str, link: str) -> list[BankEntry]:
@@ -76,7 +73,6 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
         entries = item_entries(item, case.title, fact_check_url(base_url, case))
         added = len(banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id))
         bank_id = bank.id
-    from civicshield.service.domain import alerts
 
     alerts.queue_event(s, who.org_id, "case.published", case.tlp, case_payload(s, case, base_url))
     return Published(case.id, bank_id, added)

@@ -30,13 +30,23 @@ from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc, utcnow
-from civicshield.service.infra import delivery
 from civicshield.sharing import new_webhook_secret
 
 MAX_URL = 500
 MAX_PREVIOUS_SECRETS = 3
 MAX_GRACE_S = 7 * 86400
 DELIVERY_STATES = ("pending", "sending", "delivered", "failed")
+
+
+def in_grace(previous: dict[str, str], now: dt.datetime) -> bool:
+    """Whether a secret replaced by a rotation still signs (``{"secret", "expires_at"}``)."""
+    return as_utc(dt.datetime.fromisoformat(previous["expires_at"])) > now
+
+
+def live_secrets(hook: Webhook, now: dt.datetime | None = None) -> list[str]:
+    """The secrets to sign with, newest first: the current one and those still in their grace period."""
+    moment = as_utc(now) if now is not None else utcnow()
+    return [hook.secret] + [p["secret"] for p in hook.previous_secrets or [] if in_grace(p, moment)]
 
 
 def validate_url(url: str, egress: EgressPolicy) -> str:
@@ -190,7 +200,7 @@ def rotate_secret(
         {"secret": p["secret"], "expires_at": min(p["expires_at"], until, key=dt.datetime.fromisoformat)}
         for p in hook.previous_secrets or []
     ]
-    kept = [p for p in earlier if delivery.in_grace(p, moment)]
+    kept = [p for p in earlier if in_grace(p, moment)]
     hook.previous_secrets = kept[:MAX_PREVIOUS_SECRETS]  # a new list: JSON columns track assignment only
     hook.secret = new_webhook_secret()
     audit.record(s, who.org_id, who.actor, "webhook.secret_rotated", "webhook", hook.id, {"grace_s": grace_s})
@@ -238,7 +248,7 @@ def redeliver(s: Session, who: Principal, hook: Webhook, original: Delivery) -> 
         again.id,
         {"webhook": hook.id, "of": original.id},
     )
-    delivery.kick_after_commit(s)
+    alerts.announce_after_commit(s)
     return again
 
 
@@ -251,5 +261,5 @@ def ping(s: Session, who: Principal, hook: Webhook) -> Delivery:
     row = Delivery(webhook_id=hook.id, event=alerts.PING, payload=body, next_attempt_at=utcnow())
     s.add(row)
     s.flush()
-    delivery.kick_after_commit(s)
+    alerts.announce_after_commit(s)
     return row

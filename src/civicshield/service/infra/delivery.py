@@ -3,8 +3,8 @@
 The ``deliveries`` table is the queue and the log; the broker only carries a wake-up call. ``deliver_due`` is
 the whole engine, callable synchronously (tests drive time through ``now``). In production it runs in the
 Celery task ``civicshield.deliver_webhooks``, sent once the transaction that queued a delivery commits
-(`kick_after_commit`) and by the worker's periodic `sweep`, so deliveries survive restarts, lost messages
-and a broker that was down when the event happened.
+(``alerts.announce_after_commit``) and by the worker's periodic `sweep`, so deliveries survive restarts,
+lost messages and a broker that was down when the event happened.
 
 Claiming makes concurrent workers safe: on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED``; elsewhere (SQLite,
 which serialises writers) a conditional ``UPDATE`` per row that only one claimer can win. A claimed row is
@@ -42,13 +42,14 @@ from sqlalchemy.orm import Session
 
 from civicshield import __version__
 from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
+from civicshield.service.domain import alerts, subscriptions
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc, utcnow
 from civicshield.sharing import RetryPolicy, sign_delivery
 
 if TYPE_CHECKING:
     from celery import Celery
 
-    from civicshield.service.infra.jobs import Runtime
+    from civicshield.service.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ BATCH = 16
 LEASE_S = 120.0  # covers a batch (BATCH / PARALLEL rounds of a few TIMEOUT_S) with room to spare
 SWEEP_S = 10.0  # how often the worker looks for due deliveries nobody woke it for
 EXCERPT_BYTES = 300
-_KICK = "civicshield.deliveries_queued"
 _kickers: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
 
 
@@ -104,17 +104,6 @@ class Outcome:
 
 def wire_id(delivery_id: int) -> str:
     return f"dlv_{delivery_id}"
-
-
-def in_grace(previous: dict[str, str], now: dt.datetime) -> bool:
-    """Whether a secret replaced by a rotation still signs (``{"secret", "expires_at"}``)."""
-    return as_utc(dt.datetime.fromisoformat(previous["expires_at"])) > now
-
-
-def live_secrets(hook: Webhook, now: dt.datetime | None = None) -> list[str]:
-    """The secrets to sign with, newest first: the current one and those still in their grace period."""
-    moment = as_utc(now) if now is not None else utcnow()
-    return [hook.secret] + [p["secret"] for p in hook.previous_secrets or [] if in_grace(p, moment)]
 
 
 def body_for(row: Delivery) -> bytes:
@@ -237,7 +226,7 @@ def _snapshot(s: Session, delivery_id: int, now: dt.datetime) -> Claim:
         attempt=row.attempts,
         event=row.event,
         url=hook.url,
-        secrets=tuple(live_secrets(hook, now)),
+        secrets=tuple(subscriptions.live_secrets(hook, now)),
         body=body_for(row),
     )
 
@@ -365,19 +354,13 @@ def due_count(rt: Runtime, now: dt.datetime | None = None, policy: RetryPolicy =
 # ---- waking the worker -------------------------------------------------------------------------------------
 
 
-def kick_after_commit(s: Session) -> None:
-    """Wake a worker once this session's transaction commits (never before: it would find nothing yet).
+def _after_commit(s: Session) -> None:
+    """Wake a worker when the transaction that just committed queued deliveries (``alerts.QUEUED``).
 
     Best effort by design: if no task can be sent (no broker bound, broker down), the sweep finds the rows.
     """
-    if s.info.get(_KICK):
+    if not s.info.pop(alerts.QUEUED, None):
         return
-    s.info[_KICK] = True
-    event.listen(s, "after_commit", _after_commit, once=True)
-
-
-def _after_commit(s: Session) -> None:
-    s.info.pop(_KICK, None)
     bind = s.get_bind()
     kick = _kickers.get(bind) if isinstance(bind, Engine) else None
     if kick is None:
@@ -386,6 +369,10 @@ def _after_commit(s: Session) -> None:
         kick()
     except Exception:  # the broker is down: the periodic sweep will find the rows
         log.warning("could not send %s; the periodic sweep will deliver", TASK, exc_info=True)
+
+
+def _after_rollback(s: Session) -> None:
+    s.info.pop(alerts.QUEUED, None)  # nothing was queued after all
 
 
 def sweep(rt: Runtime, celery: Celery, now: dt.datetime | None = None) -> int:
@@ -407,3 +394,6 @@ def bind(celery: Celery, rt: Runtime) -> None:
         return len(outcomes)
 
     _kickers[rt.db.engine] = lambda: celery.send_task(TASK)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

@@ -12,113 +12,41 @@ scale-out = Redis or RabbitMQ via ``CIVICSHIELD_BROKER_URL`` and ``civicshield w
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import os
 import socket
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import or_, select
 
+from civicshield.analyzers.banks import KnownFakesAnalyzer, OfficialMediaAnalyzer
+from civicshield.banks import BankKind
 from civicshield.errors import MediaError
 from civicshield.media import Media
-from civicshield.pipeline import Engine
 from civicshield.service.domain import alerts
+from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.tables import Item, Job, utcnow
 from civicshield.service.infra import delivery
-from civicshield.service.infra.blobs import BlobStore
-from civicshield.service.infra.db.engine import Database
+from civicshield.service.infra.bank_index import OrgBanks
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
-from civicshield.signals import Signal
-
-if TYPE_CHECKING:
-    from civicshield.service.domain.banks import LiveMatch
+from civicshield.verdict import Verdict
 
 log = logging.getLogger(__name__)
 TASK = "civicshield.analyze_item"
 MAX_ATTEMPTS = 5
 
 
-def lineup_file(settings: ServiceSettings) -> Path:
-    return Path(settings.data_dir) / "analyzers.json"
-
-
-def report_lineup(settings: ServiceSettings, engine: Engine) -> None:
-    """Record which analyzers this process could load (read by ``/readyz``): the process that builds an
-    engine is the one that knows whether a model loads, and the API process usually never builds one."""
-    path = lineup_file(settings)
-    record = {
-        "ready": sorted(a.name for a in engine.analyzers),
-        "unavailable": [u.to_dict() for u in engine.unavailable],
-        "pid": os.getpid(),
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, indent=2))
-        tmp.replace(path)
-    except OSError:
-        log.exception("could not record the analyzer lineup in %s", path)
-
-
-@dataclass
-class Runtime:
-    settings: ServiceSettings
-    db: Database
-    blobs: BlobStore
-    _engine: Engine | None = None
-    _live: Any = None
-    _public: Any = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = Engine.from_settings(self.settings.analysis)
-            report_lineup(self.settings, self._engine)
-        return self._engine
-
-    def reset_engine(self) -> None:
-        self._engine = None
-
-    @property
-    def public_checker(self) -> Any:
-        """Anonymous checks, analyzed in a separate process (``service.public_checks.PublicChecker``)."""
-        if self._public is None:
-            from civicshield.service.infra.public_checks import PublicChecker
-
-            s = self.settings
-            self._public = PublicChecker(s.analysis, s.public_limits, s.public_concurrency)
-        return self._public
-
-    @property
-    def live(self) -> Any:
-        """The live index of this service's database banks (``service.banks.LiveIndex``)."""
-        if self._live is None:
-            from civicshield.service.domain.banks import LiveIndex
-
-            self._live = LiveIndex(self.db)
-            self._live.rebuild()
-        return self._live
-
-
-def bank_lookup(rt: Runtime, org_id: int, media: Media) -> tuple[list[Signal], list[LiveMatch]]:
-    """What this service's own banks (published fact-checks, registered official media) say about the item,
-    as seen by the submitting organization (TLP applies): the signal for fusion, and the matches behind it,
-    which queue ``match.found`` once the job's result is stored."""
-    from civicshield.errors import CivicShieldError
-    from civicshield.hashing.cache import media_hashes
-    from civicshield.service.domain.banks import signals_for
-
-    try:
-        hashes = media_hashes(media)
-    except CivicShieldError as exc:
-        return [Signal.abstain("service_banks", f"not hashed: {exc.message}")], []
-    found: list[LiveMatch] = rt.live.match(org_id, hashes)
-    return signals_for(found, hashes.sha256), found
+def analyze_for(rt: Runtime, org_id: int, media: Media) -> tuple[Verdict, list[LiveMatch]]:
+    """The engine's verdict, with the library's bank analyzers reading this service's database banks as
+    ``org_id`` may see them (TLP applies) in place of the engine's file-bank analyzers of the same names; and
+    what they matched, which queues ``match.found`` once the job's result is stored."""
+    known = OrgBanks(rt.live, org_id, BankKind.KNOWN_FAKE)
+    official = OrgBanks(rt.live, org_id, BankKind.AUTHENTIC)
+    verdict = rt.engine.analyze(
+        media, substitutes=(KnownFakesAnalyzer(known), OfficialMediaAnalyzer(official))
+    )
+    return verdict, known.found + official.found
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
@@ -183,8 +111,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if sha is None:
             raise MediaError("hashes-only submission: nothing to analyze")
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
-        signals, matches = bank_lookup(rt, org_id, media)
-        verdict = rt.engine.analyze(media, extra_signals=signals)
+        verdict, matches = analyze_for(rt, org_id, media)
         report, label = verdict.to_dict(), str(verdict.label)
         _store_artefacts(rt, verdict, report)
         hashes = item_hashes(media)

@@ -21,7 +21,6 @@ import json
 import tarfile
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,9 @@ from civicshield.service.domain.tables import (
     utcnow,
 )
 from civicshield.service.infra.blobs import BlobStore
+from civicshield.service.settings import RetentionPolicy
 
-__all__ = ["RetentionPolicy", "delete_org", "export_org", "purge"]
+__all__ = ["delete_org", "export_org", "purge"]
 
 SECRET_COLUMNS = {
     ("users", "password_hash"),
@@ -54,13 +54,6 @@ SECRET_COLUMNS = {
     ("recovery_codes", "code_hash"),
     ("web_sessions", "token_hash"),
 }
-
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    public_submission_days: int = 30  # anonymous submissions no case took up
-    personal_data_days: int = 90  # ended sessions (with their addresses), used or expired links
-    throttle_hours: int = 24  # sign-in failure counts (email addresses and IP addresses)
 
 
 def _scope(s: Session, org_id: int) -> dict[str, set[Any]]:

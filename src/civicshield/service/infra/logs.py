@@ -2,26 +2,21 @@
 
 Every record, ours and the libraries' (uvicorn, Celery, SQLAlchemy), goes through one handler on the root
 logger and comes out with ``timestamp`` (UTC), ``level``, ``logger`` and ``event``, plus ``request_id`` for
-lines written while handling a request (``RequestId`` middleware; the same id is sent back in
+lines written while handling a request (``web.request_ids.RequestId``; the same id is sent back in
 ``X-Request-ID``). ``CIVICSHIELD_LOG_FORMAT=text`` gives readable lines instead (the default on a terminal).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import sys
-from typing import IO, Literal
+from typing import IO
 
 import structlog
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestId", "configure"]
+from civicshield.service.settings import LogFormat
 
-LogFormat = Literal["json", "text"]
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+__all__ = ["configure"]
 
 
 def configure(fmt: LogFormat | None = None, level: int = logging.INFO, stream: IO[str] | None = None) -> None:
@@ -59,26 +54,3 @@ def configure(fmt: LogFormat | None = None, level: int = logging.INFO, stream: I
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-
-
-class RequestId:
-    """A request id for every request (the caller's ``X-Request-ID`` if sane, else a new one), bound to the
-    log context while the request is handled and returned in the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if _ID.match(sent) else secrets.token_hex(8)
-
-        async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["x-request-id"] = request_id
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            await self.app(scope, receive, with_id)

@@ -9,40 +9,26 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 from civicshield.errors import ConfigurationError
+from civicshield.service.domain.mailbox import Outgoing
+from civicshield.service.settings import MailSettings
 
-__all__ = ["MailSettings", "Mailer", "Outgoing"]
+__all__ = ["Mailer"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MailSettings:
-    host: str = ""  # "" = no mail is sent
-    port: int = 25
-    sender: str = "CivicShield <civicshield@localhost>"
-    starttls: bool = False
-    username: str = ""
-    password: str = ""
+class Mailer:
+    """The SMTP ``Postbox``."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
 
     @property
     def enabled(self) -> bool:
-        return bool(self.host)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    to: str
-    subject: str
-    body: str
-
-
-class Mailer:
-    def __init__(self, settings: MailSettings) -> None:
-        self.settings = settings
+        return self.settings.enabled
 
     def send(self, mail: Outgoing) -> None:
         """Deliver ``mail`` to the SMTP server; ``ConfigurationError`` if none is set or it refuses."""

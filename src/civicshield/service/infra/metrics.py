@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from civicshield.service.domain.tables import Delivery, Job, as_utc, utcnow
-from civicshield.service.infra.jobs import Runtime, lineup_file
+from civicshield.service.infra.runtime import Runtime, lineup_file
 
 __all__ = ["Metrics"]
 

@@ -19,9 +19,10 @@ from civicshield.hashing.pdq import PdqHash
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import MediaKind
 from civicshield.provenance.vocab import credential_status
-from civicshield.service.domain.banks import LiveIndex, LiveMatch
-from civicshield.service.domain.publication import fact_check_url
+from civicshield.service.domain.links import fact_check_url
+from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.tables import BankRow, Case, Item
+from civicshield.service.infra.bank_index import LiveIndex
 
 MAX_TREE_DEPTH = 8
 

@@ -16,7 +16,7 @@ from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role, Scope
 from civicshield.service.domain.tables import Case, User
 from civicshield.service.infra.db.engine import Database
-from civicshield.service.infra.jobs import Runtime
+from civicshield.service.infra.runtime import Runtime
 
 T = TypeVar("T")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -14,7 +14,7 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import UsageError
-from civicshield.service.domain import publication, store
+from civicshield.service.domain import links, publication, store
 from civicshield.service.domain.security import Role
 from civicshield.service.pages import i18n, labels, queries
 from civicshield.service.pages.routing import page_router
@@ -79,7 +79,7 @@ def case_page(request: Request, member: MemberDep, case_id: int) -> Response:
             moves=sorted(store.CASE_TRANSITIONS.get(case.state, frozenset()) - {"published"}),
             claimreview=preview,
             ratings=store.RATINGS,
-            fact_check_url=publication.fact_check_url(rt.settings.base_url, case) if case.slug else None,
+            fact_check_url=links.fact_check_url(rt.settings.base_url, case) if case.slug else None,
             can_review=member.can(Role.REVIEWER),
             can_work=member.can(Role.ANALYST),
         )

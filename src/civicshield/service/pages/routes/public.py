@@ -18,9 +18,11 @@ from starlette.responses import Response
 
 from civicshield.errors import CivicShieldError
 from civicshield.service.domain import store
-from civicshield.service.domain.banks import PUBLIC_ORG, LiveIndex, LiveMatch
-from civicshield.service.infra.jobs import Runtime
+from civicshield.service.domain.banks import PUBLIC_ORG
+from civicshield.service.domain.matches import LiveMatch
+from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.public_checks import PublicCheck
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.pages import queries, views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.templating import is_htmx, render

@@ -2,7 +2,7 @@
 
 A ``BankEntry`` object per row costs about a kilobyte; ten million of them do not fit. A bank's PDQ codes
 live here as a PDQ index whose ids are ``bank_entries`` row ids, and nothing else: a hit's label, link,
-TLP and case are read from the database for the hits only (``service.banks.LiveIndex``). The index is a
+TLP and case are read from the database for the hits only (``infra.bank_index.LiveIndex``). The index is a
 flat scan for banks under ``SORTED_MIN`` codes and ``SortedMultiHashPdqIndex`` above, where the flat scan
 falls behind (10M codes: 53 against ~1,000 look-ups/s; ``bench/bench_service_lookup.py``).
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from civicshield import __version__
-from civicshield.service.infra.jobs import Runtime, lineup_file
+from civicshield.service.infra.runtime import Runtime, lineup_file
 
 __all__ = ["readiness"]
 

@@ -1,0 +1,83 @@
+"""``Runtime``: what one service process holds — its settings, database, blob store, the analysis engine,
+the live index of the database banks and the pool for anonymous checks — each built on first use.
+
+Built once by the composition root (``service.app.create_app`` for the API process, ``service.runner`` for
+workers) and handed to everything else; nothing else constructs these parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from civicshield.pipeline import Engine
+from civicshield.service.infra.bank_index import LiveIndex
+from civicshield.service.infra.blobs import BlobStore
+from civicshield.service.infra.db.engine import Database
+from civicshield.service.infra.public_checks import PublicChecker
+from civicshield.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def lineup_file(settings: ServiceSettings) -> Path:
+    return Path(settings.data_dir) / "analyzers.json"
+
+
+def report_lineup(settings: ServiceSettings, engine: Engine) -> None:
+    """Record which analyzers this process could load (read by ``/readyz``): the process that builds an
+    engine is the one that knows whether a model loads, and the API process usually never builds one."""
+    path = lineup_file(settings)
+    record = {
+        "ready": sorted(a.name for a in engine.analyzers),
+        "unavailable": [u.to_dict() for u in engine.unavailable],
+        "pid": os.getpid(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=2))
+        tmp.replace(path)
+    except OSError:
+        log.exception("could not record the analyzer lineup in %s", path)
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    db: Database
+    blobs: BlobStore
+    _engine: Engine | None = None
+    _live: LiveIndex | None = None
+    _public: PublicChecker | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine.from_settings(self.settings.analysis)
+            report_lineup(self.settings, self._engine)
+        return self._engine
+
+    def reset_engine(self) -> None:
+        self._engine = None
+
+    @property
+    def public_checker(self) -> PublicChecker:
+        """Anonymous checks, analyzed in a separate process."""
+        if self._public is None:
+            s = self.settings
+            self._public = PublicChecker(s.analysis, s.public_limits, s.public_concurrency)
+        return self._public
+
+    @property
+    def live(self) -> LiveIndex:
+        """The live index of this service's database banks."""
+        if self._live is None:
+            self._live = LiveIndex(self.db)
+            self._live.rebuild()
+        return self._live
