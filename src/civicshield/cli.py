@@ -359,9 +359,7 @@ def _seed_demo(settings: Any) -> Any:
     receivers, seed the database, print a login."""
     from civicshield.demo.builder import build
     from civicshield.egress import LOOPBACK
-    from civicshield.service.infra.blobs import BlobStore
-    from civicshield.service.infra.db.engine import Database, migrate
-    from civicshield.service.infra.runtime import Runtime
+    from civicshield.service import compose
     from civicshield.service.seed import seed
 
     demo_dir = settings.data_dir / "demo"
@@ -372,12 +370,9 @@ def _seed_demo(settings: Any) -> Any:
     settings = settings.with_(analysis=settings.analysis.with_(extra_trust_anchors=anchors))
     if "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS" not in os.environ:  # a demo's receiver runs on this machine
         settings = settings.with_(webhook_allowed_networks=LOOPBACK)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    migrate(db.engine)
-    rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
+    rt = compose.runtime(settings)
     login = seed(rt, demo_set.media_dir if demo_set else None)
-    db.dispose()
+    rt.db.dispose()
     out.print(f"Demo login: [bold]{login.email}[/] / [bold]{login.password}[/] (demo data only)")
     return settings
 

@@ -31,19 +31,13 @@ out = Console()
 @contextmanager
 def _session() -> Iterator[tuple[Any, Any]]:
     """A writing database session and the service settings, errors reported."""
-    from civicshield.service.infra.db.engine import Database, migrate
+    from civicshield.service import compose
     from civicshield.service.settings import ServiceSettings
 
     with handled():
         settings = ServiceSettings.from_env()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.db_url)
-        try:
-            migrate(db.engine)
-            with db.session() as s:
-                yield s, settings
-        finally:
-            db.dispose()
+        with compose.opened(settings) as db, db.session() as s:
+            yield s, settings
 
 
 def _console_operator(org_id: int) -> Any:

@@ -7,14 +7,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
-from civicshield.service import pages
+from civicshield.service import compose, pages
 from civicshield.service.api import admin, audit, auth, banks, cases, items, match, public, taxii, webhooks
-from civicshield.service.infra.blobs import BlobStore
-from civicshield.service.infra.db.engine import Database, migrate
-from civicshield.service.infra.jobs import bind_task, make_celery
 from civicshield.service.infra.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from civicshield.service.infra.metrics import Metrics
-from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.service.web import errors
 from civicshield.service.web.guards import BodyLimit, CredentialsFirst
@@ -38,12 +34,8 @@ OPEN_API_PATHS = (
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    migrate(db.engine)
-    rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
-    celery = make_celery(settings)
-    bind_task(celery, rt)
+    rt = compose.runtime(settings)
+    celery = compose.queue(rt)
 
     app = FastAPI(
         title="CivicShield",

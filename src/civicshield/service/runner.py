@@ -14,11 +14,10 @@ from pathlib import Path
 
 from celery import Celery
 
+from civicshield.service import compose
 from civicshield.service.domain import audit_anchor, store
 from civicshield.service.infra import delivery, lifecycle, logs
-from civicshield.service.infra.blobs import BlobStore
-from civicshield.service.infra.db.engine import Database, migrate
-from civicshield.service.infra.jobs import bind_task, make_celery, requeue_stale
+from civicshield.service.infra.jobs import requeue_stale
 from civicshield.service.infra.runtime import Runtime
 from civicshield.service.infra.supervision import (
     FINGERPRINT_ENV,
@@ -77,15 +76,12 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
     from celery.signals import setup_logging
 
     setup_logging.connect(lambda **_: None, weak=False)  # Celery keeps our handlers instead of its own
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    migrate(db.engine)
-    rt = Runtime(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
+    rt = compose.runtime(settings)
+    db = rt.db
     if settings.analysis.required_analyzers:  # a required analyzer that cannot load stops the worker now
         rt.engine.close()
         rt.reset_engine()  # pool processes load their own (onnxruntime sessions do not survive a fork)
-    celery = make_celery(settings)
-    bind_task(celery, rt)
+    celery = compose.queue(rt)
     from celery.signals import worker_process_init
 
     # A forked pool process must not share the parent's pooled connections (the reaper thread uses them).

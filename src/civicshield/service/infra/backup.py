@@ -32,7 +32,7 @@ from sqlalchemy import DateTime, Table, func, insert, select, text
 from civicshield import __version__
 from civicshield.errors import Conflict, UsageError
 from civicshield.service.domain.tables import Base, Organization
-from civicshield.service.infra.db.engine import Database, migrate
+from civicshield.service.infra.db.engine import Database
 from civicshield.service.settings import ServiceSettings
 
 __all__ = ["BackupSummary", "backup", "restore"]
@@ -84,9 +84,8 @@ def _sha256(path: Path) -> str:
 
 def backup(settings: ServiceSettings, out: Path) -> BackupSummary:
     """Write the whole service to ``out`` (a ``.tar.gz``)."""
-    db = Database(settings.db_url)
+    db = Database.migrated(settings.db_url)
     try:
-        migrate(db.engine)
         revision = _revision(db)
         with tempfile.TemporaryDirectory(prefix="civicshield-backup-") as tmp:
             root = Path(tmp)
@@ -162,9 +161,8 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 def restore(settings: ServiceSettings, archive: Path) -> BackupSummary:
     """Restore ``archive`` into the (empty) database and data directory of ``settings``."""
-    db = Database(settings.db_url)
+    db = Database.migrated(settings.db_url)
     try:
-        migrate(db.engine)
         with db.reading() as s:
             if s.scalar(select(func.count()).select_from(Organization)):
                 raise Conflict("the database is not empty: restore into a new database")

@@ -62,6 +62,17 @@ class Database:
         self._reader = make_engine(url, readonly=True) if url.startswith("sqlite") else self.engine
         self._readers = sessionmaker(self._reader, expire_on_commit=False)
 
+    @classmethod
+    def migrated(cls, url: str) -> Database:
+        """The database at ``url`` brought to the current schema (disposed of again if that fails)."""
+        db = cls(url)
+        try:
+            migrate(db.engine)
+        except BaseException:
+            db.dispose()
+            raise
+        return db
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
