@@ -16,7 +16,7 @@ from civicshield.service.domain.banks import SHARED_WITH_COMMUNITY
 from civicshield.service.domain.tables import Case
 from civicshield.service.infra.jobs import run_job
 from civicshield.sharing import TLP, Audience, validate_stix
-from civicshield.sharing.tlp import TLP2_MARKING_IDS
+from civicshield.sharing.tlp import TLP2_MARKING_IDS, labels_for
 
 from .conftest import World, auth
 
@@ -131,11 +131,12 @@ def test_unpublished_case_is_not_exported(world: World, tmp_path: Path) -> None:
 
 
 def test_community_labels_are_the_bank_visibility_rule() -> None:
-    assert exports.labels_for(Audience.COMMUNITY) == SHARED_WITH_COMMUNITY
-    assert exports.labels_for(Audience.OWN_ORGANIZATION) == ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT")
+    """TLP 2.0: the community may receive CLEAR and GREEN; an organization itself everything but RED."""
+    assert SHARED_WITH_COMMUNITY == ("CLEAR", "GREEN")
+    assert labels_for(Audience.OWN_ORGANIZATION) == ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT")
 
 
-@pytest.mark.parametrize("tlp", TLPS)
+@pytest.mark.parametrize("tlp", list(TLP))
 def test_may_receive(tlp: str) -> None:
     case = Case(org_id=1, tlp=tlp, state="published")
     assert exports.may_receive(1, case) is (tlp != "RED")

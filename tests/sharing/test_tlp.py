@@ -124,7 +124,7 @@ def test_stix_marking_is_the_oasis_tlp2_object(label: TLP) -> None:
         "id": TLP2_MARKING_IDS[label],
         "created": "2022-10-01T00:00:00.000Z",
         "name": label.label,
-        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": label.value}},
+        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": label.wire}},
     }
     assert (
         validate_stix(

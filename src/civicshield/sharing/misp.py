@@ -74,7 +74,7 @@ def misp_event(fact_check: FactCheck, *, tlp: TLP) -> dict[str, Any]:
                 "name": fact_check.publisher.name,
                 "uuid": str(stable_uuid("misp-org", fact_check.publisher.key)),
             },
-            "Tag": [{"name": f"tlp:{tlp.value}"}, {"name": f'civicshield:rating="{fact_check.rating}"'}],
+            "Tag": [{"name": f"tlp:{tlp.wire}"}, {"name": f'civicshield:rating="{fact_check.rating}"'}],
             "Attribute": list(attributes.values()),
             "Object": list(_media_objects(fact_check, label, event_uuid, stamp)),
         }

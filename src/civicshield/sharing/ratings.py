@@ -40,6 +40,14 @@ class Rating(StrEnum):
     AUTHENTIC = "authentic"
     UNVERIFIABLE = "unverifiable"
 
+    @classmethod
+    def parse(cls, text: str) -> Rating:
+        """The rating named ``text`` (``UsageError`` naming the known ones otherwise)."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise UsageError(f"rating must be one of {', '.join(cls)}") from None
+
     @property
     def debunks(self) -> bool:
         """Whether the rating says the item is a fake or deceptive (what partners should match against)."""

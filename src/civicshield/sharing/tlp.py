@@ -25,7 +25,7 @@ exactly those objects. The TLP 1.0 ids are kept to read older feeds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from enum import Enum
+from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ __all__ = [
     "filter_for_audience",
     "filter_shareable",
     "highest_allowed",
+    "labels_for",
     "may_share",
     "most_restrictive",
     "stix_marking",
@@ -49,14 +50,17 @@ __all__ = [
 T = TypeVar("T")
 
 
-class TLP(Enum):
-    """A TLP 2.0 label. ``value`` is the lower-case name used on the wire (STIX ``tlp_2_0``, MISP tags)."""
+class TLP(StrEnum):
+    """A TLP 2.0 label: one type wherever a label is stored, compared or sent (``str``: the value is the name
+    as the service stores it, e.g. ``AMBER+STRICT``). ``wire`` is the lower-case form of STIX ``tlp_2_0``
+    and MISP tags; ``label`` is how FIRST writes it (``TLP:AMBER+STRICT``). Labels order from CLEAR (least
+    restrictive) to RED; comparing a label with a plain string is an error, not an alphabetical accident."""
 
-    CLEAR = "clear"
-    GREEN = "green"
-    AMBER = "amber"
-    AMBER_STRICT = "amber+strict"
-    RED = "red"
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
 
     @property
     def rank(self) -> int:
@@ -66,27 +70,24 @@ class TLP(Enum):
     @property
     def label(self) -> str:
         """The label as FIRST writes it, e.g. ``TLP:AMBER+STRICT``."""
-        return f"TLP:{self.value.upper()}"
+        return f"TLP:{self.value}"
+
+    @property
+    def wire(self) -> str:
+        """The lower-case form of STIX ``tlp_2_0`` and MISP ``tlp:`` tags, e.g. ``amber+strict``."""
+        return self.value.lower()
 
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, TLP):
-            return NotImplemented
-        return self.rank < other.rank
+        return self.rank < _rank_of(other)
 
     def __le__(self, other: object) -> bool:
-        if not isinstance(other, TLP):
-            return NotImplemented
-        return self.rank <= other.rank
+        return self.rank <= _rank_of(other)
 
     def __gt__(self, other: object) -> bool:
-        if not isinstance(other, TLP):
-            return NotImplemented
-        return self.rank > other.rank
+        return self.rank > _rank_of(other)
 
     def __ge__(self, other: object) -> bool:
-        if not isinstance(other, TLP):
-            return NotImplemented
-        return self.rank >= other.rank
+        return self.rank >= _rank_of(other)
 
     @classmethod
     def parse(cls, text: str) -> TLP:
@@ -94,8 +95,8 @@ class TLP(Enum):
 
         FIRST retired WHITE in favour of CLEAR with the same meaning, so old feeds keep their intent.
         """
-        value = text.strip().lower().removeprefix("tlp:").strip().replace("_", "+").replace(" ", "")
-        if value == "white":
+        value = text.strip().upper().removeprefix("TLP:").strip().replace("_", "+").replace(" ", "")
+        if value == "WHITE":
             return cls.CLEAR
         try:
             return cls(value)
@@ -105,6 +106,12 @@ class TLP(Enum):
 
 
 _ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+
+
+def _rank_of(other: object) -> int:
+    if not isinstance(other, TLP):
+        raise TypeError(f"a TLP label compares with TLP labels only, not {other!r} (TLP.parse it first)")
+    return other.rank
 
 
 class Audience(Enum):
@@ -155,6 +162,15 @@ def may_share(label: TLP, *, audience: Audience) -> bool:
     return label <= HIGHEST_ALLOWED[audience]
 
 
+def labels_for(audience: Audience) -> tuple[TLP, ...]:
+    """Every label that may go to ``audience``, least restrictive first.
+
+    >>> labels_for(Audience.COMMUNITY)
+    (<TLP.CLEAR: 'CLEAR'>, <TLP.GREEN: 'GREEN'>)
+    """
+    return tuple(label for label in _ORDER if may_share(label, audience=audience))
+
+
 def most_restrictive(labels: Iterable[TLP], *, default: TLP = TLP.CLEAR) -> TLP:
     """The label a collection carries: the most restrictive of its parts (``default`` when empty)."""
     return max(labels, default=default)
@@ -203,7 +219,7 @@ def stix_marking(label: TLP) -> dict[str, Any]:
         "id": TLP2_MARKING_IDS[label],
         "created": TLP2_CREATED,
         "name": label.label,
-        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": label.value}},
+        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": label.wire}},
     }
 
 

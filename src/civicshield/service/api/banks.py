@@ -99,6 +99,6 @@ def search(
     ).all()
     out = []
     for row, bank in rows:
-        if banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp)):
+        if banks.visible(who.org_id, bank.org_id, max(row.tlp, bank.tlp)):
             out.append(entry_out(row))
     return out

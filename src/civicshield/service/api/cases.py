@@ -13,7 +13,6 @@ from civicshield.service.api.schemas import (
     AssignIn,
     CaseIn,
     CaseOut,
-    CaseState,
     CommentIn,
     CommentOut,
     PublishOut,
@@ -21,6 +20,7 @@ from civicshield.service.api.schemas import (
     TransitionIn,
 )
 from civicshield.service.domain import links, publication, store
+from civicshield.service.domain.states import CaseState
 from civicshield.service.domain.tables import Case
 from civicshield.service.web.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
 

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from civicshield.service.api.schemas import ItemOut, JobOut
 from civicshield.service.domain import store
+from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Job
 from civicshield.service.submission import submit_bytes
 from civicshield.service.web.deps import DbDep, IdPath, RuntimeDep, Submitter, Viewer
@@ -32,7 +33,9 @@ async def submit(request: Request, rt: RuntimeDep, who: Submitter) -> ItemOut:
     """Store the file (content-addressed) and queue its analysis. Bad media is refused before storing."""
     data, name = await uploaded_file(request, rt.settings.max_upload_bytes)
     done = await run_in_threadpool(submit_bytes, rt, request.app.state.celery, who, data, name)
-    job = JobOut(id=done.job_id, item_id=done.item_id, state="queued", attempts=0, label=None, error=None)
+    job = JobOut(
+        id=done.job_id, item_id=done.item_id, state=JobState.QUEUED, attempts=0, label=None, error=None
+    )
     return ItemOut(
         id=done.item_id,
         sha256=done.sha256,

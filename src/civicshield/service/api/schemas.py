@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
-CaseState = Literal["new", "triage", "in_review", "published", "dismissed"]
-Rating = Literal["false", "misleading", "manipulated", "satire", "authentic", "unverifiable"]
+from civicshield.service.domain.states import CaseState, JobState
+from civicshield.sharing.ratings import Rating
+from civicshield.sharing.tlp import TLP
 
 
 class Strict(BaseModel):
@@ -83,7 +83,7 @@ class ApiKeyOut(BaseModel):
 class JobOut(BaseModel):
     id: int
     item_id: int
-    state: str
+    state: JobState
     attempts: int
     label: str | None
     error: dict[str, Any] | None
@@ -121,7 +121,7 @@ class CaseIn(ClaimSource):
     item_id: int = Field(ge=1, le=2_147_483_647)
     title: str = Field(min_length=1, max_length=300)
     claim: str = Field(default="", max_length=5000)
-    tlp: Tlp | None = None
+    tlp: TLP | None = None
 
 
 class TransitionIn(Strict):
@@ -153,11 +153,11 @@ class CaseOut(BaseModel):
     item_id: int
     title: str
     claim: str
-    state: str
+    state: CaseState
     assignee_id: int | None
-    rating: str | None
+    rating: Rating | None
     rating_note: str
-    tlp: str
+    tlp: TLP
     slug: str | None
     published_at: dt.datetime | None
     created_at: dt.datetime
@@ -172,7 +172,7 @@ class CaseOut(BaseModel):
 class BankIn(Strict):
     name: str = Field(min_length=1, max_length=64)
     kind: Literal["known_fake", "authentic"] = "known_fake"
-    tlp: Tlp = "GREEN"
+    tlp: TLP = TLP.GREEN
 
 
 class BankOut(BaseModel):
@@ -180,7 +180,7 @@ class BankOut(BaseModel):
     org_id: int
     name: str
     kind: str
-    tlp: str
+    tlp: TLP
     entries: int = 0
 
 
@@ -197,7 +197,7 @@ class EntryIn(HashIn):
 
 class EntriesIn(Strict):
     entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
-    tlp: Tlp | None = None
+    tlp: TLP | None = None
 
 
 class EntryOut(BaseModel):
@@ -206,7 +206,7 @@ class EntryOut(BaseModel):
     hash: str
     label: str
     link: str
-    tlp: str
+    tlp: TLP
     quality: int | None
     case_id: int | None
 
@@ -227,7 +227,7 @@ class MatchOut(BaseModel):
     label: str
     link: str | None
     signal_type: str
-    tlp: str
+    tlp: TLP
     case_id: int | None
     fact_check_url: str | None = None
     detail: dict[str, Any]

@@ -38,9 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.banks.model import shared_hash
-from civicshield.errors import UsageError
 from civicshield.service.domain.links import fact_check_url
-from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import (
     BankEntryRow,
     BankRow,
@@ -50,11 +48,11 @@ from civicshield.service.domain.tables import (
     Webhook,
     utcnow,
 )
+from civicshield.sharing.tlp import TLP, Audience, may_share, most_restrictive
 
 if TYPE_CHECKING:
     from civicshield.service.domain.matches import LiveMatch
 
-COMMUNITY = ("CLEAR", "GREEN")
 EVENTS = ("case.published", "bank.entry_added", "match.found")
 PING = "ping"
 MAX_ENTRIES_IN_EVENT = 100  # receivers page through the bank API for more
@@ -69,13 +67,13 @@ def announce_after_commit(s: Session) -> None:
     s.info[QUEUED] = True
 
 
-def may_receive(webhook: Webhook, event_org_id: int, tlp: str) -> bool:
-    if TLPS.index(tlp) > TLPS.index(webhook.max_tlp):
+def may_receive(webhook: Webhook, event_org_id: int, tlp: TLP) -> bool:
+    if tlp > webhook.max_tlp:
         return False
-    return webhook.org_id == event_org_id or tlp in COMMUNITY
+    return webhook.org_id == event_org_id or may_share(tlp, audience=Audience.COMMUNITY)
 
 
-def envelope(s: Session, org_id: int, event: str, tlp: str, data: dict[str, Any]) -> dict[str, Any]:
+def envelope(s: Session, org_id: int, event: str, tlp: TLP, data: dict[str, Any]) -> dict[str, Any]:
     """What every delivery of this event carries (the wire ``id`` is added per delivery when sent)."""
     org = s.get(Organization, org_id)
     return {
@@ -89,12 +87,17 @@ def envelope(s: Session, org_id: int, event: str, tlp: str, data: dict[str, Any]
 
 
 def queue_event(
-    s: Session, org_id: int, event: str, tlp: str, payload: dict[str, Any], *, own_org_only: bool = False
+    s: Session,
+    org_id: int,
+    event: str,
+    tlp: TLP | str,
+    payload: dict[str, Any],
+    *,
+    own_org_only: bool = False,
 ) -> list[Delivery]:
     """One pending delivery per active webhook subscribed to ``event`` and allowed to see ``tlp``; with
     ``own_org_only``, webhooks of ``org_id`` only."""
-    if tlp not in TLPS:
-        raise UsageError(f"unknown TLP {tlp!r}")
+    tlp = TLP.parse(tlp)
     body = envelope(s, org_id, event, tlp, payload)
     out = []
     hooks = select(Webhook).where(Webhook.active.is_(True))
@@ -115,7 +118,7 @@ def bank_entries_added(s: Session, bank: BankRow, rows: Sequence[BankEntryRow]) 
     """``bank.entry_added`` for entries just added, labelled with the most restrictive TLP among them."""
     if not rows:
         return []
-    tlp = max((r.tlp for r in rows), key=TLPS.index)
+    tlp = most_restrictive(r.tlp for r in rows)
     entries = [
         {
             "id": r.id,
@@ -188,7 +191,7 @@ def _listening(s: Session, org_ids: set[int], event: str) -> set[int]:
 def _match_event(
     s: Session, org_id: int, found: Sequence[LiveMatch], base_url: str, about: dict[str, Any]
 ) -> list[Delivery]:
-    tlp = max((m.meta.tlp for m in found), key=TLPS.index)
+    tlp = most_restrictive(m.meta.tlp for m in found)
     matches = [match_doc(s, m, base_url) for m in found]
     data = {**about, "count": len(matches), "matches": matches}
     return queue_event(s, org_id, "match.found", tlp, data, own_org_only=True)

@@ -19,10 +19,11 @@ from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import alerts, audit
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
-from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization
+from civicshield.sharing.tlp import TLP, Audience, labels_for, may_share
 
-SHARED_WITH_COMMUNITY = ("CLEAR", "GREEN")
+#: Labels other organizations of the service may see (TLP:GREEN is for the community, CLEAR for all).
+SHARED_WITH_COMMUNITY = labels_for(Audience.COMMUNITY)
 #: The audience of anonymous answers (the public /verify page). TLP:GREEN stays within the community and
 #: excludes public channels, so the public hears only of entries that are public themselves (TLP:CLEAR) or
 #: belong to a published TLP:CLEAR fact-check, and not even that other entries exist.
@@ -31,12 +32,9 @@ PUBLIC_ORG = 0
 ENTRIES_ADDED = "civicshield.bank_entries_added"
 
 
-def stricter(a: str, b: str) -> str:
-    return a if TLPS.index(a) >= TLPS.index(b) else b
-
-
-def visible(org_id: int, owner_org_id: int, tlp: str) -> bool:
-    return org_id == owner_org_id or tlp in SHARED_WITH_COMMUNITY
+def visible(org_id: int, owner_org_id: int, tlp: TLP) -> bool:
+    """An organization sees its own entries at any label, others' when the label allows the community."""
+    return org_id == owner_org_id or may_share(tlp, audience=Audience.COMMUNITY)
 
 
 def value_key(signal_type: str, value: str) -> str:
@@ -46,13 +44,12 @@ def value_key(signal_type: str, value: str) -> str:
 # ---- store functions ----------------------------------------------------------------------------------
 
 
-def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: str) -> BankRow:
+def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: TLP | str) -> BankRow:
     if not who.can(Role.REVIEWER):
         raise Forbidden("reviewers and admins create banks")
     if kind not in set(BankKind):
         raise UsageError("kind must be known_fake or authentic")
-    if tlp not in TLPS:
-        raise UsageError(f"unknown TLP {tlp!r}")
+    tlp = TLP.parse(tlp)
     Bank(name, BankKind(kind))  # validates the name
     if s.scalar(select(BankRow).where(BankRow.org_id == who.org_id, BankRow.name == name)):
         raise Conflict(f"bank {name!r} exists")
@@ -103,7 +100,7 @@ def add_entries(
         raise NotFound("no such bank")
     if not who.can(Role.REVIEWER):
         raise Forbidden("reviewers and admins add bank entries")
-    label = stricter(tlp or bank.tlp, bank.tlp)
+    label = max(TLP.parse(tlp) if tlp else bank.tlp, bank.tlp)  # an entry is never laxer than its bank
     if not entries:
         return []
     # Lock the bank row (and read its current revision) before inserting: writers of one bank take turns,

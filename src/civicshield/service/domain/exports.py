@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, UsageError
 from civicshield.service.domain.publication import fact_check
-from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import Case, Item, Organization
-from civicshield.sharing import TLP, Audience, FactCheck, may_share, misp_event, stix_bundle
+from civicshield.sharing import Audience, FactCheck, may_share, misp_event, stix_bundle
 from civicshield.sharing._ids import stix_timestamp
+from civicshield.sharing.tlp import TLP, labels_for
 
 PUBLISHED = "published"
 #: Where each STIX type sorts among the objects of one case: what is referred to comes first.
@@ -60,22 +60,13 @@ _OTHER_RANK = 5
 Key = tuple[dt.datetime, int, str, str]
 
 
-def case_tlp(case: Case) -> TLP:
-    return TLP.parse(case.tlp)
-
-
 def audience(org_id: int, owner_org_id: int) -> Audience:
     return Audience.OWN_ORGANIZATION if org_id == owner_org_id else Audience.COMMUNITY
 
 
-def labels_for(who: Audience) -> tuple[str, ...]:
-    """The service's TLP labels (as stored on cases) that may go to ``who``."""
-    return tuple(label for label in TLPS if may_share(TLP.parse(label), audience=who))
-
-
 def may_receive(org_id: int, case: Case) -> bool:
     """Whether organization ``org_id`` may pull ``case`` from the TAXII collection."""
-    return case.state == PUBLISHED and may_share(case_tlp(case), audience=audience(org_id, case.org_id))
+    return case.state == PUBLISHED and may_share(case.tlp, audience=audience(org_id, case.org_id))
 
 
 def _receivable(org_id: int) -> ColumnElement[bool]:
@@ -96,13 +87,13 @@ def _published(case: Case) -> None:
 def stix_for(s: Session, case: Case, base_url: str) -> dict[str, Any]:
     """The STIX 2.1 bundle of a published case, marked with the case's TLP label."""
     _published(case)
-    return stix_bundle(fact_check(s, case, base_url), tlp=case_tlp(case))
+    return stix_bundle(fact_check(s, case, base_url), tlp=case.tlp)
 
 
 def misp_for(s: Session, case: Case, base_url: str) -> dict[str, Any]:
     """The MISP event of a published case, tagged with the case's TLP label."""
     _published(case)
-    return misp_event(fact_check(s, case, base_url), tlp=case_tlp(case))
+    return misp_event(fact_check(s, case, base_url), tlp=case.tlp)
 
 
 # ---- the collection --------------------------------------------------------------------------------------
@@ -148,7 +139,7 @@ def collection_objects(s: Session, org_id: int, base_url: str) -> list[Collectio
     out: list[CollectionObject] = []
     for case in cases:
         added = _aware(case.published_at or case.created_at)
-        for obj in _objects_of(fact_check(s, case, base_url), case_tlp(case)):
+        for obj in _objects_of(fact_check(s, case, base_url), case.tlp):
             stamp = obj.get("modified") or obj.get("created")
             if (obj["id"], stamp) in seen:
                 continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civicshield.banks import BankMatch
+from civicshield.sharing.tlp import TLP
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class EntryMeta:
     row_id: int
     bank_id: int
     owner_org_id: int
-    tlp: str
+    tlp: TLP
     case_id: int | None
 
 

@@ -31,6 +31,7 @@ from civicshield.service.domain import audit, sessions, store
 from civicshield.service.domain.mailbox import Outgoing, Postbox
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import NewKey, OrgKind, Role, hash_key, hash_password
+from civicshield.service.domain.states import JoinRequestState
 from civicshield.service.domain.tables import (
     AccountToken,
     ApiKey,
@@ -391,9 +392,10 @@ def decide_join_request(
     row = s.get(JoinRequest, request_id)
     if row is None:
         raise NotFound("no such join request")
-    if row.state != "pending":
+    if row.state is not JoinRequestState.PENDING:
         raise Conflict(f"this request was {row.state} already")
-    row.state, row.decided_by, row.decided_at = ("approved" if approve else "rejected"), who.actor, utcnow()
+    state = JoinRequestState.APPROVED if approve else JoinRequestState.REJECTED
+    row.state, row.decided_by, row.decided_at = state, who.actor, utcnow()
     if not approve:
         audit.record(s, who.org_id, who.actor, "join_request.rejected", "join_request", row.id, {})
         return row, None

@@ -32,7 +32,6 @@ from civicshield.sharing import (
 )
 from civicshield.sharing import MediaKind as ShareKind
 
-FAKE_RATINGS = frozenset({"false", "misleading", "manipulated"})
 FACT_CHECK_BANK = "fact-checks"
 
 
@@ -68,7 +67,7 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
     store.transition(s, who, case, "published")
     item = s.get(Item, case.item_id)
     bank_id, added = None, 0
-    if item is not None and case.rating in FAKE_RATINGS:
+    if item is not None and case.rating is not None and case.rating.debunks:
         bank = banks.ensure_bank(s, who.org_id, FACT_CHECK_BANK, "known_fake", "GREEN")
         entries = item_entries(item, case.title, fact_check_url(base_url, case))
         added = len(banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id))
@@ -96,7 +95,7 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
     page = fact_check_url(base_url, case)
     return FactCheck(
         claim=case.claim or case.title,
-        rating=Rating(case.rating or "unverifiable"),
+        rating=case.rating or Rating.UNVERIFIABLE,
         url=page,
         publisher=Party(org.name if org else "CivicShield"),
         date_published=published,

@@ -33,6 +33,7 @@ from civicshield.service.domain.security import (
     verify_nothing,
     verify_password,
 )
+from civicshield.service.domain.states import CASE_TRANSITIONS, CaseState
 from civicshield.service.domain.tables import (
     ApiKey,
     Case,
@@ -44,16 +45,8 @@ from civicshield.service.domain.tables import (
     as_utc,
     utcnow,
 )
-
-CASE_TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"triage", "dismissed"}),
-    "triage": frozenset({"in_review", "dismissed"}),
-    "in_review": frozenset({"triage", "published", "dismissed"}),
-    "published": frozenset(),
-    "dismissed": frozenset({"triage"}),
-}
-RATINGS = ("false", "misleading", "manipulated", "satire", "authentic", "unverifiable")
-TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+from civicshield.sharing.ratings import Rating
+from civicshield.sharing.tlp import TLP
 
 #: Where files sent from the public verification page go when the sender opts in.
 PUBLIC_INTAKE_ORG = "public-submissions"
@@ -63,11 +56,10 @@ PUBLIC_INTAKE_EMAIL = "intake@public-submissions.invalid"
 # ---- organizations, users, keys -------------------------------------------------------------------------
 
 
-def create_org(s: Session, name: str, kind: str, default_tlp: str = "AMBER") -> Organization:
+def create_org(s: Session, name: str, kind: str, default_tlp: TLP | str = TLP.AMBER) -> Organization:
     if kind not in set(OrgKind):
         raise UsageError(f"unknown organization kind {kind!r}")
-    if default_tlp not in TLPS:
-        raise UsageError(f"unknown TLP {default_tlp!r}")
+    default_tlp = TLP.parse(default_tlp)
     if s.scalar(select(Organization).where(Organization.name == name)):
         raise Conflict(f"organization {name!r} exists")
     org = Organization(name=name, kind=kind, default_tlp=default_tlp)
@@ -186,12 +178,11 @@ def set_mfa_policy(s: Session, who: Principal, required: bool) -> Organization:
     return org
 
 
-def set_default_tlp(s: Session, who: Principal, tlp: str) -> Organization:
+def set_default_tlp(s: Session, who: Principal, tlp: TLP | str) -> Organization:
     """The TLP label new cases of the organization start with."""
     if not who.can(Role.ORG_ADMIN):
         raise Forbidden("only organization admins change the default TLP")
-    if tlp not in TLPS:
-        raise UsageError(f"unknown TLP {tlp!r}")
+    tlp = TLP.parse(tlp)
     org = s.get(Organization, who.org_id)
     if org is None:
         raise NotFound("no such organization")
@@ -212,7 +203,7 @@ def public_intake(s: Session) -> Principal:
     """
     org = s.scalar(select(Organization).where(Organization.name == PUBLIC_INTAKE_ORG))
     if org is None:
-        org = create_org(s, PUBLIC_INTAKE_ORG, "ngo", default_tlp="AMBER")
+        org = create_org(s, PUBLIC_INTAKE_ORG, "ngo", default_tlp=TLP.AMBER)
     user = s.scalar(select(User).where(User.email == PUBLIC_INTAKE_EMAIL))
     if user is None:
         user = create_user(
@@ -369,15 +360,13 @@ def create_case(
     item: Item,
     title: str,
     claim: str = "",
-    tlp: str | None = None,
+    tlp: TLP | str | None = None,
     source: ClaimSource | None = None,
 ) -> Case:
     if not who.can(Role.ANALYST):
         raise Forbidden("analysts and above open cases")
     org = s.get(Organization, who.org_id)
-    tlp = tlp or (org.default_tlp if org else "AMBER")
-    if tlp not in TLPS:
-        raise UsageError(f"unknown TLP {tlp!r}")
+    tlp = TLP.parse(tlp) if tlp else (org.default_tlp if org else TLP.AMBER)
     source = source or ClaimSource()
     case = Case(
         org_id=who.org_id,
@@ -414,19 +403,22 @@ def list_cases(s: Session, who: Principal, state: str | None = None) -> list[Cas
     return list(s.scalars(q.order_by(Case.id.desc()).limit(500)))
 
 
-def transition(s: Session, who: Principal, case: Case, to: str) -> Case:
-    allowed = CASE_TRANSITIONS.get(case.state, frozenset())
-    if to not in allowed:
-        raise Conflict(f"a case in state {case.state!r} cannot move to {to!r}")
-    if to in {"published", "dismissed"} and not who.can(Role.REVIEWER):
+def transition(s: Session, who: Principal, case: Case, to: CaseState | str) -> Case:
+    try:
+        to = CaseState(to)
+    except ValueError:
+        raise UsageError(f"unknown case state {to!r}; known: {', '.join(CaseState)}") from None
+    if to not in CASE_TRANSITIONS[case.state]:
+        raise Conflict(f"a case in state {str(case.state)!r} cannot move to {str(to)!r}")
+    if to in {CaseState.PUBLISHED, CaseState.DISMISSED} and not who.can(Role.REVIEWER):
         raise Forbidden("only reviewers publish or dismiss cases")
-    if to == "published" and case.rating is None:
+    if to is CaseState.PUBLISHED and case.rating is None:
         raise Conflict("rate the case before publishing it")
     if not who.can(Role.ANALYST):
         raise Forbidden("viewers cannot change cases")
     before = case.state
     case.state = to
-    if to == "published":
+    if to is CaseState.PUBLISHED:
         case.published_at = utcnow()
         case.slug = case.slug or secrets.token_urlsafe(9)
     audit.record(s, who.org_id, who.actor, "case.transition", "case", case.id, {"from": before, "to": to})
@@ -455,12 +447,11 @@ def comment(s: Session, who: Principal, case: Case, body: str) -> Comment:
     return row
 
 
-def rate(s: Session, who: Principal, case: Case, rating: str, note: str = "") -> Case:
+def rate(s: Session, who: Principal, case: Case, rating: Rating | str, note: str = "") -> Case:
     """A reviewer's rating overrides the machine verdict in everything published."""
     if not who.can(Role.REVIEWER):
         raise Forbidden("only reviewers rate cases")
-    if rating not in RATINGS:
-        raise UsageError(f"rating must be one of {', '.join(RATINGS)}")
+    rating = Rating.parse(rating)
     if case.state == "published":
         raise Conflict("published cases are final")
     case.rating = rating

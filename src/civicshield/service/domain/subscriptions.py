@@ -28,9 +28,9 @@ from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import alerts, audit
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
-from civicshield.service.domain.store import TLPS
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc, utcnow
 from civicshield.sharing import new_webhook_secret
+from civicshield.sharing.tlp import TLP
 
 MAX_URL = 500
 MAX_PREVIOUS_SECRETS = 3
@@ -80,10 +80,8 @@ def validate_events(events: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _tlp(value: str) -> str:
-    if value not in TLPS:
-        raise UsageError(f"unknown TLP {value!r}")
-    return value
+def _tlp(value: TLP | str) -> TLP:
+    return TLP.parse(value)
 
 
 def _admin(who: Principal) -> None:
@@ -257,7 +255,7 @@ def ping(s: Session, who: Principal, hook: Webhook) -> Delivery:
     _admin(who)
     if not hook.active:
         raise Conflict("the webhook is inactive; activate it before pinging it")
-    body = alerts.envelope(s, who.org_id, alerts.PING, "CLEAR", {"webhook_id": hook.id, "message": "pong?"})
+    body = alerts.envelope(s, who.org_id, alerts.PING, TLP.CLEAR, {"webhook_id": hook.id, "message": "pong?"})
     row = Delivery(webhook_id=hook.id, event=alerts.PING, payload=body, next_attempt_at=utcnow())
     s.add(row)
     s.flush()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -17,8 +18,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from civicshield.service.domain.states import CaseState, DeliveryState, JobState, JoinRequestState
+from civicshield.sharing.ratings import Rating
+from civicshield.sharing.tlp import TLP
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def utcnow() -> dt.datetime:
@@ -30,6 +40,24 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class Named(TypeDecorator[E]):
+    """A column holding one domain enum (``TLP``, ``Rating``...) stored as its value in a plain string column:
+    rows load as enum members, and the schema is the same ``VARCHAR`` the migrations created."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -39,7 +67,7 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))  # fact_checker | election_authority | broadcaster | ...
-    default_tlp: Mapped[str] = mapped_column(String(20), default="AMBER")
+    default_tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # A suspended organization's members cannot sign in and its keys are refused; its data stays.
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -77,7 +105,7 @@ class JoinRequest(Base):
     contact_email: Mapped[str] = mapped_column(String(320))
     vouched_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | rejected
+    state: Mapped[JoinRequestState] = mapped_column(Named(JoinRequestState), default=JoinRequestState.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -188,7 +216,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    state: Mapped[str] = mapped_column(String(12), default="queued", index=True)  # queued|running|done|failed
+    state: Mapped[JobState] = mapped_column(Named(JobState, 12), default=JobState.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -205,11 +233,11 @@ class Case(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     title: Mapped[str] = mapped_column(String(300))
     claim: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(12), default="new", index=True)
+    state: Mapped[CaseState] = mapped_column(Named(CaseState, 12), default=CaseState.NEW, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    rating: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    rating: Mapped[Rating | None] = mapped_column(Named(Rating), nullable=True)
     rating_note: Mapped[str] = mapped_column(Text, default="")
-    tlp: Mapped[str] = mapped_column(String(20), default="AMBER")
+    tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
     slug: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -267,7 +295,7 @@ class BankRow(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)  # owner
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))  # known_fake | authentic
-    tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
+    tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.GREEN)
     revision: Mapped[int] = mapped_column(
         Integer, default=0
     )  # bumped on every change; live indexes follow it
@@ -284,7 +312,7 @@ class BankEntryRow(Base):
     label: Mapped[str] = mapped_column(String(2000), default="")
     link: Mapped[str] = mapped_column(String(2000), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
-    tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
+    tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.GREEN)
     quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
     original_name: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     original_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -302,7 +330,7 @@ class Webhook(Base):
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    max_tlp: Mapped[str] = mapped_column(String(20), default="GREEN")
+    max_tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.GREEN)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(String(200), default="")
     # secrets replaced by a rotation, still signed with until they expire: [{"secret", "expires_at"}]
@@ -320,7 +348,7 @@ class Delivery(Base):
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
     event: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|delivered|failed
+    state: Mapped[DeliveryState] = mapped_column(Named(DeliveryState, 12), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -329,3 +357,23 @@ class Delivery(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     redelivery_of: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the delivery it repeats
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _coercer(enum: type[StrEnum]) -> Any:
+    def coerce(_target: object, value: object, _old: object, _initiator: object) -> StrEnum | None:
+        return None if value is None else enum(str(value))
+
+    return coerce
+
+
+def _coerce_named_columns() -> None:
+    """Values set on ``Named`` columns become enum members at once (``case.tlp = "RED"`` reads back as
+    ``TLP.RED`` before any flush), and an unknown value fails where it is set, not at the next query."""
+    for mapper in Base.registry.mappers:
+        for prop in mapper.column_attrs:
+            kind = prop.columns[0].type
+            if isinstance(kind, Named):
+                event.listen(getattr(mapper.class_, prop.key), "set", _coercer(kind.enum), retval=True)
+
+
+_coerce_named_columns()

@@ -25,7 +25,6 @@ from civicshield.hashing.pdq import hex_to_codes
 from civicshield.service.domain.banks import (
     ENTRIES_ADDED,
     PUBLIC_ORG,
-    stricter,
     to_entry,
     visible,
 )
@@ -33,6 +32,7 @@ from civicshield.service.domain.matches import EntryMeta, LiveMatch
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Case
 from civicshield.service.infra.db.engine import Database
 from civicshield.service.infra.live_index import CHUNK_ROWS, PdqCodes, other_rows, pdq_rows
+from civicshield.sharing.tlp import TLP
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class _BankInfo:
     org_id: int
     name: str
     kind: str
-    tlp: str
+    tlp: TLP
     revision: int
 
     def shared_with(self, org_id: int) -> bool:
@@ -236,9 +236,7 @@ class LiveIndex:
             row = rows.get(row_id)
             if row is None:
                 continue
-            meta = EntryMeta(
-                row.id, live.info.id, live.info.org_id, stricter(row.tlp, live.info.tlp), row.case_id
-            )
+            meta = EntryMeta(row.id, live.info.id, live.info.org_id, max(row.tlp, live.info.tlp), row.case_id)
             allowed = (
                 meta.tlp == "CLEAR" or row.case_id in public_cases
                 if org_id == PUBLIC_ORG

@@ -25,6 +25,7 @@ from civicshield.errors import MediaError
 from civicshield.media import Media
 from civicshield.service.domain import alerts
 from civicshield.service.domain.matches import LiveMatch
+from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Item, Job, utcnow
 from civicshield.service.infra import delivery
 from civicshield.service.infra.bank_index import OrgBanks
@@ -94,9 +95,9 @@ def run_job(rt: Runtime, job_id: int) -> str:
         job = s.get(Job, job_id)
         if job is None:
             return "missing"
-        if job.state in {"done", "failed"}:
+        if job.state in {JobState.DONE, JobState.FAILED}:
             return job.state
-        job.state = "running"
+        job.state = JobState.RUNNING
         job.attempts += 1
         job.worker = f"{socket.gethostname()}"
         item = s.get(Item, job.item_id)
@@ -122,7 +123,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         job = s.get(Job, job_id)
         if job is None:
             return "missing"
-        job.state = "done" if error is None else "failed"
+        job.state = JobState.DONE if error is None else JobState.FAILED
         job.report, job.label, job.error = report, label, error
         item = s.get(Item, job.item_id)
         if item is not None and hashes is not None:
@@ -164,14 +165,14 @@ def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None
         stale = list(
             s.scalars(
                 select(Job).where(
-                    Job.state.in_(("queued", "running")),
+                    Job.state.in_((JobState.QUEUED, JobState.RUNNING)),
                     Job.updated_at < cutoff,
-                    or_(Job.attempts < MAX_ATTEMPTS, Job.state == "queued"),
+                    or_(Job.attempts < MAX_ATTEMPTS, Job.state == JobState.QUEUED),
                 )
             )
         )
         for job in stale:
-            job.state = "queued"
+            job.state = JobState.QUEUED
             job.updated_at = utcnow()
         ids = [j.id for j in stale]
     for job_id in ids:

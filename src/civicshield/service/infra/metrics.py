@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from civicshield.service.domain.states import DeliveryState, JobState
 from civicshield.service.domain.tables import Delivery, Job, as_utc, utcnow
 from civicshield.service.infra.runtime import Runtime, lineup_file
 
@@ -51,14 +52,14 @@ class _FromDatabase(Collector):
                 )
             ).all()
             sent = dict(s.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
-        for state in ("queued", "running", "done", "failed"):
-            states.add_metric([state], float(counts.get(state, 0)))
-        queue.add_metric([], float(counts.get("queued", 0)))
+        for state in JobState:
+            states.add_metric([state.value], float(counts.get(state, 0)))
+        queue.add_metric([], float(counts.get(JobState.QUEUED, 0)))
         oldest.add_metric([], (now - as_utc(first)).total_seconds() if first else 0.0)
         seconds = [max(0.0, (as_utc(done) - as_utc(made)).total_seconds()) for made, done in recent]
         latency.add_metric([], count_value=len(seconds), sum_value=sum(seconds))
-        for state in ("pending", "sending", "delivered", "failed"):
-            deliveries.add_metric([state], float(sent.get(state, 0)))
+        for d_state in DeliveryState:
+            deliveries.add_metric([d_state.value], float(sent.get(d_state, 0)))
         yield from (states, queue, oldest, latency, deliveries, self._analyzers())
 
     def _analyzers(self) -> GaugeMetricFamily:

@@ -149,5 +149,5 @@ def search_hash(
     return [
         (row, bank)
         for row, bank in s.execute(q)
-        if banks.visible(who.org_id, bank.org_id, banks.stricter(row.tlp, bank.tlp))
+        if banks.visible(who.org_id, bank.org_id, max(row.tlp, bank.tlp))
     ]

@@ -20,6 +20,7 @@ from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import Member, MemberDep, flash
 from civicshield.service.pages.templating import render, translate
 from civicshield.service.web.deps import runtime
+from civicshield.sharing.tlp import TLP
 
 router = page_router("/ui/admin")
 BACK = "/ui/admin"
@@ -40,7 +41,7 @@ def admin_page(request: Request, member: Member, new_key: str | None = None) -> 
             people=queries.members(s, member.who),
             keys=store.list_api_keys(s, member.who),
             hooks=subscriptions.list_webhooks(s, member.who),
-            tlps=store.TLPS,
+            tlps=list(TLP),
             scopes=[str(x) for x in Scope],
             roles=[str(r) for r in Role if r != Role.PLATFORM_ADMIN or member.can(Role.PLATFORM_ADMIN)],
             new_key=new_key,

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_from_te, looks_like_te
 from civicshield.errors import UsageError
-from civicshield.service.domain import banks, store
+from civicshield.service.domain import banks
 from civicshield.service.domain.security import Role
 from civicshield.service.pages import queries
 from civicshield.service.pages.routing import page_router
@@ -23,6 +23,7 @@ from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
 from civicshield.service.web.deps import runtime
 from civicshield.service.web.uploads import read_limited
+from civicshield.sharing.tlp import TLP
 
 router = page_router("/ui/banks")
 SHOWN_ENTRIES = 200
@@ -46,7 +47,7 @@ def list_banks(
             value=value,
             results=results,
             can_create=member.can(Role.REVIEWER),
-            tlps=store.TLPS,
+            tlps=list(TLP),
         )
 
 
@@ -79,7 +80,7 @@ def bank_page(request: Request, member: MemberDep, bank_id: int) -> Response:
             own=bank.org_id == member.who.org_id,
             can_write=member.can(Role.REVIEWER),
             owner=banks.org_name(s, bank.org_id),
-            tlps=store.TLPS,
+            tlps=list(TLP),
         )
 
 

@@ -16,11 +16,13 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.errors import UsageError
 from civicshield.service.domain import links, publication, store
 from civicshield.service.domain.security import Role
+from civicshield.service.domain.states import CASE_TRANSITIONS, CaseState
 from civicshield.service.pages import i18n, labels, queries
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
 from civicshield.service.web.deps import runtime
+from civicshield.sharing.ratings import Rating
 
 router = page_router("/ui")
 
@@ -76,9 +78,9 @@ def case_page(request: Request, member: MemberDep, case_id: int) -> Response:
             comments=store.comments(s, case),
             names={u.id: u.name for u in people},
             people=[u for u in people if u.active],
-            moves=sorted(store.CASE_TRANSITIONS.get(case.state, frozenset()) - {"published"}),
+            moves=sorted(CASE_TRANSITIONS[case.state] - {CaseState.PUBLISHED}),
             claimreview=preview,
-            ratings=store.RATINGS,
+            ratings=list(Rating),
             fact_check_url=links.fact_check_url(rt.settings.base_url, case) if case.slug else None,
             can_review=member.can(Role.REVIEWER),
             can_work=member.can(Role.ANALYST),

@@ -8,6 +8,7 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from civicshield.service.domain import store
+from civicshield.service.domain.states import CaseState
 from civicshield.service.pages import queries, views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep
@@ -50,7 +51,7 @@ def dashboard(request: Request, member: MemberDep) -> Response:
 def cases(
     request: Request, member: MemberDep, state: Annotated[str | None, Query(max_length=12)] = None
 ) -> Response:
-    wanted = state if state in store.CASE_TRANSITIONS else None
+    wanted = state if state in set(CaseState) else None
     with runtime(request).db.reading() as s:
         rows = [
             (c, store.latest_job_for_item_id(s, c.item_id)) for c in store.list_cases(s, member.who, wanted)

@@ -23,6 +23,7 @@ from civicshield.service.submission import submit_bytes
 from civicshield.service.web.deps import runtime
 from civicshield.service.web.uploads import read_limited
 from civicshield.settings import Limits
+from civicshield.sharing.tlp import TLP
 from civicshield.sniff import sniff
 
 router = page_router("/ui")
@@ -99,7 +100,7 @@ def report(request: Request, member: MemberDep, item_id: int) -> Response:
             cases=queries.cases_for_item(s, who, item.id),
             default_tlp=org.default_tlp if org else "AMBER",
             can_open=member.can(Role.ANALYST),
-            tlps=store.TLPS,
+            tlps=list(TLP),
         )
 
 

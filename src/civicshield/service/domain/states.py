@@ -1,0 +1,48 @@
+"""The states the service's records move through, one enum each (stored as their values)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+__all__ = ["CASE_TRANSITIONS", "CaseState", "DeliveryState", "JobState", "JoinRequestState"]
+
+
+class CaseState(StrEnum):
+    NEW = "new"
+    TRIAGE = "triage"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    DISMISSED = "dismissed"
+
+
+#: Where a case may go from each state; a published case is final.
+CASE_TRANSITIONS: MappingProxyType[CaseState, frozenset[CaseState]] = MappingProxyType(
+    {
+        CaseState.NEW: frozenset({CaseState.TRIAGE, CaseState.DISMISSED}),
+        CaseState.TRIAGE: frozenset({CaseState.IN_REVIEW, CaseState.DISMISSED}),
+        CaseState.IN_REVIEW: frozenset({CaseState.TRIAGE, CaseState.PUBLISHED, CaseState.DISMISSED}),
+        CaseState.PUBLISHED: frozenset(),
+        CaseState.DISMISSED: frozenset({CaseState.TRIAGE}),
+    }
+)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # leased by a worker until ``next_attempt_at``
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class JoinRequestState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
