@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from civicshield.errors import BankFormatError, UsageError
 from civicshield.sharing.ratings import Rating
+from civicshield.sniff import MediaKind
 
 __all__ = ["FactCheck", "HashKind", "MediaHash", "MediaItem", "MediaKind", "Party", "PartyKind"]
 
@@ -144,12 +145,6 @@ def _normalise(kind: HashKind, value: str) -> str:
     if not text or len(text) > _MAX_CHROMAPRINT_CHARS or not _CHROMAPRINT.fullmatch(text):
         raise UsageError("not a Chromaprint fingerprint (URL-safe base64, at most 65536 characters)")
     return text
-
-
-class MediaKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
 
 
 @dataclass(frozen=True)

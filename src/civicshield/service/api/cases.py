@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from civicshield.service.api.schemas import (
     CaseOut,
     CommentIn,
     CommentOut,
+    Language,
     PublishOut,
     RatingIn,
     TransitionIn,
@@ -88,7 +89,7 @@ def publish(case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> PublishOu
 
 @router.get("/{case_id}/claimreview")
 def claimreview(
-    case: CaseDep, s: DbDep, rt: RuntimeDep, lang: Annotated[Literal["en", "nl", "fr", "de"], Query()] = "en"
+    case: CaseDep, s: DbDep, rt: RuntimeDep, lang: Annotated[Language, Query()] = "en"
 ) -> JSONResponse:
     """ClaimReview JSON-LD of a published case (a preview while it is in review)."""
     if case.rating is None:

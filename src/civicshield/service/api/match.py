@@ -8,12 +8,11 @@ of a matched entry without saying who asked; see ``alerts``).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from civicshield.banks.verdict import BankVerdict
 from civicshield.errors import CivicShieldError, UsageError
 from civicshield.hashing.audio import parse_fingerprint
 from civicshield.hashing.cache import MediaHashes, media_hashes
@@ -52,19 +51,7 @@ def hashes_from(query: MatchQuery) -> MediaHashes:
 
 def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:
     out = [MatchOut(**alerts.match_doc(s, lm, base_url)) for lm in found[: alerts.MAX_MATCHES_IN_EVENT]]
-    return MatchResult(matches=out, verdict=_verdict(found))
-
-
-Verdict = Literal["known_fake", "altered_official", "authentic_official", "no_match"]
-
-
-def _verdict(found: list[LiveMatch]) -> Verdict:
-    if any(m.match.bank_kind == "known_fake" for m in found):
-        return "known_fake"
-    official = [m for m in found if m.match.bank_kind == "authentic"]
-    if official:
-        return "authentic_official" if any(m.match.exact for m in official) else "altered_official"
-    return "no_match"
+    return MatchResult(matches=out, verdict=BankVerdict.of(m.match for m in found))
 
 
 def _lookup(request: Request, s: Session, who: Principal, hashes: MediaHashes) -> MatchResult:

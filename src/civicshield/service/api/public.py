@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
 from civicshield.report.jinja import html_environment
+from civicshield.service.api.schemas import Language
 from civicshield.service.domain import publication
 from civicshield.service.domain.tables import Case, Organization
 from civicshield.service.web.deps import DbDep, RateLimit, RuntimeDep
@@ -35,7 +36,7 @@ TEXT = {
         "hashes": "Kopien dieses Mediums werden an ihren perzeptuellen Hashes erkannt.",
     },
 }
-Lang = Annotated[Literal["en", "nl", "fr", "de"], Query()]
+Lang = Annotated[Language, Query()]
 
 
 def public_case(s: Session, slug: str) -> Case:

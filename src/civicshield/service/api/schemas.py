@@ -8,9 +8,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from civicshield.banks.model import BankKind, SignalType
+from civicshield.banks.verdict import BankVerdict
+from civicshield.service.domain.security import Scope
 from civicshield.service.domain.states import CaseState, JobState
+from civicshield.sharing.model import PartyKind
 from civicshield.sharing.ratings import Rating
 from civicshield.sharing.tlp import TLP
+
+#: Languages the fact-check documents (ClaimReview, pages) are written in.
+Language = Literal["en", "nl", "fr", "de"]
 
 
 class Strict(BaseModel):
@@ -69,7 +76,7 @@ class SessionOut(BaseModel):
 
 class ApiKeyIn(Strict):
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[Literal["read", "submit", "match", "review", "admin"]] = ["read", "submit", "match"]
+    scopes: list[Scope] = [Scope.READ, Scope.SUBMIT, Scope.MATCH]
 
 
 class ApiKeyOut(BaseModel):
@@ -104,7 +111,7 @@ class ClaimSource(Strict):
     """Who made the claim, when and where it appeared, where known (ClaimReview's ``itemReviewed``)."""
 
     claim_author: str = Field(default="", max_length=300)
-    claim_author_kind: Literal["Person", "Organization"] = "Person"
+    claim_author_kind: PartyKind = PartyKind.PERSON
     claim_date: dt.date | None = None
     claim_url: str = Field(default="", max_length=2000, description="absolute http(s) URL, or empty")
 
@@ -171,7 +178,7 @@ class CaseOut(BaseModel):
 
 class BankIn(Strict):
     name: str = Field(min_length=1, max_length=64)
-    kind: Literal["known_fake", "authentic"] = "known_fake"
+    kind: BankKind = BankKind.KNOWN_FAKE
     tlp: TLP = TLP.GREEN
 
 
@@ -185,7 +192,7 @@ class BankOut(BaseModel):
 
 
 class HashIn(Strict):
-    signal_type: Literal["pdq", "vpdq", "chromaprint", "sha256"]
+    signal_type: SignalType
     hash: str = Field(min_length=1, max_length=200_000)
     quality: int | None = Field(default=None, ge=0, le=100)
 
@@ -235,7 +242,7 @@ class MatchOut(BaseModel):
 
 class MatchResult(BaseModel):
     matches: list[MatchOut]
-    verdict: Literal["known_fake", "altered_official", "authentic_official", "no_match"]
+    verdict: BankVerdict
 
 
 class PublishOut(BaseModel):

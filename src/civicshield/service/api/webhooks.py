@@ -8,13 +8,14 @@ route. The secret is shown once, in the answer to creation and to rotation. Rece
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from civicshield.service.api.schemas import Strict
 from civicshield.service.domain import subscriptions
+from civicshield.service.domain.states import DeliveryState, WebhookEvent
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc
 from civicshield.service.infra import delivery
 from civicshield.service.web.deps import DbDep, IdPath, OrgAdmin, RuntimeDep
@@ -22,13 +23,10 @@ from civicshield.sharing.tlp import TLP
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-Event = Literal["case.published", "bank.entry_added", "match.found"]
-DeliveryState = Literal["pending", "sending", "delivered", "failed"]
-
 
 class WebhookIn(Strict):
     url: str = Field(min_length=1, max_length=subscriptions.MAX_URL)
-    events: list[Event] = Field(default_factory=list, max_length=16, description="[] = every event")
+    events: list[WebhookEvent] = Field(default_factory=list, max_length=16, description="[] = every event")
     max_tlp: TLP = TLP.GREEN
     active: bool = True
     description: str = Field(default="", max_length=200)
@@ -36,7 +34,7 @@ class WebhookIn(Strict):
 
 class WebhookPatch(Strict):
     url: str | None = Field(default=None, min_length=1, max_length=subscriptions.MAX_URL)
-    events: list[Event] | None = Field(default=None, max_length=16)
+    events: list[WebhookEvent] | None = Field(default=None, max_length=16)
     max_tlp: TLP | None = None
     active: bool | None = None
     description: str | None = Field(default=None, max_length=200)

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks.model import shared_hash
 from civicshield.service.domain.links import fact_check_url
+from civicshield.service.domain.states import WebhookEvent
 from civicshield.service.domain.tables import (
     BankEntryRow,
     BankRow,
@@ -53,7 +54,7 @@ from civicshield.sharing.tlp import TLP, Audience, may_share, most_restrictive
 if TYPE_CHECKING:
     from civicshield.service.domain.matches import LiveMatch
 
-EVENTS = ("case.published", "bank.entry_added", "match.found")
+EVENTS = tuple(WebhookEvent)
 PING = "ping"
 MAX_ENTRIES_IN_EVENT = 100  # receivers page through the bank API for more
 MAX_MATCHES_IN_EVENT = 50  # as many as the match API answers with
@@ -137,7 +138,7 @@ def bank_entries_added(s: Session, bank: BankRow, rows: Sequence[BankEntryRow]) 
         "entries": entries,
         "truncated": len(rows) > MAX_ENTRIES_IN_EVENT,
     }
-    return queue_event(s, bank.org_id, "bank.entry_added", tlp, data)
+    return queue_event(s, bank.org_id, WebhookEvent.BANK_ENTRY_ADDED, tlp, data)
 
 
 def match_doc(s: Session, found: LiveMatch, base_url: str) -> dict[str, Any]:
@@ -168,7 +169,7 @@ def matches_found(
     to the checking organization with every match, one to each other owner with its own entries only."""
     shown = list(found[:MAX_MATCHES_IN_EVENT])
     owners = {m.meta.owner_org_id for m in shown} - {org_id}
-    listening = _listening(s, {org_id, *owners}, "match.found") if shown else set()
+    listening = _listening(s, {org_id, *owners}, WebhookEvent.MATCH_FOUND) if shown else set()
     out: list[Delivery] = []
     if org_id in listening:
         mine = {"checked_by": "own_organization", "source": source, "truncated": len(found) > len(shown)}
@@ -194,4 +195,4 @@ def _match_event(
     tlp = most_restrictive(m.meta.tlp for m in found)
     matches = [match_doc(s, m, base_url) for m in found]
     data = {**about, "count": len(matches), "matches": matches}
-    return queue_event(s, org_id, "match.found", tlp, data, own_org_only=True)
+    return queue_event(s, org_id, WebhookEvent.MATCH_FOUND, tlp, data, own_org_only=True)

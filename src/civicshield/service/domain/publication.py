@@ -19,6 +19,7 @@ from civicshield.errors import BankFormatError
 from civicshield.service.domain import alerts, banks, store
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.states import WebhookEvent
 from civicshield.service.domain.tables import Case, Item, Organization
 from civicshield.sharing import (
     FactCheck,
@@ -73,7 +74,7 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
         added = len(banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id))
         bank_id = bank.id
 
-    alerts.queue_event(s, who.org_id, "case.published", case.tlp, case_payload(s, case, base_url))
+    alerts.queue_event(s, who.org_id, WebhookEvent.CASE_PUBLISHED, case.tlp, case_payload(s, case, base_url))
     return Published(case.id, bank_id, added)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["CASE_TRANSITIONS", "CaseState", "DeliveryState", "JobState", "JoinRequestState"]
+__all__ = ["CASE_TRANSITIONS", "CaseState", "DeliveryState", "JobState", "JoinRequestState", "WebhookEvent"]
 
 
 class CaseState(StrEnum):
@@ -40,6 +40,14 @@ class DeliveryState(StrEnum):
     SENDING = "sending"  # leased by a worker until ``next_attempt_at``
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class WebhookEvent(StrEnum):
+    """What a webhook can subscribe to (``domain.alerts`` says when each is queued)."""
+
+    CASE_PUBLISHED = "case.published"
+    BANK_ENTRY_ADDED = "bank.entry_added"
+    MATCH_FOUND = "match.found"
 
 
 class JoinRequestState(StrEnum):

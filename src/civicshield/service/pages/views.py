@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicshield.banks.verdict import BankVerdict
 from civicshield.errors import CivicShieldError
 from civicshield.hashing.audio import parse_fingerprint
 from civicshield.hashing.cache import MediaHashes
@@ -105,6 +106,11 @@ class MatchView:
     detail: dict[str, Any] = field(default_factory=dict)
     source_item_id: int | None = None  # the item whose published case added the entry
 
+    @property
+    def verdict(self) -> BankVerdict:
+        """What this one match says (the badge beside it)."""
+        return BankVerdict.of([self])
+
 
 def item_media_hashes(item: Item) -> MediaHashes | None:
     """The lookup key of a stored item, from the hashes its analysis job kept (``None`` before analysis)."""
@@ -174,25 +180,10 @@ def one_per_fact_check(matches: Sequence[MatchView]) -> list[MatchView]:
     return list(out.values())
 
 
-def bank_verdict(matches: Sequence[MatchView], item_id: int | None = None) -> str | None:
+def bank_verdict(matches: Sequence[MatchView], item_id: int | None = None) -> BankVerdict | None:
     """What the banks say about an item (ignoring the entries its own publication added), or ``None``."""
-    relevant = [m for m in matches if item_id is None or m.source_item_id != item_id]
-    if any(m.bank_kind == "known_fake" for m in relevant):
-        return "known_fake"
-    official = [m for m in relevant if m.bank_kind == "authentic"]
-    if official:
-        return "authentic_official" if any(m.exact for m in official) else "altered_official"
-    return None
-
-
-def match_verdict(found: Sequence[LiveMatch]) -> str:
-    """The same summary the match API gives (``known_fake`` wins over official media)."""
-    if any(m.match.bank_kind == "known_fake" for m in found):
-        return "known_fake"
-    official = [m for m in found if m.match.bank_kind == "authentic"]
-    if official:
-        return "authentic_official" if any(m.match.exact for m in official) else "altered_official"
-    return "no_match"
+    verdict = BankVerdict.of(m for m in matches if item_id is None or m.source_item_id != item_id)
+    return None if verdict is BankVerdict.NO_MATCH else verdict
 
 
 def item_matches(s: Session, live: LiveIndex, item: Item, org_id: int, base_url: str) -> list[MatchView]:

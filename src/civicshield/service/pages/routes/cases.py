@@ -8,7 +8,7 @@ comes back as a message on the case page (see ``routing``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
@@ -22,6 +22,7 @@ from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
 from civicshield.service.web.deps import runtime
+from civicshield.sharing.model import PartyKind
 from civicshield.sharing.ratings import Rating
 
 router = page_router("/ui")
@@ -40,7 +41,7 @@ def open_case(
     claim: Annotated[str, Form(max_length=5000)] = "",
     tlp: Annotated[str, Form(max_length=20)] = "",
     claim_author: Annotated[str, Form(max_length=300)] = "",
-    claim_author_kind: Annotated[Literal["Person", "Organization"], Form()] = "Person",
+    claim_author_kind: Annotated[PartyKind, Form()] = PartyKind.PERSON,
     claim_date: Annotated[str, Form(max_length=10)] = "",
     claim_url: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:

@@ -16,6 +16,7 @@ from fastapi import File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from civicshield.banks.verdict import BankVerdict
 from civicshield.errors import CivicShieldError
 from civicshield.service.domain import store
 from civicshield.service.domain.banks import PUBLIC_ORG
@@ -93,7 +94,7 @@ async def verify(
         request,
         name=name,
         error=None,
-        label=views.match_verdict(found) if found else checked.label,
+        label=BankVerdict.of(m.match for m in found) if found else checked.label,
         engine_label=checked.label,
         confidence=checked.confidence,
         matches=matches,
