@@ -6,12 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import select
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
 from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
-from civicshield.service.domain import banks
+from civicshield.service.domain import banks, reads
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankEntryRow, BankRow
 from civicshield.service.web.deps import DbDep, IdPath, Reviewer, Viewer
@@ -91,14 +90,4 @@ def search(
     s: DbDep, who: Viewer, value: Annotated[str, Query(min_length=8, max_length=200_000)]
 ) -> list[EntryOut]:
     """Entries holding exactly this hash value, in banks the caller may see."""
-    rows = s.execute(
-        select(BankEntryRow, BankRow)
-        .join(BankRow, BankRow.id == BankEntryRow.bank_id)
-        .where(BankEntryRow.value == value.strip().lower())
-        .limit(100)
-    ).all()
-    out = []
-    for row, bank in rows:
-        if banks.visible(who.org_id, bank.org_id, max(row.tlp, bank.tlp)):
-            out.append(entry_out(row))
-    return out
+    return [entry_out(row) for row, _ in reads.search_hash(s, who, value)]

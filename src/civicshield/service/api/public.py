@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import PackageLoader
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.errors import NotFound
 from civicshield.report.jinja import html_environment
 from civicshield.service.api.schemas import Language
-from civicshield.service.domain import publication
+from civicshield.service.domain import publication, reads
 from civicshield.service.domain.tables import Case, Organization
 from civicshield.service.web.deps import DbDep, RateLimit, RuntimeDep
 from civicshield.sharing.stix import claimreview_bytes
@@ -40,8 +39,8 @@ Lang = Annotated[Language, Query()]
 
 
 def public_case(s: Session, slug: str) -> Case:
-    case = s.scalar(select(Case).where(Case.slug == slug[:40]))
-    if case is None or case.state != "published" or case.tlp != "CLEAR":
+    case = reads.public_fact_check(s, slug)
+    if case is None:
         raise NotFound("no such fact-check")
     return case
 

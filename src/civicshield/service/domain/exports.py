@@ -38,12 +38,12 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, UsageError
 from civicshield.service.domain.publication import fact_check
+from civicshield.service.domain.states import CaseState
 from civicshield.service.domain.tables import Case, Item, Organization
 from civicshield.sharing import Audience, FactCheck, may_share, misp_event, stix_bundle
 from civicshield.sharing._ids import stix_timestamp
 from civicshield.sharing.tlp import TLP, labels_for
 
-PUBLISHED = "published"
 #: Where each STIX type sorts among the objects of one case: what is referred to comes first.
 DEPENDENCY_RANK = {
     "marking-definition": 0,
@@ -66,21 +66,21 @@ def audience(org_id: int, owner_org_id: int) -> Audience:
 
 def may_receive(org_id: int, case: Case) -> bool:
     """Whether organization ``org_id`` may pull ``case`` from the TAXII collection."""
-    return case.state == PUBLISHED and may_share(case.tlp, audience=audience(org_id, case.org_id))
+    return case.state is CaseState.PUBLISHED and may_share(case.tlp, audience=audience(org_id, case.org_id))
 
 
 def _receivable(org_id: int) -> ColumnElement[bool]:
     """`may_receive` as SQL, derived from the same rule so the two cannot drift apart."""
     own = and_(Case.org_id == org_id, Case.tlp.in_(labels_for(Audience.OWN_ORGANIZATION)))
     community = and_(Case.org_id != org_id, Case.tlp.in_(labels_for(Audience.COMMUNITY)))
-    return and_(Case.state == PUBLISHED, or_(own, community))
+    return and_(Case.state == CaseState.PUBLISHED, or_(own, community))
 
 
 # ---- one case --------------------------------------------------------------------------------------------
 
 
 def _published(case: Case) -> None:
-    if case.state != PUBLISHED:
+    if case.state is not CaseState.PUBLISHED:
         raise Conflict("only published cases are exported; publish the case first")
 
 

@@ -19,7 +19,7 @@ from civicshield.errors import BankFormatError
 from civicshield.service.domain import alerts, banks, store
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
-from civicshield.service.domain.states import WebhookEvent
+from civicshield.service.domain.states import CaseState, WebhookEvent
 from civicshield.service.domain.tables import Case, Item, Organization
 from civicshield.sharing import (
     FactCheck,
@@ -65,7 +65,7 @@ def item_entries(item: Item, label: str, link: str) -> list[BankEntry]:
 
 
 def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
-    store.transition(s, who, case, "published")
+    store.transition(s, who, case, CaseState.PUBLISHED)
     item = s.get(Item, case.item_id)
     bank_id, added = None, 0
     if item is not None and case.rating is not None and case.rating.debunks:

@@ -452,7 +452,7 @@ def rate(s: Session, who: Principal, case: Case, rating: Rating | str, note: str
     if not who.can(Role.REVIEWER):
         raise Forbidden("only reviewers rate cases")
     rating = Rating.parse(rating)
-    if case.state == "published":
+    if case.state is CaseState.PUBLISHED:
         raise Conflict("published cases are final")
     case.rating = rating
     case.rating_note = note

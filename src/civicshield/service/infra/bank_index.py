@@ -22,6 +22,7 @@ from civicshield.banks import Bank, BankEntry, BankKind, BankMatch, BankMatcher,
 from civicshield.banks.policy import DEFAULT_POLICY, MatchPolicy
 from civicshield.hashing.cache import MediaHashes, PdqQuery
 from civicshield.hashing.pdq import hex_to_codes
+from civicshield.service.domain import reads
 from civicshield.service.domain.banks import (
     ENTRIES_ADDED,
     PUBLIC_ORG,
@@ -238,7 +239,7 @@ class LiveIndex:
                 continue
             meta = EntryMeta(row.id, live.info.id, live.info.org_id, max(row.tlp, live.info.tlp), row.case_id)
             allowed = (
-                meta.tlp == "CLEAR" or row.case_id in public_cases
+                meta.tlp is TLP.CLEAR or row.case_id in public_cases
                 if org_id == PUBLIC_ORG
                 else visible(org_id, meta.owner_org_id, meta.tlp)
             )
@@ -252,7 +253,7 @@ def _public_cases(s: Session, rows: Iterable[BankEntryRow]) -> set[int]:
     ids = {r.case_id for r in rows if r.case_id is not None}
     if not ids:
         return set()
-    q = select(Case.id).where(Case.id.in_(ids), Case.state == "published", Case.tlp == "CLEAR")
+    q = select(Case.id).where(Case.id.in_(ids), reads.PUBLIC_FACT_CHECK)
     return set(s.scalars(q))
 
 

@@ -20,10 +20,14 @@ from civicshield.hashing.pdq import PdqHash
 from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import MediaKind
 from civicshield.provenance.vocab import credential_status
+from civicshield.service.domain import reads
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.matches import LiveMatch
+from civicshield.service.domain.reports import plain_sentence, signal
+from civicshield.service.domain.states import CaseState
 from civicshield.service.domain.tables import BankRow, Case, Item
 from civicshield.service.infra.bank_index import LiveIndex
+from civicshield.sharing.tlp import Audience, may_share
 
 MAX_TREE_DEPTH = 8
 
@@ -35,19 +39,6 @@ class ManifestNode:
 
     manifest: Mapping[str, Any]
     ingredients: tuple[tuple[Mapping[str, Any], ManifestNode | None], ...] = ()
-
-
-def signal(report: Mapping[str, Any] | None, analyzer: str) -> Mapping[str, Any] | None:
-    for sig in (report or {}).get("signals", []):
-        if isinstance(sig, Mapping) and sig.get("analyzer") == analyzer:
-            return sig
-    return None
-
-
-def plain_sentence(report: Mapping[str, Any] | None) -> str | None:
-    """The one sentence the c2pa analyzer wrote of what the credentials declare, if it read any."""
-    plain = (signal(report, "c2pa") or {}).get("evidence", {}).get("plain")
-    return plain if isinstance(plain, str) else None
 
 
 def credentials(report: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -142,9 +133,9 @@ def match_views(
     for lm in found[:50]:
         bank = s.get(BankRow, lm.meta.bank_id)
         case = s.get(Case, lm.meta.case_id) if lm.meta.case_id else None
-        shown = not public or lm.meta.tlp == "CLEAR"
-        published = case is not None and bool(case.slug) and case.state == "published"
-        public_case = published and case is not None and case.tlp == "CLEAR"
+        shown = not public or may_share(lm.meta.tlp, audience=Audience.PUBLIC)
+        published = case is not None and bool(case.slug) and case.state is CaseState.PUBLISHED
+        public_case = reads.is_public_fact_check(case)
         label = lm.match.entry.label if shown else (case.title if public_case and case is not None else "")
         url = None
         if case is not None and published and (public_case or not public):

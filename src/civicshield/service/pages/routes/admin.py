@@ -12,10 +12,9 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
-from civicshield.service.domain import onboarding, store, subscriptions
+from civicshield.service.domain import onboarding, reads, store, subscriptions
 from civicshield.service.domain.security import Role, Scope
 from civicshield.service.infra.mail import Mailer
-from civicshield.service.pages import queries
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import Member, MemberDep, flash
 from civicshield.service.pages.templating import render, translate
@@ -37,8 +36,8 @@ def admin_page(request: Request, member: Member, new_key: str | None = None) -> 
             request,
             "admin.html.j2",
             member=member,
-            org=queries.organization(s, member.who),
-            people=queries.members(s, member.who),
+            org=reads.organization(s, member.who),
+            people=reads.members(s, member.who),
             keys=store.list_api_keys(s, member.who),
             hooks=subscriptions.list_webhooks(s, member.who),
             tlps=list(TLP),

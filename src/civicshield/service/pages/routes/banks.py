@@ -15,9 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_from_te, looks_like_te
 from civicshield.errors import UsageError
-from civicshield.service.domain import banks
+from civicshield.service.domain import banks, reads
 from civicshield.service.domain.security import Role
-from civicshield.service.pages import queries
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
@@ -37,7 +36,7 @@ def list_banks(
     with runtime(request).db.reading() as s:
         rows = banks.list_banks(s, member.who)
         value = value.strip()
-        results = queries.search_hash(s, member.who, value) if len(value) >= 8 else None
+        results = reads.search_hash(s, member.who, value) if len(value) >= 8 else None
         return render(
             request,
             "banks.html.j2",

@@ -14,10 +14,10 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import UsageError
-from civicshield.service.domain import links, publication, store
+from civicshield.service.domain import links, publication, reads, store
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.states import CASE_TRANSITIONS, CaseState
-from civicshield.service.pages import i18n, labels, queries
+from civicshield.service.pages import i18n, labels
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
@@ -67,7 +67,7 @@ def case_page(request: Request, member: MemberDep, case_id: int) -> Response:
     with rt.db.reading() as s:
         case = store.get_case(s, member.who, case_id)
         item = store.get_item(s, member.who, case.item_id)
-        people = queries.members(s, member.who)
+        people = reads.members(s, member.who)
         preview = publication.claimreview_for(s, case, rt.settings.base_url, lang) if case.rating else None
         return render(
             request,

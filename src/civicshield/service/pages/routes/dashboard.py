@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from civicshield.service.domain import store
+from civicshield.service.domain import reads, store
 from civicshield.service.domain.states import CaseState
-from civicshield.service.pages import queries, views
+from civicshield.service.pages import views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep
 from civicshield.service.pages.templating import render
 from civicshield.service.web.deps import runtime
 
 router = page_router("/ui")
-QUEUE_STATES = ("new", "triage", "in_review")
+QUEUE_STATES = (CaseState.NEW, CaseState.TRIAGE, CaseState.IN_REVIEW)
 PER_COLUMN = 8
 HIT_SCAN = 20
 
@@ -27,9 +27,9 @@ def dashboard(request: Request, member: MemberDep) -> Response:
     with rt.db.reading() as s:
         who = member.who
         queue = {state: store.list_cases(s, who, state)[:PER_COLUMN] for state in QUEUE_STATES}
-        published = store.list_cases(s, who, "published")[:5]
+        published = store.list_cases(s, who, CaseState.PUBLISHED)[:5]
         hits = []
-        for item in queries.recent_items(s, who, HIT_SCAN):
+        for item in reads.recent_items(s, who, HIT_SCAN):
             everything = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
             # an item always matches the entries its own publication added: not a hit
             found = views.one_per_fact_check([m for m in everything if m.source_item_id != item.id])
@@ -39,10 +39,10 @@ def dashboard(request: Request, member: MemberDep) -> Response:
             request,
             "dashboard.html.j2",
             member=member,
-            counts=queries.case_counts(s, who),
+            counts=reads.case_counts(s, who),
             queue=queue,
             published=published,
-            jobs=queries.recent_jobs(s, who),
+            jobs=reads.recent_jobs(s, who),
             hits=hits,
         )
 
@@ -62,5 +62,5 @@ def cases(
             member=member,
             rows=rows,
             state=wanted,
-            counts=queries.case_counts(s, member.who),
+            counts=reads.case_counts(s, member.who),
         )

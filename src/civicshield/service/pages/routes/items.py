@@ -12,10 +12,10 @@ from starlette.responses import FileResponse, Response
 from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.media import Media
 from civicshield.report.thumbnails import thumbnail
-from civicshield.service.domain import store
+from civicshield.service.domain import reads, store
 from civicshield.service.domain.security import Role
 from civicshield.service.infra.blobs import BlobStore
-from civicshield.service.pages import queries, views
+from civicshield.service.pages import views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep
 from civicshield.service.pages.templating import is_htmx, render
@@ -73,9 +73,9 @@ def report(request: Request, member: MemberDep, item_id: int) -> Response:
         item = store.get_item(s, who, item_id)
         job = store.latest_job(s, item)
         result = job.report if job and job.report else None
-        org = queries.organization(s, who)
+        org = reads.organization(s, who)
         matches = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
-        similar = queries.similar_items(s, who, item)
+        similar = reads.similar_items(s, who, item)
         own = views.credentials(result)
         # A copy without credentials of an earlier item that has them: say what the original's credentials
         # say, as what it is (a resemblance), not as this file's own provenance.
@@ -97,7 +97,7 @@ def report(request: Request, member: MemberDep, item_id: int) -> Response:
             bank_label=views.bank_verdict(matches, item.id),
             similar=similar,
             lookalike=lookalike,
-            cases=queries.cases_for_item(s, who, item.id),
+            cases=reads.cases_for_item(s, who, item.id),
             default_tlp=org.default_tlp if org else "AMBER",
             can_open=member.can(Role.ANALYST),
             tlps=list(TLP),

@@ -18,13 +18,13 @@ from starlette.responses import Response
 
 from civicshield.banks.verdict import BankVerdict
 from civicshield.errors import CivicShieldError
-from civicshield.service.domain import store
+from civicshield.service.domain import reads, store
 from civicshield.service.domain.banks import PUBLIC_ORG
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.public_checks import PublicCheck
 from civicshield.service.infra.runtime import Runtime
-from civicshield.service.pages import queries, views
+from civicshield.service.pages import views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.templating import is_htmx, render
 from civicshield.service.submission import submit_bytes
@@ -45,7 +45,7 @@ def _analyze(rt: Runtime, live: LiveIndex, data: bytes, name: str) -> tuple[Publ
 
 def _page(request: Request, status: int = 200, **result: Any) -> Response:
     with runtime(request).db.reading() as s:
-        checks = queries.public_fact_checks(s)
+        checks = reads.public_fact_checks(s)
         template = "_verify_result.html.j2" if is_htmx(request) and result else "verify.html.j2"
         return render(request, template, status=status, fact_checks=checks, result=result or None)
 

@@ -1,23 +1,26 @@
-"""Reads the pages need beyond ``store``'s, each scoped to the caller's organization the same way.
+"""Reads beyond ``store``'s that the API and the pages share, each scoped to the caller's organization.
 
-Like ``store``, every function takes the caller's ``Principal`` and filters on its ``org_id``, so a page can
-never show another organization's rows. The one exception is ``public_fact_checks``: published cases
-labelled TLP:CLEAR, which are public by definition.
+Like ``store``, every function takes the caller's ``Principal`` and filters on its ``org_id``, so nobody can
+read another organization's rows. The exceptions are the public fact-checks (published cases labelled
+TLP:CLEAR, public by definition: ``is_public_fact_check`` and its SQL twin ``PUBLIC_FACT_CHECK``) and bank
+entries, which ``banks.visible`` filters by their TLP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.hashing.pdq import hamming
 from civicshield.service.domain import banks, store
 from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.reports import plain_sentence
+from civicshield.service.domain.states import CaseState
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Case, Item, Job, Organization, User
-from civicshield.service.pages import views
+from civicshield.sharing.tlp import TLP
 
 SIMILAR_SCAN = 2000  # how many recent items of the organization the PDQ comparison looks at
 
@@ -87,7 +90,7 @@ def pdq_of(item: Item) -> str | None:
 def credentials_sentence(s: Session, item: Item) -> str | None:
     """The plain sentence the c2pa analyzer wrote for the item's latest analysis, when it read credentials."""
     job = store.latest_job(s, item)
-    return views.plain_sentence(job.report) if job is not None else None
+    return plain_sentence(job.report) if job is not None else None
 
 
 def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> list[Similar]:
@@ -116,12 +119,29 @@ def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> li
     return found
 
 
+#: A published TLP:CLEAR case with a page: public by definition (``is_public_fact_check`` in SQL).
+PUBLIC_FACT_CHECK = and_(Case.state == CaseState.PUBLISHED, Case.tlp == TLP.CLEAR, Case.slug.is_not(None))
+
+
+def is_public_fact_check(case: Case | None) -> bool:
+    """Whether ``case`` is a published TLP:CLEAR fact-check with a public page."""
+    return (
+        case is not None and case.state is CaseState.PUBLISHED and case.tlp is TLP.CLEAR and bool(case.slug)
+    )
+
+
+def public_fact_check(s: Session, slug: str) -> Case | None:
+    """The public fact-check at ``/fact-checks/<slug>``, if there is one."""
+    case = s.scalar(select(Case).where(Case.slug == slug[:40]))
+    return case if is_public_fact_check(case) else None
+
+
 def public_fact_checks(s: Session, limit: int = 10) -> list[tuple[Case, str]]:
     """The latest published TLP:CLEAR fact-checks of every organization, with the publisher's name."""
     q = (
         select(Case, Organization.name)
         .join(Organization, Organization.id == Case.org_id)
-        .where(Case.state == "published", Case.tlp == "CLEAR", Case.slug.is_not(None))
+        .where(PUBLIC_FACT_CHECK)
         .order_by(Case.published_at.desc(), Case.id.desc())
         .limit(limit)
     )
@@ -131,9 +151,7 @@ def public_fact_checks(s: Session, limit: int = 10) -> list[tuple[Case, str]]:
 def case_by_id_public(s: Session, case_id: int) -> Case | None:
     """A case only when it is a published TLP:CLEAR fact-check (used to link public matches)."""
     case = s.get(Case, case_id)
-    if case is None or case.state != "published" or case.tlp != "CLEAR" or not case.slug:
-        return None
-    return case
+    return case if is_public_fact_check(case) else None
 
 
 def search_hash(
