@@ -3,7 +3,9 @@
 Each aggregate has one write path in ``domain``: this module for the ones above, ``banks`` for banks and
 their entries, ``subscriptions`` for webhooks, ``alerts`` for queued deliveries (the outbox), ``onboarding``
 for invitations and join requests, ``sessions`` for sign-in sessions. Reads the pages and the API share
-beyond these are in ``reads``. Every read takes the caller's ``Principal`` and only ever returns rows of the caller's organization, so an
+beyond these are in ``reads``.
+
+Every read takes the caller's ``Principal`` and only ever returns rows of the caller's organization, so an
 object of another organization is indistinguishable from a missing one (``NotFound`` → 404). Every change is
 audited in the same transaction.
 """

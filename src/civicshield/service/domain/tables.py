@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 tables. Every tenant-owned row carries ``org_id``; queries are scoped in ``store`` and ``reads``."""
+"""SQLAlchemy 2 tables. Every tenant-owned row carries ``org_id``; ``store`` and ``reads`` scope queries."""
 
 from __future__ import annotations
 
