@@ -15,18 +15,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from civicshield.errors import CsrfFailed
-from civicshield.service.domain import mfa, sessions, store
+from civicshield.errors import CsrfFailed, EnrolmentRequired, Unauthenticated
+from civicshield.service.domain import store
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.tables import Organization, User
 from civicshield.service.pages import i18n
 from civicshield.service.web.deps import (
     SAFE_METHODS,
-    current_token,
-    enrolment_allowed,
     runtime,
-    seen_recorder,
+    session_user,
     start_session,
 )
 
@@ -55,17 +53,15 @@ class Member:
 
 
 def member(request: Request) -> Member:
-    token = current_token(request)
-    if token is None:
-        raise LoginRequired
+    """The signed-in person looking at the page (``web.deps.session_user``, the API's check too)."""
     rt = runtime(request)
     with rt.db.reading() as s:
-        user = sessions.resolve(s, token, rt.settings.sessions, record_seen=seen_recorder(rt.db))
-        if user is None:
-            request.session.clear()
-            raise LoginRequired
-        if rt.settings.enforce_mfa and not enrolment_allowed(request.url.path) and mfa.must_enrol(s, user):
-            raise EnrolmentNeeded
+        try:
+            user = session_user(request, s, rt.db)
+        except Unauthenticated:
+            raise LoginRequired from None
+        except EnrolmentRequired:
+            raise EnrolmentNeeded from None
         org = s.get(Organization, user.org_id)
         return Member(who=store.principal_for(user), name=user.name, org_name=org.name if org else "")
 

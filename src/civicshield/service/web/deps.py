@@ -95,22 +95,31 @@ def _principal(request: Request, s: Session, db: Database) -> Principal:
         if found is None:
             raise Unauthenticated("invalid or revoked API key")
         return found
-    token = request.session.get(SESSION_KEY)
-    if not token:
-        raise Unauthenticated("log in or send an API key (Authorization: Bearer cs_...)")
-    settings = runtime(request).settings
-    user = sessions.resolve(s, str(token), settings.sessions, record_seen=seen_recorder(db))
-    if user is None:
-        request.session.clear()
-        raise Unauthenticated("session expired")
-    if settings.enforce_mfa and not enrolment_allowed(request.url.path) and mfa.must_enrol(s, user):
-        raise EnrolmentRequired("set up a second factor first (POST /api/v1/me/totp, then /confirm)")
+    user = session_user(request, s, db)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
         expected = str(request.session.get("csrf", ""))
         if not expected or not secrets.compare_digest(sent, expected):
             raise CsrfFailed("missing or wrong X-CSRF-Token header")
     return store.principal_for(user)
+
+
+def session_user(request: Request, s: Session, db: Database) -> User:
+    """The person signed in with this request's session cookie: the one check behind the API's principal and
+    the pages' member. ``Unauthenticated`` without a live session (the cookie is cleared), and
+    ``EnrolmentRequired`` while a second factor the organization requires is missing (outside the few paths
+    that set one up)."""
+    token = current_token(request)
+    if token is None:
+        raise Unauthenticated("log in or send an API key (Authorization: Bearer cs_...)")
+    settings = runtime(request).settings
+    user = sessions.resolve(s, token, settings.sessions, record_seen=seen_recorder(db))
+    if user is None:
+        request.session.clear()
+        raise Unauthenticated("session expired")
+    if settings.enforce_mfa and not enrolment_allowed(request.url.path) and mfa.must_enrol(s, user):
+        raise EnrolmentRequired("set up a second factor first (POST /api/v1/me/totp, then /confirm)")
+    return user
 
 
 def own_transaction(db: Database, write: Callable[[Session, T], object]) -> Callable[[T], None]:

@@ -5,28 +5,27 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.service.domain import mfa, passkeys, sessions
 from civicshield.service.domain.security import hash_key
 from civicshield.service.domain.tables import User
 from civicshield.service.pages.routing import page_router
-from civicshield.service.pages.session import MemberDep
+from civicshield.service.pages.session import Member, MemberDep
 from civicshield.service.pages.templating import render
-from civicshield.service.web.deps import current_token, runtime
+from civicshield.service.web.deps import DbDep, current_token, runtime
 
 router = page_router("/ui/account")
 
 
-def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
-    rt = runtime(request)
-    with rt.db.reading() as s:
-        user = s.get(User, member.who.user_id)
-        enrolled = bool(user and mfa.enrolled(user))
-        required = bool(user and mfa.required(s, user))
-        keys = passkeys.listing(s, member.who.user_id)
-        live = sessions.list_for(s, member.who.user_id, rt.settings.sessions)
-        current = hash_key(current_token(request) or "")
+def _page(request: Request, s: Session, member: Member, **extra: Any) -> Response:
+    user = s.get(User, member.who.user_id)
+    enrolled = bool(user and mfa.enrolled(user))
+    required = bool(user and mfa.required(s, user))
+    keys = passkeys.listing(s, member.who.user_id)
+    live = sessions.list_for(s, member.who.user_id, runtime(request).settings.sessions)
+    current = hash_key(current_token(request) or "")
     return render(
         request,
         "account_security.html.j2",
@@ -40,32 +39,31 @@ def _page(request: Request, member: MemberDep, **extra: Any) -> Response:
 
 
 @router.get("/security")
-def security(request: Request, member: MemberDep) -> Response:
-    return _page(request, member)
+def security(request: Request, member: MemberDep, s: DbDep) -> Response:
+    return _page(request, s, member)
 
 
 @router.post("/security/totp")
-def begin(request: Request, member: MemberDep) -> Response:
+def begin(request: Request, member: MemberDep, s: DbDep) -> Response:
     rt = runtime(request)
-    with rt.db.session() as s:
-        user = s.get(User, member.who.user_id)
-        assert user is not None
-        enrolment = mfa.begin(s, user, rt.settings.secret_key)
-    return _page(request, member, secret=enrolment.secret, uri=enrolment.uri)
+    user = s.get(User, member.who.user_id)
+    assert user is not None
+    enrolment = mfa.begin(s, user, rt.settings.secret_key)
+    return _page(request, s, member, secret=enrolment.secret, uri=enrolment.uri)
 
 
 @router.post("/security/totp/confirm")
-def confirm(request: Request, member: MemberDep, code: Annotated[str, Form(max_length=64)]) -> Response:
+def confirm(
+    request: Request, member: MemberDep, s: DbDep, code: Annotated[str, Form(max_length=64)]
+) -> Response:
     rt = runtime(request)
-    with rt.db.session() as s:
-        user = s.get(User, member.who.user_id)
-        assert user is not None
-        codes = mfa.confirm(s, user, rt.settings.secret_key, code)
-    return _page(request, member, recovery_codes=codes)
+    user = s.get(User, member.who.user_id)
+    assert user is not None
+    codes = mfa.confirm(s, user, rt.settings.secret_key, code)
+    return _page(request, s, member, recovery_codes=codes)
 
 
 @router.post("/sessions/{session_id}/end")
-def end_session_page(request: Request, member: MemberDep, session_id: int) -> Response:
-    with runtime(request).db.session() as s:
-        sessions.revoke_id(s, member.who.user_id, session_id)
+def end_session_page(request: Request, member: MemberDep, s: DbDep, session_id: int) -> Response:
+    sessions.revoke_id(s, member.who.user_id, session_id)
     return RedirectResponse("/ui/account/security", status_code=303)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
@@ -18,7 +19,7 @@ from civicshield.service.infra.mail import Mailer
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import Member, MemberDep, flash
 from civicshield.service.pages.templating import render, translate
-from civicshield.service.web.deps import runtime
+from civicshield.service.web.deps import DbDep, runtime
 from civicshield.sharing.tlp import TLP
 
 router = page_router("/ui/admin")
@@ -30,71 +31,67 @@ def admin_only(member: Member) -> None:
         raise Forbidden("only organization admins manage the organization")
 
 
-def admin_page(request: Request, member: Member, new_key: str | None = None) -> Response:
-    with runtime(request).db.reading() as s:
-        return render(
-            request,
-            "admin.html.j2",
-            member=member,
-            org=reads.organization(s, member.who),
-            people=reads.members(s, member.who),
-            keys=store.list_api_keys(s, member.who),
-            hooks=subscriptions.list_webhooks(s, member.who),
-            tlps=list(TLP),
-            scopes=[str(x) for x in Scope],
-            roles=[str(r) for r in Role if r != Role.PLATFORM_ADMIN or member.can(Role.PLATFORM_ADMIN)],
-            new_key=new_key,
-        )
+def admin_page(request: Request, s: Session, member: Member, new_key: str | None = None) -> Response:
+    return render(
+        request,
+        "admin.html.j2",
+        member=member,
+        org=reads.organization(s, member.who),
+        people=reads.members(s, member.who),
+        keys=store.list_api_keys(s, member.who),
+        hooks=subscriptions.list_webhooks(s, member.who),
+        tlps=list(TLP),
+        scopes=[str(x) for x in Scope],
+        roles=[str(r) for r in Role if r != Role.PLATFORM_ADMIN or member.can(Role.PLATFORM_ADMIN)],
+        new_key=new_key,
+    )
 
 
 @router.get("")
-def admin(request: Request, member: MemberDep) -> Response:
+def admin(request: Request, member: MemberDep, s: DbDep) -> Response:
     admin_only(member)
-    return admin_page(request, member)
+    return admin_page(request, s, member)
 
 
 @router.post("/members")
 def invite_member(
     request: Request,
     member: MemberDep,
+    s: DbDep,
     email: Annotated[str, Form(max_length=320)],
     role: Annotated[str, Form(max_length=20)],
 ) -> Response:
     """An invitation by e-mail; the page says the same whether or not the address has an account."""
     admin_only(member)
     rt = runtime(request)
-    with rt.db.session() as s:
-        onboarding.invite(
-            s, member.who, Mailer(rt.settings.mail), rt.settings.base_url, email=email, role=role
-        )
+    onboarding.invite(s, member.who, Mailer(rt.settings.mail), rt.settings.base_url, email=email, role=role)
     flash(request, "success", translate(request, "If this address can join, an invitation is on its way."))
     return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("/members/{user_id}/role")
 def change_role(
-    request: Request, member: MemberDep, user_id: int, role: Annotated[str, Form(max_length=20)]
+    request: Request, member: MemberDep, s: DbDep, user_id: int, role: Annotated[str, Form(max_length=20)]
 ) -> Response:
-    with runtime(request).db.session() as s:
-        store.set_role(s, member.who, user_id, role)
+    store.set_role(s, member.who, user_id, role)
     flash(request, "success", translate(request, "Role changed."))
     return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("/default-tlp")
-def default_tlp(request: Request, member: MemberDep, tlp: Annotated[str, Form(max_length=20)]) -> Response:
-    with runtime(request).db.session() as s:
-        store.set_default_tlp(s, member.who, tlp)
+def default_tlp(
+    request: Request, member: MemberDep, s: DbDep, tlp: Annotated[str, Form(max_length=20)]
+) -> Response:
+    store.set_default_tlp(s, member.who, tlp)
     flash(request, "success", translate(request, "Default TLP saved."))
     return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("/mfa-policy")
 def mfa_policy(
-    request: Request, member: MemberDep, required: Annotated[str, Form(max_length=5)] = ""
+    request: Request, member: MemberDep, s: DbDep, required: Annotated[str, Form(max_length=5)] = ""
 ) -> Response:
-    with runtime(request).db.session() as s:
-        store.set_mfa_policy(s, member.who, required == "yes")
+    store.set_mfa_policy(s, member.who, required == "yes")
     flash(request, "success", translate(request, "Second-factor policy saved."))
     return RedirectResponse(BACK, status_code=303)
 
@@ -103,50 +100,45 @@ def mfa_policy(
 def create_key(
     request: Request,
     member: MemberDep,
+    s: DbDep,
     name: Annotated[str, Form(min_length=1, max_length=100)],
     scopes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     admin_only(member)
-    with runtime(request).db.session() as s:
-        key = store.create_api_key(s, member.who, name.strip(), scopes or ["read"])
-    return admin_page(request, member, new_key=key.token)
+    key = store.create_api_key(s, member.who, name.strip(), scopes or ["read"])
+    return admin_page(request, s, member, new_key=key.token)
 
 
 @router.post("/keys/{prefix}/revoke")
-def revoke_key(request: Request, member: MemberDep, prefix: str) -> Response:
+def revoke_key(request: Request, member: MemberDep, s: DbDep, prefix: str) -> Response:
     admin_only(member)
-    with runtime(request).db.session() as s:
-        store.revoke_api_key(s, member.who, prefix[:16])
+    store.revoke_api_key(s, member.who, prefix[:16])
     flash(request, "success", translate(request, "API key revoked."))
     return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("/keys/{prefix}/rotate")
-def rotate_key(request: Request, member: MemberDep, prefix: str) -> Response:
+def rotate_key(request: Request, member: MemberDep, s: DbDep, prefix: str) -> Response:
     """A new key with the same name and scopes, shown once; the old one stops working."""
     admin_only(member)
-    with runtime(request).db.session() as s:
-        new = onboarding.rotate_key(s, member.who, prefix[:16])
-    return admin_page(request, member, new_key=new.token)
+    new = onboarding.rotate_key(s, member.who, prefix[:16])
+    return admin_page(request, s, member, new_key=new.token)
 
 
 @router.post("/members/{user_id}/{action}")
-def member_action(request: Request, member: MemberDep, user_id: int, action: str) -> Response:
+def member_action(request: Request, member: MemberDep, s: DbDep, user_id: int, action: str) -> Response:
     """Disable or enable a member (sessions end, keys stop), or mail them a password reset link."""
     admin_only(member)
     rt = runtime(request)
-    with rt.db.session() as s:
-        if action in {"disable", "enable"}:
-            onboarding.set_user_active(s, member.who, user_id, action == "enable")
-            enabled = action == "enable"
-            message = (
-                translate(request, "Member enabled.") if enabled else translate(request, "Member disabled.")
-            )
-        elif action == "reset":
-            user = onboarding.member_of(s, member.who, user_id)
-            onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, user.email)
-            message = translate(request, "A password reset link is on its way.")
-        else:
-            raise Forbidden("disable, enable or reset")
+    if action in {"disable", "enable"}:
+        onboarding.set_user_active(s, member.who, user_id, action == "enable")
+        enabled = action == "enable"
+        message = translate(request, "Member enabled.") if enabled else translate(request, "Member disabled.")
+    elif action == "reset":
+        user = onboarding.member_of(s, member.who, user_id)
+        onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, user.email)
+        message = translate(request, "A password reset link is on its way.")
+    else:
+        raise Forbidden("disable, enable or reset")
     flash(request, "success", message)
     return RedirectResponse(BACK, status_code=303)

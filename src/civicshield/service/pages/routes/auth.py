@@ -14,7 +14,7 @@ from civicshield.service.pages.routing import HOME_URL, back_url, page_router
 from civicshield.service.pages.session import MaybeMemberDep, sign_in
 from civicshield.service.pages.templating import render, translate
 from civicshield.service.web import signin
-from civicshield.service.web.deps import RateLimit, end_session, runtime
+from civicshield.service.web.deps import DbDep, RateLimit, end_session, runtime
 
 router = page_router("/ui")
 
@@ -36,6 +36,7 @@ def login_page(request: Request, member: MaybeMemberDep, next: str = HOME_URL) -
 @router.post("/login", dependencies=[RateLimit])
 def login(
     request: Request,
+    s: DbDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
     code: Annotated[str, Form(max_length=64)] = "",
@@ -64,16 +65,14 @@ def login(
             error=message,
             ask_code=isinstance(exc, SecondFactorRequired) or bool(code),
         )
-    with rt.db.session() as s:
-        sign_in(request, s, user)
+    sign_in(request, s, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, s: DbDep) -> Response:
     lang = request.session.get(i18n.SESSION_KEY)
-    with runtime(request).db.session() as s:
-        end_session(request, s)
+    end_session(request, s)
     if lang:
         request.session[i18n.SESSION_KEY] = lang
     return RedirectResponse("/ui/login", status_code=303)

@@ -20,7 +20,7 @@ from civicshield.service.domain.security import Role
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import render, translate
-from civicshield.service.web.deps import runtime
+from civicshield.service.web.deps import DbDep, runtime
 from civicshield.service.web.uploads import read_limited
 from civicshield.sharing.tlp import TLP
 
@@ -31,56 +31,54 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 @router.get("")
 def list_banks(
-    request: Request, member: MemberDep, value: Annotated[str, Query(max_length=200_000)] = ""
+    request: Request, member: MemberDep, s: DbDep, value: Annotated[str, Query(max_length=200_000)] = ""
 ) -> Response:
-    with runtime(request).db.reading() as s:
-        rows = banks.list_banks(s, member.who)
-        value = value.strip()
-        results = reads.search_hash(s, member.who, value) if len(value) >= 8 else None
-        return render(
-            request,
-            "banks.html.j2",
-            member=member,
-            banks=rows,
-            counts=banks.visible_counts(s, member.who, rows),
-            value=value,
-            results=results,
-            can_create=member.can(Role.REVIEWER),
-            tlps=list(TLP),
-        )
+    rows = banks.list_banks(s, member.who)
+    value = value.strip()
+    results = reads.search_hash(s, member.who, value) if len(value) >= 8 else None
+    return render(
+        request,
+        "banks.html.j2",
+        member=member,
+        banks=rows,
+        counts=banks.visible_counts(s, member.who, rows),
+        value=value,
+        results=results,
+        can_create=member.can(Role.REVIEWER),
+        tlps=list(TLP),
+    )
 
 
 @router.post("")
 def create_bank(
     request: Request,
     member: MemberDep,
+    s: DbDep,
     name: Annotated[str, Form(max_length=64)],
     kind: Annotated[str, Form(max_length=20)],
     tlp: Annotated[str, Form(max_length=20)],
 ) -> Response:
-    with runtime(request).db.session() as s:
-        bank_id = banks.create_bank(s, member.who, name.strip(), kind, tlp).id
+    bank_id = banks.create_bank(s, member.who, name.strip(), kind, tlp).id
     return RedirectResponse(f"/ui/banks/{bank_id}", status_code=303)
 
 
 @router.get("/{bank_id}")
-def bank_page(request: Request, member: MemberDep, bank_id: int) -> Response:
-    with runtime(request).db.reading() as s:
-        bank = banks.get_bank(s, member.who, bank_id)
-        entries = banks.visible_entries(s, member.who, bank, SHOWN_ENTRIES + 1)
-        return render(
-            request,
-            "bank.html.j2",
-            member=member,
-            bank=bank,
-            entries=entries[:SHOWN_ENTRIES],
-            more=len(entries) > SHOWN_ENTRIES,
-            total=banks.visible_counts(s, member.who, [bank]).get(bank.id, 0),
-            own=bank.org_id == member.who.org_id,
-            can_write=member.can(Role.REVIEWER),
-            owner=banks.org_name(s, bank.org_id),
-            tlps=list(TLP),
-        )
+def bank_page(request: Request, member: MemberDep, s: DbDep, bank_id: int) -> Response:
+    bank = banks.get_bank(s, member.who, bank_id)
+    entries = banks.visible_entries(s, member.who, bank, SHOWN_ENTRIES + 1)
+    return render(
+        request,
+        "bank.html.j2",
+        member=member,
+        bank=bank,
+        entries=entries[:SHOWN_ENTRIES],
+        more=len(entries) > SHOWN_ENTRIES,
+        total=banks.visible_counts(s, member.who, [bank]).get(bank.id, 0),
+        own=bank.org_id == member.who.org_id,
+        can_write=member.can(Role.REVIEWER),
+        owner=banks.org_name(s, bank.org_id),
+        tlps=list(TLP),
+    )
 
 
 @router.post("/{bank_id}/import")
@@ -123,11 +121,12 @@ async def import_entries(
 
 
 @router.get("/{bank_id}/export.{fmt}")
-def export(request: Request, member: MemberDep, bank_id: int, fmt: Literal["csv", "json"]) -> Response:
-    with runtime(request).db.reading() as s:
-        bank = banks.get_bank(s, member.who, bank_id)
-        entries = [banks.to_entry(r) for r in banks.visible_entries(s, member.who, bank)]
-        filename = f"{bank.name}.{fmt}"
+def export(
+    request: Request, member: MemberDep, s: DbDep, bank_id: int, fmt: Literal["csv", "json"]
+) -> Response:
+    bank = banks.get_bank(s, member.who, bank_id)
+    entries = [banks.to_entry(r) for r in banks.visible_entries(s, member.who, bank)]
+    filename = f"{bank.name}.{fmt}"
     body, media_type = (
         (entries_to_csv(entries), "text/csv")
         if fmt == "csv"

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
@@ -17,7 +18,7 @@ from civicshield.service.infra.mail import Mailer
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import Member, MemberDep, flash
 from civicshield.service.pages.templating import render, translate
-from civicshield.service.web.deps import runtime
+from civicshield.service.web.deps import DbDep, runtime
 
 router = page_router("/ui/coalition")
 HOME = "/ui/coalition"
@@ -28,34 +29,34 @@ def _operator(member: Member) -> None:
         raise Forbidden("only the coalition's operators see this page")
 
 
-def _page(request: Request, member: Member, **extra: Any) -> Response:
-    with runtime(request).db.reading() as s:
-        orgs = list(s.scalars(select(Organization).order_by(Organization.id)))
-        counts = dict(s.execute(select(User.org_id, func.count()).group_by(User.org_id)).all())
-        requests = list(s.scalars(select(JoinRequest).order_by(JoinRequest.id.desc()).limit(200)))
-        return render(
-            request,
-            "coalition.html.j2",
-            member=member,
-            orgs=orgs,
-            counts=counts,
-            requests=requests,
-            names={o.id: o.name for o in orgs},
-            kinds=[k for k in OrgKind if k != OrgKind.OPERATOR],
-            **extra,
-        )
+def _page(request: Request, s: Session, member: Member, **extra: Any) -> Response:
+    orgs = list(s.scalars(select(Organization).order_by(Organization.id)))
+    counts = dict(s.execute(select(User.org_id, func.count()).group_by(User.org_id)).all())
+    requests = list(s.scalars(select(JoinRequest).order_by(JoinRequest.id.desc()).limit(200)))
+    return render(
+        request,
+        "coalition.html.j2",
+        member=member,
+        orgs=orgs,
+        counts=counts,
+        requests=requests,
+        names={o.id: o.name for o in orgs},
+        kinds=[k for k in OrgKind if k != OrgKind.OPERATOR],
+        **extra,
+    )
 
 
 @router.get("")
-def coalition(request: Request, member: MemberDep) -> Response:
+def coalition(request: Request, member: MemberDep, s: DbDep) -> Response:
     _operator(member)
-    return _page(request, member)
+    return _page(request, s, member)
 
 
 @router.post("/organizations")
 def create_org(
     request: Request,
     member: MemberDep,
+    s: DbDep,
     name: Annotated[str, Form(min_length=2, max_length=200)],
     kind: Annotated[str, Form(max_length=40)],
     email: Annotated[str, Form(max_length=320)],
@@ -64,43 +65,40 @@ def create_org(
     _operator(member)
     rt = runtime(request)
     mailer = Mailer(rt.settings.mail)
-    with rt.db.session() as s:
-        org = store.create_org(s, name.strip(), kind)
-        if mailer.settings.enabled:
-            onboarding.invite(
-                s, member.who, mailer, rt.settings.base_url, email=email, role="org_admin", org_id=org.id
-            )
-            link = None
-        else:
-            link = onboarding.invitation_link(
-                s, member.who, rt.settings.base_url, email=email, role="org_admin", org_id=org.id
-            )
+    org = store.create_org(s, name.strip(), kind)
+    if mailer.settings.enabled:
+        onboarding.invite(
+            s, member.who, mailer, rt.settings.base_url, email=email, role="org_admin", org_id=org.id
+        )
+        link = None
+    else:
+        link = onboarding.invitation_link(
+            s, member.who, rt.settings.base_url, email=email, role="org_admin", org_id=org.id
+        )
     if link:
-        return _page(request, member, link=link)
+        return _page(request, s, member, link=link)
     flash(request, "success", translate(request, "If this address can join, an invitation is on its way."))
     return RedirectResponse(HOME, status_code=303)
 
 
 @router.post("/organizations/{org_id}/{action}")
-def suspend_or_resume(request: Request, member: MemberDep, org_id: int, action: str) -> Response:
+def suspend_or_resume(request: Request, member: MemberDep, s: DbDep, org_id: int, action: str) -> Response:
     _operator(member)
     if action not in {"suspend", "resume"}:
         raise Forbidden("suspend or resume")
-    with runtime(request).db.session() as s:
-        onboarding.set_org_suspended(s, member.who, org_id, action == "suspend")
+    onboarding.set_org_suspended(s, member.who, org_id, action == "suspend")
     return RedirectResponse(HOME, status_code=303)
 
 
 @router.post("/join-requests/{request_id}/{decision}")
-def decide(request: Request, member: MemberDep, request_id: int, decision: str) -> Response:
+def decide(request: Request, member: MemberDep, s: DbDep, request_id: int, decision: str) -> Response:
     _operator(member)
     if decision not in {"approve", "reject"}:
         raise Forbidden("approve or reject")
     rt = runtime(request)
-    with rt.db.session() as s:
-        _, link = onboarding.decide_join_request(
-            s, member.who, request_id, decision == "approve", Mailer(rt.settings.mail), rt.settings.base_url
-        )
+    _, link = onboarding.decide_join_request(
+        s, member.who, request_id, decision == "approve", Mailer(rt.settings.mail), rt.settings.base_url
+    )
     if link:
-        return _page(request, member, link=link)
+        return _page(request, s, member, link=link)
     return RedirectResponse(HOME, status_code=303)

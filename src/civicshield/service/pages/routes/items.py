@@ -20,7 +20,7 @@ from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep
 from civicshield.service.pages.templating import is_htmx, render
 from civicshield.service.submission import submit_bytes
-from civicshield.service.web.deps import runtime
+from civicshield.service.web.deps import DbDep, runtime
 from civicshield.service.web.uploads import read_limited
 from civicshield.settings import Limits
 from civicshield.sharing.tlp import TLP
@@ -58,50 +58,48 @@ async def upload(request: Request, member: MemberDep, files: Annotated[list[Uplo
 
 
 @router.get("/jobs/{job_id}/status")
-def job_status(request: Request, member: MemberDep, job_id: int) -> Response:
+def job_status(request: Request, member: MemberDep, s: DbDep, job_id: int) -> Response:
     """The status fragment polled by htmx; it stops polling itself once the job is done or failed."""
-    with runtime(request).db.reading() as s:
-        job = store.get_job(s, member.who, job_id)
-        return render(request, "_job_status.html.j2", member=member, job=job)
+    job = store.get_job(s, member.who, job_id)
+    return render(request, "_job_status.html.j2", member=member, job=job)
 
 
 @router.get("/items/{item_id}")
-def report(request: Request, member: MemberDep, item_id: int) -> Response:
+def report(request: Request, member: MemberDep, s: DbDep, item_id: int) -> Response:
     rt = runtime(request)
-    with rt.db.reading() as s:
-        who = member.who
-        item = store.get_item(s, who, item_id)
-        job = store.latest_job(s, item)
-        result = job.report if job and job.report else None
-        org = reads.organization(s, who)
-        matches = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
-        similar = reads.similar_items(s, who, item)
-        own = views.credentials(result)
-        # A copy without credentials of an earlier item that has them: say what the original's credentials
-        # say, as what it is (a resemblance), not as this file's own provenance.
-        lookalike = (
-            next((sim for sim in similar if sim.credentials), None)
-            if own is None or own.get("status") in ("absent", "unreadable")
-            else None
-        )
-        return render(
-            request,
-            "item.html.j2",
-            member=member,
-            item=item,
-            job=job,
-            report=result,
-            tree=views.manifest_tree(views.credentials(result)),
-            credentials=views.credentials(result),
-            matches=matches,
-            bank_label=views.bank_verdict(matches, item.id),
-            similar=similar,
-            lookalike=lookalike,
-            cases=reads.cases_for_item(s, who, item.id),
-            default_tlp=org.default_tlp if org else "AMBER",
-            can_open=member.can(Role.ANALYST),
-            tlps=list(TLP),
-        )
+    who = member.who
+    item = store.get_item(s, who, item_id)
+    job = store.latest_job(s, item)
+    result = job.report if job and job.report else None
+    org = reads.organization(s, who)
+    matches = views.item_matches(s, request.app.state.live, item, who.org_id, rt.settings.base_url)
+    similar = reads.similar_items(s, who, item)
+    own = views.credentials(result)
+    # A copy without credentials of an earlier item that has them: say what the original's credentials
+    # say, as what it is (a resemblance), not as this file's own provenance.
+    lookalike = (
+        next((sim for sim in similar if sim.credentials), None)
+        if own is None or own.get("status") in ("absent", "unreadable")
+        else None
+    )
+    return render(
+        request,
+        "item.html.j2",
+        member=member,
+        item=item,
+        job=job,
+        report=result,
+        tree=views.manifest_tree(views.credentials(result)),
+        credentials=views.credentials(result),
+        matches=matches,
+        bank_label=views.bank_verdict(matches, item.id),
+        similar=similar,
+        lookalike=lookalike,
+        cases=reads.cases_for_item(s, who, item.id),
+        default_tlp=org.default_tlp if org else "AMBER",
+        can_open=member.can(Role.ANALYST),
+        tlps=list(TLP),
+    )
 
 
 @lru_cache(maxsize=64)
@@ -113,13 +111,12 @@ def _preview(blobs: BlobStore, limits: Limits, sha256: str, name: str) -> bytes 
 
 
 @router.get("/items/{item_id}/artefacts/{sha256}")
-def artefact(request: Request, member: MemberDep, item_id: int, sha256: str) -> Response:
+def artefact(request: Request, member: MemberDep, s: DbDep, item_id: int, sha256: str) -> Response:
     """An image an analyzer produced for this item (heatmap, face boxes, timeline), if its report names it."""
     rt = runtime(request)
-    with rt.db.reading() as s:
-        item = store.get_item(s, member.who, item_id)
-        job = store.latest_job(s, item)
-        report = job.report if job is not None else None
+    item = store.get_item(s, member.who, item_id)
+    job = store.latest_job(s, item)
+    report = job.report if job is not None else None
     named = [
         a
         for sig in (report or {}).get("signals", [])
@@ -160,12 +157,11 @@ def media_file(request: Request, member: MemberDep, item_id: int) -> Response:
 
 
 @router.get("/items/{item_id}/preview.png")
-def preview(request: Request, member: MemberDep, item_id: int) -> Response:
+def preview(request: Request, member: MemberDep, s: DbDep, item_id: int) -> Response:
     """A small PNG of the item (first frame of a video, waveform of audio), made by the report library."""
     rt = runtime(request)
-    with rt.db.reading() as s:
-        item = store.get_item(s, member.who, item_id)
-        sha, name = item.sha256, item.filename
+    item = store.get_item(s, member.who, item_id)
+    sha, name = item.sha256, item.filename
     png = _preview(rt.blobs, rt.settings.analysis.limits, sha, name) if sha and rt.blobs.exists(sha) else None
     if png is None:
         return Response(status_code=404)

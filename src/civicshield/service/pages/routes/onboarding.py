@@ -16,7 +16,7 @@ from civicshield.service.infra.mail import Mailer
 from civicshield.service.pages.routing import HOME_URL, page_router
 from civicshield.service.pages.session import flash, sign_in
 from civicshield.service.pages.templating import render, translate
-from civicshield.service.web.deps import RateLimit, runtime
+from civicshield.service.web.deps import DbDep, RateLimit, runtime
 
 router = page_router("/ui")
 Token = Annotated[str, Path(min_length=20, max_length=100)]
@@ -128,9 +128,8 @@ def forgot_page(request: Request) -> Response:
 
 
 @router.post("/forgot", dependencies=[RateLimit])
-def forgot(request: Request, email: Annotated[str, Form(max_length=320)]) -> Response:
+def forgot(request: Request, s: DbDep, email: Annotated[str, Form(max_length=320)]) -> Response:
     """Mail a reset link if the address has an account; the page says the same either way."""
     rt = runtime(request)
-    with rt.db.session() as s:
-        onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, email)
+    onboarding.request_reset(s, Mailer(rt.settings.mail), rt.settings.base_url, email)
     return render(request, "forgot.html.j2", sent=True)
