@@ -2,7 +2,7 @@
 
 Every error carries a stable machine ``code`` (safe to store and to match on), the HTTP status a service
 should answer with, and the exit code the CLI uses. Exactly one place renders them per surface
-(``cli_errors.render_error``; the service's exception handler)::
+(``cli.errors.render_error``; the service's exception handler)::
 
     CivicShieldError                      internal_error        500  exit 1
     ├── UsageError                        usage_error           400  exit 2

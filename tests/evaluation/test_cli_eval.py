@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from civicshield.analyzers.registry import AnalyzerRegistry
-from civicshield.cli_eval import register
+from civicshield.cli.evaluate import register
 
 CLIP_PLUGIN = "clip_detector=civicshield.analyzers.ml.clip:ClipDetector"
 

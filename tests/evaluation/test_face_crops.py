@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from civicshield.analyzers.ml.clip import ClipDetector
 from civicshield.analyzers.ml.clip_head import Thresholds
 from civicshield.analyzers.ml.faces import FacesAnalyzer
-from civicshield.cli_eval import register
+from civicshield.cli.evaluate import register
 from civicshield.evaluation.dataset import LabelledItem
 from civicshield.evaluation.embeddings import EmbeddingCache
 from civicshield.evaluation.face_crops import FaceCropCache

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from civicshield.cli_eval import register
+from civicshield.cli.evaluate import register
 from civicshield.evaluation.matching import COPIES, measure_matching
 
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicshield.cli_errors import handled
+from civicshield.cli.errors import handled
 from civicshield.errors import NotFound
 
 admin_app = typer.Typer(

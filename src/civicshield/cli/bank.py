@@ -12,7 +12,7 @@ from rich.table import Table
 
 from civicshield.banks import BankKind, BankStore, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
-from civicshield.cli_errors import handled
+from civicshield.cli.errors import handled
 from civicshield.errors import UsageError
 from civicshield.media import Media
 from civicshield.settings import Settings

@@ -1,7 +1,7 @@
 """``civicshield eval``, ``train image-probe`` and ``train face-crops``: measure detectors, fit the CLIP
 probe, measure it on face crops.
 
-The main app registers them with ``register(app)``; ``python -m civicshield.cli_eval`` runs them on their
+The main app registers them with ``register(app)``; ``python -m civicshield.cli.evaluate`` runs them on their
 own. Both print Markdown tables (the model card quotes them verbatim) and write their files under ``--out``
 / ``--report``.
 """
@@ -22,7 +22,7 @@ from civicshield.analyzers.ml.clip_head import ProbeHead
 from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.analyzers.ml.weights import sha256_of, shipped_file
 from civicshield.banks.policy import DEFAULT_POLICY, RESEMBLES_DISTANCE
-from civicshield.cli_errors import handled
+from civicshield.cli.errors import handled
 from civicshield.errors import UsageError
 from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
 from civicshield.evaluation.dataset import LabelledItem, load_labelled

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from civicshield.cli_errors import handled
+from civicshield.cli.errors import handled
 from civicshield.errors import UsageError
 
 err = Console(stderr=True)

@@ -1,0 +1,3 @@
+from civicshield.cli.app import main
+
+main()

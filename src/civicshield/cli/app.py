@@ -1,0 +1,56 @@
+"""``civicshield``: the command line. A thin shell over the library; errors are rendered in one place.
+
+Exit codes (also in the README):
+    0  every item was analyzed (whatever the verdicts)
+    1  internal error (a bug: please report it)
+    2  usage or configuration error (bad arguments, unknown analyzer, bad bank file)
+    3  at least one item could not be analyzed (unsupported, corrupt or too large); the others are reported
+    4  ``--fail-on LABEL`` matched at least one item
+    5  signing failed
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from civicshield import __version__
+from civicshield.cli import admin, analyze, bank, evaluate, service, sign
+from civicshield.cli.console import out
+from civicshield.cli.errors import render_error
+from civicshield.errors import CivicShieldError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="civicshield",
+    help="Explained verdicts on images, video and audio.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(analyze.analyze)
+app.command("analyzers")(analyze.list_analyzers)
+app.command()(analyze.schema)
+app.command()(service.demo)
+app.command()(service.serve)
+app.command()(service.worker)
+app.command("sign")(sign.sign)
+app.add_typer(bank.bank_app, name="bank")
+app.add_typer(admin.admin_app, name="admin")
+evaluate.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except CivicShieldError as exc:  # errors raised outside a command's own handler
+        render_error(exc)
+        sys.exit(exc.exit_code)
