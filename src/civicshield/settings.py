@@ -1,9 +1,17 @@
 """Typed settings, built once at the entry point (CLI, service) and passed down. Nothing reads the
-environment anywhere else."""
+environment anywhere else.
+
+Each analyzer declares the options a deployment may change (``Analyzer.options``: a name, the policy field it
+sets, a line of help); values come from a TOML file named by ``CIVICSHIELD_SETTINGS_FILE`` (a table
+``[analyzers.<name>]``) and from ``CIVICSHIELD_<ANALYZER>__<OPTION>`` variables, which win. Thresholds and
+confidences are not options: they are measured, and the model cards state the error rates they give.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -27,6 +35,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One setting of one analyzer: the field of its policy it sets (dotted for nested policies), and why a
+    deployment would change it."""
+
+    field: str
+    help: str
+
+
+#: Analyzer name -> option name -> value as written (text from the environment, TOML values from the file).
+AnalyzerOptions = Mapping[str, Mapping[str, object]]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about an analysis run."""
 
@@ -35,7 +56,6 @@ class Settings:
     trust: TrustProfile = "verify"
     # Extra C2PA trust anchors (PEM file) added to the profile's, e.g. a test CA or a national signer.
     extra_trust_anchors: Path | None = None
-    video_fps: float = 1.0
     analyzers: tuple[str, ...] | None = None  # None = every registered analyzer that loads
     # Analyzers this deployment must not run without: if one cannot load, starting fails instead of the
     # verdicts naming it as a missing line of evidence.
@@ -46,6 +66,8 @@ class Settings:
     # library makes), through the egress guard, from public addresses and ``remote_manifest_networks``.
     fetch_remote_manifests: bool = False
     remote_manifest_networks: tuple[str, ...] = ()
+    # Per-analyzer options (``Analyzer.options``), checked when the engine is built.
+    analyzer_options: AnalyzerOptions = field(default_factory=dict)
 
     @property
     def banks_dir(self) -> Path:
@@ -84,6 +106,7 @@ class Settings:
         )
         return replace(
             base,
+            analyzer_options=_analyzer_options(env),
             fetch_remote_manifests=fetch,
             remote_manifest_networks=networks,
             plugins=plugins,
@@ -93,3 +116,26 @@ class Settings:
             trust=trust,  # type: ignore[arg-type]
             extra_trust_anchors=Path(anchors) if anchors else None,
         )
+
+
+def _analyzer_options(env: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """``[analyzers.<name>]`` of ``CIVICSHIELD_SETTINGS_FILE``, then ``CIVICSHIELD_<NAME>__<OPTION>``."""
+    from civicshield.errors import ConfigurationError
+
+    out: dict[str, dict[str, object]] = {}
+    path = env.get("CIVICSHIELD_SETTINGS_FILE", "").strip()
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"CIVICSHIELD_SETTINGS_FILE {path}: {exc}") from exc
+        tables = data.get("analyzers", {})
+        if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
+            raise ConfigurationError(f"{path}: [analyzers.<name>] tables of option = value expected")
+        for name, options in tables.items():
+            out.setdefault(name, {}).update(options)
+    for key, value in env.items():
+        if key.startswith("CIVICSHIELD_") and "__" in key:
+            name, _, option = key.removeprefix("CIVICSHIELD_").partition("__")
+            out.setdefault(name.lower(), {})[option.lower()] = value
+    return out

@@ -22,12 +22,17 @@ registered exactly the way third-party plugins are.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self, TypeVar
 
+from civicshield.errors import ConfigurationError
 from civicshield.media import Media, MediaKind
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Signal
+
+P = TypeVar("P")
 
 __all__ = ["Analyzer"]
 
@@ -36,6 +41,8 @@ class Analyzer(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     kinds: ClassVar[frozenset[MediaKind]] = frozenset(MediaKind)
+    #: What a deployment may change (``Settings.analyzer_options``), by option name.
+    options: ClassVar[Mapping[str, Option]] = {}
 
     @classmethod
     @abstractmethod
@@ -46,8 +53,54 @@ class Analyzer(ABC):
     def analyze(self, media: Media) -> Signal:
         """One signal for one item. Raise only ``MediaError`` for undecodable input."""
 
+    @classmethod
+    def configured(cls, policy: P, settings: Settings) -> P:
+        """``policy`` with this analyzer's options from ``settings`` applied, each value converted to the
+        type of the field it sets. An unknown option or a value that does not convert is a
+        ``ConfigurationError`` naming it (never a silently ignored setting)."""
+        given = settings.analyzer_options.get(cls.name, {})
+        unknown = sorted(set(given) - set(cls.options))
+        if unknown:
+            known = ", ".join(sorted(cls.options)) or "none"
+            raise ConfigurationError(f"{cls.name} has no option {', '.join(unknown)} (its options: {known})")
+        for name, value in given.items():
+            policy = _set(policy, cls.options[name].field.split("."), value, f"{cls.name}.{name}")
+        return policy
+
     def accepts(self, media: Media) -> bool:
         return media.kind in self.kinds
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (model sessions, indexes). Default: nothing."""
+
+
+def _set(policy: P, path: list[str], value: object, what: str) -> P:
+    current = getattr(policy, path[0])
+    new = _set(current, path[1:], value, what) if len(path) > 1 else _convert(value, current, what)
+    return dataclasses.replace(policy, **{path[0]: new})  # type: ignore[type-var]
+
+
+def _convert(value: object, current: Any, what: str) -> Any:
+    """``value`` (TOML value or environment text) as the type of the field's default ``current``."""
+    kind = type(current)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+                raise ValueError(text)
+            return text in {"1", "true", "yes", "on"}
+        if kind is int and not isinstance(value, bool):
+            return int(str(value).strip())
+        if kind is float and not isinstance(value, bool):
+            number = float(str(value).strip())
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(value)
+            return number
+    except ValueError:
+        pass
+    else:
+        if kind is str:
+            return str(value)
+    raise ConfigurationError(f"{what} must be a {kind.__name__}, not {value!r}")

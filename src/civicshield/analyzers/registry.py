@@ -125,6 +125,11 @@ class AnalyzerRegistry:
             raise ConfigurationError(
                 f"no analyzer named {', '.join(unknown)}; known: {', '.join(self.names())}"
             )
+        strays = sorted(set(settings.analyzer_options) - set(self._classes) - set(self.failures))
+        if strays:
+            raise ConfigurationError(
+                f"options for unknown analyzers {', '.join(strays)}; known: {', '.join(self.names())}"
+            )
         built: list[Analyzer] = []
         missing: list[Unavailable] = []
         for name in wanted:
@@ -134,6 +139,10 @@ class AnalyzerRegistry:
                 continue
             try:
                 built.append(cls.from_settings(settings))
+            except ConfigurationError:  # a setting the deployment got wrong stops it, loudly
+                for analyzer in built:
+                    analyzer.close()
+                raise
             except Exception as exc:  # a model that cannot load must not take the other lines down
                 reason = str(exc) if isinstance(exc, AnalyzerUnavailable) else f"{type(exc).__name__}: {exc}"
                 missing.append(Unavailable(name, reason, frozenset(str(k) for k in cls.kinds)))

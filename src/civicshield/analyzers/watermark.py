@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import comb
+from types import MappingProxyType
 from typing import Any, Self
 
 import cv2
@@ -30,7 +31,7 @@ from civicshield.analyzers._imwatermark import WatermarkDecoder
 from civicshield.analyzers.base import Analyzer
 from civicshield.errors import CorruptMedia, MediaTooLarge
 from civicshield.media import Media, MediaKind, decode_image
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Finding, Signal
 
 __all__ = [
@@ -170,13 +171,21 @@ class WatermarkAnalyzer(Analyzer):
         "re-encoding removes it."
     )
     kinds = frozenset({MediaKind.IMAGE})
+    options = MappingProxyType(
+        {
+            "max_pixels": Option(
+                "max_pixels",
+                "Larger images are not decoded for watermarks (bounds the time per image).",
+            ),
+        }
+    )
 
     def __init__(self, policy: WatermarkPolicy | None = None) -> None:
         self.policy = policy or WatermarkPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls()
+        return cls(cls.configured(WatermarkPolicy(), settings))
 
     def analyze(self, media: Media) -> Signal:
         size_reason = self._size_reason(media)

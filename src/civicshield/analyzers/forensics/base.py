@@ -12,6 +12,7 @@ import math
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -20,7 +21,7 @@ from PIL import Image
 from civicshield.analyzers.base import Analyzer
 from civicshield.media import Media, MediaKind, decode_image
 from civicshield.report.plots import heatmap_overlay
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Signal
 
 __all__ = ["ForensicAnalyzer", "ForensicPolicy", "Measurement", "block_means", "luminance"]
@@ -104,13 +105,21 @@ class ForensicAnalyzer(Analyzer):
 
     kinds = frozenset({MediaKind.IMAGE})
     default_policy: ClassVar[ForensicPolicy]
+    options = MappingProxyType(
+        {
+            "max_pixels": Option(
+                "max_pixels",
+                "Larger images are not measured (bounds memory: the measures hold float copies).",
+            ),
+        }
+    )
 
     def __init__(self, policy: ForensicPolicy | None = None) -> None:
         self.policy = policy or self.default_policy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls()
+        return cls(cls.configured(cls.default_policy, settings))
 
     @abstractmethod
     def measure(self, media: Media, image: Image.Image, rgb: np.ndarray) -> Measurement:

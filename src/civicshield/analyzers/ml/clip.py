@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Self
 
 import numpy as np
@@ -33,7 +34,7 @@ from civicshield.analyzers.ml.clip_views import canonical, render
 from civicshield.analyzers.ml.weights import shipped_file, verified
 from civicshield.errors import AnalyzerUnavailable
 from civicshield.media import Media, MediaKind, decode_image
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Finding, Signal
 
 __all__ = ["AUTHENTIC", "HEAD_FILE", "HEAD_SHA256", "SYNTHETIC", "ClipDetector", "ClipPolicy"]
@@ -61,6 +62,18 @@ class ClipDetector(Analyzer):
         "accuracy). Abstains on small images and screenshots; a low score is not proof of authenticity."
     )
     kinds = frozenset({MediaKind.IMAGE})
+    options = MappingProxyType(
+        {
+            "threads": Option(
+                "threads",
+                "CPU threads for the image encoder (per worker process).",
+            ),
+            "min_short_side": Option(
+                "min_short_side",
+                "Images whose short side is smaller are not scored (too little to see).",
+            ),
+        }
+    )
 
     def __init__(self, encoder: ClipEncoder, head: ProbeHead, policy: ClipPolicy | None = None) -> None:
         if head.encoder_sha256 != ENCODER.sha256:
@@ -92,7 +105,7 @@ class ClipDetector(Analyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls.load()
+        return cls.load(policy=cls.configured(ClipPolicy(), settings))
 
     @property
     def version(self) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Self
 
 import numpy as np
@@ -27,7 +28,7 @@ from civicshield.analyzers.ml.faces_clip import ImageScorer, load_clip_scorer
 from civicshield.analyzers.ml.faces_detect import DetectionPolicy, Face, FaceModels, face_crop
 from civicshield.analyzers.ml.faces_draw import draw_faces
 from civicshield.media import Media, MediaKind, decode_image
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Finding, Signal
 
 __all__ = ["FOUND", "SYNTHETIC", "FacePolicy", "FaceScore", "FacesAnalyzer", "score_faces"]
@@ -90,6 +91,18 @@ class FacesAnalyzer(Analyzer):
         "above the detector's synthetic threshold is a finding."
     )
     kinds = frozenset({MediaKind.IMAGE})
+    options = MappingProxyType(
+        {
+            "max_faces": Option(
+                "max_scored_faces",
+                "Most faces scored per image, largest first (bounds the time per image).",
+            ),
+            "min_face_px": Option(
+                "min_score_px",
+                "Smallest face side, in pixels, worth scoring (smaller faces are only counted).",
+            ),
+        }
+    )
 
     def __init__(
         self, models: FaceModels, scorer: ImageScorer | str, policy: FacePolicy | None = None
@@ -107,7 +120,7 @@ class FacesAnalyzer(Analyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls.load()
+        return cls.load(cls.configured(FacePolicy(), settings))
 
     def analyze(self, media: Media) -> Signal:
         image = decode_image(media, mode="RGB")

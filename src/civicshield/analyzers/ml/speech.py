@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Self
 
 import numpy as np
@@ -41,7 +42,7 @@ from civicshield.analyzers.ml.speech_windows import (
 from civicshield.analyzers.ml.weights import verified
 from civicshield.media import Media, MediaKind, decode_audio
 from civicshield.report.plots import line_plot
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Finding, Signal
 
 __all__ = ["AUTHENTIC", "SYNTHETIC", "SpeechDetector", "SpeechPolicy", "WindowScore"]
@@ -99,6 +100,14 @@ class SpeechDetector(Analyzer):
         "on modern voice cloning and on speech unlike its training data; see its model card."
     )
     kinds = frozenset({MediaKind.AUDIO, MediaKind.VIDEO})
+    options = MappingProxyType(
+        {
+            "threads": Option(
+                "threads",
+                "CPU threads for the model (per worker process).",
+            ),
+        }
+    )
 
     def __init__(self, session: AasistSession, policy: SpeechPolicy | None = None) -> None:
         self.session = session
@@ -116,7 +125,7 @@ class SpeechDetector(Analyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls.load()
+        return cls.load(cls.configured(SpeechPolicy(), settings))
 
     @property
     def version(self) -> str:

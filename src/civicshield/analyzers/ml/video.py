@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Self
 
 import numpy as np
@@ -31,7 +32,7 @@ from civicshield.analyzers.ml.video_frames import FrameScore, timeline
 from civicshield.analyzers.ml.video_sampling import SampledFrame, SamplingPolicy, sample_frames
 from civicshield.errors import AnalyzerUnavailable
 from civicshield.media import Media, MediaKind
-from civicshield.settings import Settings
+from civicshield.settings import Option, Settings
 from civicshield.signals import Finding, Signal
 
 __all__ = ["AUTHENTIC", "SYNTHETIC", "VideoDetector", "VideoPolicy", "aggregate"]
@@ -75,6 +76,22 @@ class VideoDetector(Analyzer):
         "than chance on face swaps (dev AUC 0.46): evidence for people, never a finding."
     )
     kinds = frozenset({MediaKind.VIDEO})
+    options = MappingProxyType(
+        {
+            "fps": Option(
+                "sampling.fps",
+                "Frames sampled per second of video, besides the first frame of each shot (cost grows).",
+            ),
+            "max_frames": Option(
+                "sampling.max_frames",
+                "Most frames scored per video, whatever its length (bounds the time per video).",
+            ),
+            "audio": Option(
+                "audio",
+                "Also score the sound track with the speech detector and show it on the timeline.",
+            ),
+        }
+    )
 
     def __init__(
         self,
@@ -100,7 +117,7 @@ class VideoDetector(Analyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls.load()
+        return cls.load(cls.configured(VideoPolicy(), settings))
 
     def analyze(self, media: Media) -> Signal:
         evidence: dict[str, Any] = {"policy": self.policy.version}

@@ -47,7 +47,7 @@ def fingerprint(settings: ServiceSettings) -> str:
             "trust": analysis.trust,
             "anchors": str(analysis.extra_trust_anchors or ""),
             "limits": vars(analysis.limits),
-            "video_fps": analysis.video_fps,
+            "options": {k: dict(v) for k, v in analysis.analyzer_options.items()},
         },
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:32]
