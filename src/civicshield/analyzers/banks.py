@@ -21,7 +21,7 @@ from abc import abstractmethod
 from collections import defaultdict
 from typing import Any, ClassVar, Self
 
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.banks.matcher import BankMatch, BankMatcher
 from civicshield.banks.model import BankKind, SignalType
 from civicshield.banks.policy import RESEMBLES_DISTANCE
@@ -116,6 +116,10 @@ class _BankAnalyzer(Analyzer):
 
 class KnownFakesAnalyzer(_BankAnalyzer):
     name = "known_fakes"
+    examples = (
+        Example("reupload_fake.jpg", "known_fakes.match"),
+        Example("reupload_clip.mp4", "known_fakes.match"),
+    )
     description = (
         "Looks the item's PDQ / vPDQ / Chromaprint / sha256 up in known-fake banks. A match means "
         "the item is (a copy of) a debunked fake; unseen fakes are not caught."
@@ -148,6 +152,10 @@ class KnownFakesAnalyzer(_BankAnalyzer):
 
 class OfficialMediaAnalyzer(_BankAnalyzer):
     name = "official_media"
+    examples = (
+        Example("official_poster.jpg", "official_media.exact"),
+        Example("altered_poster.jpg", "official_media.altered"),
+    )
     description = (
         "Looks the item up in banks of registered official media: identical bytes are an authentic "
         "copy; a near-duplicate with different bytes is an altered (cropped, re-voiced, edited or "

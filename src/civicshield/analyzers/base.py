@@ -4,13 +4,13 @@ An analyzer is a configured *instance* with a stable class-level ``name`` (store
 never rename one). It is built from ``Settings`` by ``from_settings`` and turns one ``Media`` into one
 ``Signal``. A new analyzer is about ten lines plus its logic::
 
-    class Example(Analyzer):
-        name = "example"
+    class Sharpness(Analyzer):
+        name = "sharpness"
         description = "What it looks at and what it cannot tell."
         kinds = frozenset({MediaKind.IMAGE})
 
         @classmethod
-        def from_settings(cls, settings: Settings) -> "Example":
+        def from_settings(cls, settings: Settings) -> "Sharpness":
             return cls()
 
         def analyze(self, media: Media) -> Signal:
@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self, TypeVar
 
 from civicshield.errors import ConfigurationError
@@ -34,7 +35,19 @@ from civicshield.signals import Signal
 
 P = TypeVar("P")
 
-__all__ = ["Analyzer"]
+__all__ = ["Analyzer", "Example"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """An item this analyzer must recognise, from the generated demo set (``civicshield demo``), and the
+    finding it must report on it; or, for an analyzer whose signal is never evidence (``phash``), an
+    ``evidence`` key it must fill. The contract tests run every registered analyzer on its examples."""
+
+    file: str
+    finding: str = ""
+    evidence: str = ""
+    needs: str = ""  # an external program the demo needs to make the file (e.g. ``espeak-ng``)
 
 
 class Analyzer(ABC):
@@ -43,6 +56,8 @@ class Analyzer(ABC):
     kinds: ClassVar[frozenset[MediaKind]] = frozenset(MediaKind)
     #: What a deployment may change (``Settings.analyzer_options``), by option name.
     options: ClassVar[Mapping[str, Option]] = {}
+    #: Items it must recognise (the contract tests run them); empty only with a reason in those tests.
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     @classmethod
     @abstractmethod

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Self
 
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.media import Media, MediaKind
 from civicshield.provenance import (
     CredentialsReport,
@@ -72,6 +72,10 @@ class C2paScoring:
 
 class C2paAnalyzer(Analyzer):
     name = "c2pa"
+    examples = (
+        Example("official_poster.jpg", "c2pa.trusted"),
+        Example("tampered_poster.jpg", "c2pa.tampered"),
+    )
     description = (
         "Reads C2PA Content Credentials offline: who signed, whether the signer is trusted, what the "
         "signer declares (camera capture or AI generation) and whether the content changed after "

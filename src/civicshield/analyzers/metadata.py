@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Self
 
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.analyzers.meta.bounds import Bounds, clip
 from civicshield.analyzers.meta.container import read_container
 from civicshield.analyzers.meta.fields import Family, RawMetadata, Role
@@ -71,6 +71,7 @@ class MetadataWeights:
 
 class MetadataAnalyzer(Analyzer):
     name = "metadata"
+    examples = (Example("generated_sd.png", "metadata.generator"),)
     description = (
         "Reads EXIF, XMP, IPTC, PNG text chunks and container tags for declared AI generation "
         "(IPTC digital source type), generator traces (Stable Diffusion, ComfyUI, NovelAI, named "

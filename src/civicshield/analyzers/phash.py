@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.errors import AnalyzerUnavailable
 from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.hashing.vpdq import DEFAULT_SECONDS_PER_HASH
@@ -28,6 +28,11 @@ MAX_FRAMES_IN_EVIDENCE = 600
 
 class PerceptualHashAnalyzer(Analyzer):
     name = "phash"
+    examples = (
+        Example("reupload_fake.jpg", evidence="pdq"),
+        Example("reupload_clip.mp4", evidence="vpdq"),
+        Example("voice_message.wav", evidence="chromaprint", needs="espeak-ng"),
+    )
     description = (
         "PDQ (images), vPDQ at one frame per second (video) and Chromaprint (audio) hashes, for "
         "bank look-ups and sharing. Identifies content; says nothing about authenticity."

@@ -28,7 +28,7 @@ import numpy as np
 
 from civicshield.analyzers._dwtdct import block_scores
 from civicshield.analyzers._imwatermark import WatermarkDecoder
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.errors import CorruptMedia, MediaTooLarge
 from civicshield.media import Media, MediaKind, decode_image
 from civicshield.settings import Option, Settings
@@ -165,6 +165,7 @@ def _bgr(media: Media) -> np.ndarray:
 
 class WatermarkAnalyzer(Analyzer):
     name = "watermark"
+    examples = (Example("watermarked_sdxl.png", "watermark.sdxl"),)
     description = (
         "Decodes the invisible watermarks of the Stable Diffusion 1.x and SDXL reference pipelines "
         "(invisible-watermark dwtDct). Absence says nothing: most generators embed none and "

@@ -29,7 +29,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.base import Analyzer, Example
 from civicshield.analyzers.ml.speech_model import AASIST, SAMPLE_RATE, WINDOW_SAMPLES, AasistSession, sigmoid
 from civicshield.analyzers.ml.speech_windows import (
     VadConfig,
@@ -94,6 +94,7 @@ class WindowScore:
 
 class SpeechDetector(Analyzer):
     name = "speech_detector"
+    examples = (Example("voice_message.wav", "detector.synthetic", needs="espeak-ng"),)
     description = (
         "Probability that speech is synthetic (TTS or voice conversion), from the AASIST anti-spoofing "
         "model (ASVspoof 2019 LA) over 4-second windows of the audio or of a video's sound track. Weak "
