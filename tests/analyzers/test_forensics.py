@@ -18,7 +18,7 @@ from civicshield.analyzers.forensics.base import ForensicAnalyzer, ForensicPolic
 from civicshield.analyzers.forensics.ela import ela_heatmap
 from civicshield.analyzers.forensics.jpeg import estimate_quality
 from civicshield.analyzers.forensics.spectral import grid_peak_ratio
-from civicshield.evaluation.forensics import auc
+from civicshield.evaluation.metrics import auc_or_nan
 from civicshield.media import Media
 
 ANALYZERS: list[type[ForensicAnalyzer]] = [ElaAnalyzer, NoiseResidualAnalyzer, SpectralAnalyzer]
@@ -147,6 +147,6 @@ def test_spectral_sees_periodic_upsampling_pattern() -> None:
 
 
 def test_auc_counts_ties_as_half() -> None:
-    assert auc([0.1, 0.2, 0.9, 0.8], [False, False, True, True]) == 1.0
-    assert auc([0.5, 0.5], [True, False]) == 0.5
-    assert auc([0.9, 0.1], [False, True]) == 0.0
+    assert auc_or_nan([0.1, 0.2, 0.9, 0.8], [False, False, True, True]) == 1.0
+    assert auc_or_nan([0.5, 0.5], [True, False]) == 0.5
+    assert auc_or_nan([0.9, 0.1], [False, True]) == 0.0

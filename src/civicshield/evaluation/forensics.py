@@ -13,10 +13,8 @@ reader must be able to reproduce it (and rerun it on new data) with one command.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,59 +24,18 @@ from civicshield.analyzers.forensics.ela import ElaAnalyzer
 from civicshield.analyzers.forensics.noise import NoiseResidualAnalyzer
 from civicshield.analyzers.forensics.spectral import SpectralAnalyzer
 from civicshield.errors import MediaError
-from civicshield.evaluation import metrics
+from civicshield.evaluation.dataset import LabelledItem, load_labelled
+from civicshield.evaluation.metrics import auc_or_nan, bootstrap_interval
 from civicshield.media import Media
 
-__all__ = ["Row", "auc", "bootstrap_interval", "main", "read_manifest"]
+__all__ = ["main"]
 
 
-@dataclass(frozen=True)
-class Row:
-    path: Path
-    synthetic: bool
-    generator: str
-
-
-def read_manifest(root: Path, modality: str) -> list[Row]:
-    """Rows of ``root/manifest.csv`` of one modality, with ``synthetic`` = label is ``ai``."""
-    with (root / "manifest.csv").open(newline="", encoding="utf-8") as fh:
-        return [
-            Row(root / r["path"], r["label"] == "ai", r["generator"])
-            for r in csv.DictReader(fh)
-            if r["modality"] == modality
-        ]
-
-
-def auc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray) -> float:
-    """``metrics.auc`` (the one AUC), or NaN where a resample holds one class only."""
-    y = np.asarray(positive, dtype=bool)
-    if y.all() or not y.any():
-        return float("nan")
-    return metrics.auc(y, np.asarray(scores, dtype=np.float64))
-
-
-def bootstrap_interval(
-    scores: Sequence[float] | np.ndarray,
-    positive: Sequence[bool] | np.ndarray,
-    rounds: int = 500,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """A 95 % percentile-bootstrap interval of the AUC (resampling items)."""
-    rng = np.random.default_rng(seed)
-    s, y = np.asarray(scores), np.asarray(positive, dtype=bool)
-    values = []
-    for _ in range(rounds):
-        idx = rng.integers(0, s.size, s.size)
-        value = auc(s[idx], y[idx])
-        if not np.isnan(value):
-            values.append(value)
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def _statistics(analyzer: ForensicAnalyzer, rows: list[Row]) -> tuple[list[float], list[Row], int]:
+def _statistics(
+    analyzer: ForensicAnalyzer, rows: list[LabelledItem]
+) -> tuple[list[float], list[LabelledItem], int]:
     stats: list[float] = []
-    kept: list[Row] = []
+    kept: list[LabelledItem] = []
     abstained = 0
     for row in rows:
         try:
@@ -96,14 +53,18 @@ def _statistics(analyzer: ForensicAnalyzer, rows: list[Row]) -> tuple[list[float
     return stats, kept, abstained
 
 
-def _by_generator(stats: list[float], rows: list[Row], min_items: int = 10) -> None:
+def _by_generator(stats: list[float], rows: list[LabelledItem], min_items: int = 10) -> None:
     """AUC of each generator with at least ``min_items`` images against all real images."""
-    real = [s for s, r in zip(stats, rows, strict=True) if not r.synthetic]
-    generators = sorted({r.generator for r in rows if r.synthetic})
+    real = [s for s, r in zip(stats, rows, strict=True) if not r.positive]
+    generators = sorted({r.generator or "unknown" for r in rows if r.positive})
     for generator in generators:
-        fake = [s for s, r in zip(stats, rows, strict=True) if r.synthetic and r.generator == generator]
+        fake = [
+            s
+            for s, r in zip(stats, rows, strict=True)
+            if r.positive and (r.generator or "unknown") == generator
+        ]
         if len(fake) >= min_items:
-            value = auc([*fake, *real], [True] * len(fake) + [False] * len(real))
+            value = auc_or_nan([*fake, *real], [True] * len(fake) + [False] * len(real))
             print(f"    {value:.3f}  {len(fake):3d}  {generator[:70]}")
 
 
@@ -113,13 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--step", type=int, default=1, help="use every n-th image (quicker, noisier)")
     parser.add_argument("--by-generator", action="store_true", help="also AUC per generator vs all real")
     args = parser.parse_args(argv)
-    rows = read_manifest(args.dataset, "image")[:: args.step]
-    print(f"{len(rows)} images ({sum(r.synthetic for r in rows)} ai)")
+    rows = load_labelled(args.dataset / "manifest.csv", modality="image")[:: args.step]
+    print(f"{len(rows)} images ({sum(r.positive for r in rows)} ai)")
     print("analyzer        n  abstained  AUC    95% CI         median(center)  IQR/2(scale)")
     for analyzer in (ElaAnalyzer(), NoiseResidualAnalyzer(), SpectralAnalyzer()):
         stats, kept, abstained = _statistics(analyzer, rows)
-        labels = [r.synthetic for r in kept]
-        value = auc(stats, labels)
+        labels = [r.positive for r in kept]
+        value = auc_or_nan(stats, labels)
         low, high = bootstrap_interval(stats, labels)
         q25, q50, q75 = np.percentile(stats, [25, 50, 75])
         print(

@@ -23,6 +23,8 @@ __all__ = [
     "RocCurve",
     "accuracy",
     "auc",
+    "auc_or_nan",
+    "bootstrap_interval",
     "brier",
     "eer",
     "expected_calibration_error",
@@ -207,3 +209,30 @@ def upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
         else:
             high = mid
     return high
+
+
+def auc_or_nan(scores: ArrayLike, positive: ArrayLike) -> float:
+    """``auc`` (scores first, as the bootstrap passes them), or NaN where a resample holds one class only."""
+    y = np.asarray(positive, dtype=bool)
+    if y.all() or not y.any():
+        return float("nan")
+    return auc(y, np.asarray(scores, dtype=np.float64))
+
+
+def bootstrap_interval(
+    scores: ArrayLike,
+    positive: ArrayLike,
+    rounds: int = 500,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """A 95 % percentile-bootstrap interval of the AUC (resampling items)."""
+    rng = np.random.default_rng(seed)
+    s, y = np.asarray(scores), np.asarray(positive, dtype=bool)
+    values = []
+    for _ in range(rounds):
+        idx = rng.integers(0, s.size, s.size)
+        value = auc_or_nan(s[idx], y[idx])
+        if not np.isnan(value):
+            values.append(value)
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)

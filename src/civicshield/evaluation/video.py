@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from civicshield.analyzers.ml.video import VideoDetector, VideoPolicy
-from civicshield.evaluation.forensics import auc, bootstrap_interval, read_manifest
+from civicshield.evaluation.dataset import load_labelled
+from civicshield.evaluation.metrics import auc_or_nan, bootstrap_interval
 from civicshield.media import Media
 
 __all__ = ["AGGREGATES", "main", "thresholds"]
@@ -77,7 +78,7 @@ def _table(name: str, scores: list[float], labels: list[bool], fpr: float, fnr: 
     low, high = bootstrap_interval(s, y)
     synthetic, authentic = thresholds(s, y, fpr, fnr)
     print(
-        f"{name:22s} n={len(s):3d}  AUC {auc(s, y):.3f} [{low:.3f}, {high:.3f}]  "
+        f"{name:22s} n={len(s):3d}  AUC {auc_or_nan(s, y):.3f} [{low:.3f}, {high:.3f}]  "
         f"synthetic>={synthetic:.4f}  authentic<={authentic:.4f}"
     )
 
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fpr", type=float, default=0.05)
     parser.add_argument("--fnr", type=float, default=0.10)
     args = parser.parse_args(argv)
-    rows = read_manifest(Path(args.dataset), "video")
+    rows = load_labelled(Path(args.dataset) / "manifest.csv", modality="video")
     detector = VideoDetector.load(VideoPolicy(audio=False))
     if isinstance(detector.scorer, str):
         print(f"cannot measure: {detector.scorer}")
@@ -97,9 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in rows:
         signal = detector.analyze(Media.open(row.path))
         frames: Frames = list(signal.evidence.get("frames", []))
-        per_video.append((row.synthetic, frames))
+        per_video.append((row.positive, frames))
         print(
-            f"{row.path.name}  {'ai  ' if row.synthetic else 'real'}  "
+            f"{row.path.name}  {'ai  ' if row.positive else 'real'}  "
             f"score={signal.score}  frames={len(frames)}"
         )
     labels = [synthetic for synthetic, _ in per_video]
