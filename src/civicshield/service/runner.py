@@ -15,7 +15,7 @@ from pathlib import Path
 from celery import Celery
 
 from civicshield.service import compose
-from civicshield.service.domain import audit_anchor, store
+from civicshield.service.domain import audit_anchor, onboarding, store
 from civicshield.service.infra import delivery, lifecycle, logs
 from civicshield.service.infra.jobs import requeue_stale
 from civicshield.service.infra.runtime import Runtime
@@ -159,8 +159,6 @@ def serve(
 
 def _print_setup_link(rt: Runtime) -> None:
     """While the coalition has no operator (the first start): a one-time link that creates the first one."""
-    from civicshield.service.domain import onboarding
-
     with rt.db.session() as s:
         link = onboarding.setup_link(s, rt.settings.base_url)
     if link:

@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.banks.model import shared_hash
 from civicshield.service.domain.links import fact_check_url
+from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import WebhookEvent
 from civicshield.service.domain.tables import (
     BankEntryRow,
@@ -50,9 +51,6 @@ from civicshield.service.domain.tables import (
     utcnow,
 )
 from civicshield.sharing.tlp import TLP, Audience, may_share, most_restrictive
-
-if TYPE_CHECKING:
-    from civicshield.service.domain.matches import LiveMatch
 
 EVENTS = tuple(WebhookEvent)
 PING = "ping"

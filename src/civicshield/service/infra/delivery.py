@@ -34,9 +34,10 @@ import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
+from celery import Celery
 from sqlalchemy import Engine, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -44,12 +45,8 @@ from civicshield import __version__
 from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.service.domain import alerts, subscriptions
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc, utcnow
+from civicshield.service.infra.runtime import Runtime
 from civicshield.sharing import RetryPolicy, sign_delivery
-
-if TYPE_CHECKING:
-    from celery import Celery
-
-    from civicshield.service.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from celery import Celery
 from sqlalchemy import or_, select
 
 from civicshield.analyzers.banks import KnownFakesAnalyzer, OfficialMediaAnalyzer
-from civicshield.banks import BankKind
-from civicshield.errors import MediaError
+from civicshield.banks import BankKind, entries_for_media
+from civicshield.errors import CivicShieldError, MediaError
 from civicshield.media import Media
 from civicshield.service.domain import alerts
 from civicshield.service.domain.matches import LiveMatch
@@ -144,9 +144,6 @@ def _store_artefacts(rt: Runtime, verdict: Any, report: dict[str, Any]) -> None:
 
 def item_hashes(media: Media) -> dict[str, Any]:
     """The item's identifiers as bank-entry dicts (what publishing adds to a bank), computed once."""
-    from civicshield.banks import entries_for_media
-    from civicshield.errors import CivicShieldError
-
     try:
         entries = entries_for_media(media, "")
     except CivicShieldError as exc:
