@@ -7,6 +7,7 @@ should answer with, and the exit code the CLI uses. Exactly one place renders th
     CivicShieldError                      internal_error        500  exit 1
     ├── UsageError                        usage_error           400  exit 2
     ├── ConfigurationError                configuration_error   500  exit 2
+    │   ├── InvalidSetting                invalid_setting       500  exit 2
     │   └── AnalyzerUnavailable           analyzer_unavailable  500  exit 2
     ├── MediaError                        media_error           422  exit 3
     │   ├── UnsupportedMedia              unsupported_media     415  exit 3
@@ -49,6 +50,7 @@ __all__ = [
     "CsrfFailed",
     "EnrolmentRequired",
     "Forbidden",
+    "InvalidSetting",
     "MediaError",
     "MediaTooLarge",
     "NotAcceptable",
@@ -91,6 +93,12 @@ class UsageError(CivicShieldError):
 class ConfigurationError(CivicShieldError):
     code = "configuration_error"
     exit_code = 2
+
+
+class InvalidSetting(ConfigurationError):
+    """A setting the deployment wrote is unknown or has the wrong type: starting stops, naming it."""
+
+    code = "invalid_setting"
 
 
 class AnalyzerUnavailable(ConfigurationError):

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self, TypeVar
 
-from civicshield.errors import ConfigurationError
+from civicshield.errors import InvalidSetting
 from civicshield.media import Media, MediaKind
 from civicshield.settings import Option, Settings
 from civicshield.signals import Signal
@@ -72,12 +72,12 @@ class Analyzer(ABC):
     def configured(cls, policy: P, settings: Settings) -> P:
         """``policy`` with this analyzer's options from ``settings`` applied, each value converted to the
         type of the field it sets. An unknown option or a value that does not convert is a
-        ``ConfigurationError`` naming it (never a silently ignored setting)."""
+        ``InvalidSetting`` naming it (never a silently ignored setting)."""
         given = settings.analyzer_options.get(cls.name, {})
         unknown = sorted(set(given) - set(cls.options))
         if unknown:
             known = ", ".join(sorted(cls.options)) or "none"
-            raise ConfigurationError(f"{cls.name} has no option {', '.join(unknown)} (its options: {known})")
+            raise InvalidSetting(f"{cls.name} has no option {', '.join(unknown)} (its options: {known})")
         for name, value in given.items():
             policy = _set(policy, cls.options[name].field.split("."), value, f"{cls.name}.{name}")
         return policy
@@ -118,4 +118,4 @@ def _convert(value: object, current: Any, what: str) -> Any:
     else:
         if kind is str:
             return str(value)
-    raise ConfigurationError(f"{what} must be a {kind.__name__}, not {value!r}")
+    raise InvalidSetting(f"{what} must be a {kind.__name__}, not {value!r}")

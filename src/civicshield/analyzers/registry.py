@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
 from civicshield.analyzers.base import Analyzer
-from civicshield.errors import AnalyzerUnavailable, ConfigurationError
+from civicshield.errors import AnalyzerUnavailable, ConfigurationError, InvalidSetting
 from civicshield.settings import Settings
 from civicshield.signals import Unavailable
 
@@ -139,7 +139,7 @@ class AnalyzerRegistry:
                 continue
             try:
                 built.append(cls.from_settings(settings))
-            except ConfigurationError:  # a setting the deployment got wrong stops it, loudly
+            except InvalidSetting:  # a setting the deployment got wrong stops it, loudly
                 for analyzer in built:
                     analyzer.close()
                 raise
