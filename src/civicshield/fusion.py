@@ -29,6 +29,7 @@ CAUTIONS = frozenset({"c2pa.invalid", "c2pa.tampered", "c2pa.unreadable"})
 
 class Label(StrEnum):
     KNOWN_FAKE = "known_fake"
+    IMPERSONATION_SUSPECTED = "impersonation_suspected"
     ALTERED_OFFICIAL = "altered_official"
     TAMPERED = "tampered"
     AI_GENERATED_DECLARED = "ai_generated_declared"
@@ -43,6 +44,8 @@ class Rule:
     label: Label
     any_of: frozenset[str]
     none_of: frozenset[str] = frozenset()
+    # Each group must also have one of its codes present (``"all": [[...], ...]`` in the policy file).
+    all_of: tuple[frozenset[str], ...] = ()
     confidence: float = 0.5
     boost: Mapping[str, float] = field(default_factory=dict)
     headline: str = ""
@@ -51,7 +54,11 @@ class Rule:
     confidence_from: str = ""
 
     def matches(self, codes: set[str]) -> bool:
-        return bool(self.any_of & codes) and not (self.none_of & codes)
+        return (
+            bool(self.any_of & codes)
+            and all(group & codes for group in self.all_of)
+            and not (self.none_of & codes)
+        )
 
     def confidence_for(self, codes: set[str]) -> float:
         return min(1.0, self.confidence + sum(v for k, v in self.boost.items() if k in codes))
@@ -101,6 +108,7 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
         label=Label(raw["label"]),
         any_of=frozenset(raw["any"]),
         none_of=frozenset(raw.get("none", ())),
+        all_of=tuple(frozenset(group) for group in raw.get("all", ())),
         confidence=float(raw["confidence"]),
         boost={str(k): float(v) for k, v in dict(raw.get("boost", {})).items()},
         headline=str(raw.get("headline", "")),
@@ -138,7 +146,7 @@ def fuse(signals: Sequence[Signal], policy: Policy) -> Fused:
             by_code.setdefault(f.code, []).append((sig, f))
     codes = set(by_code)
     rule = next((r for r in policy.rules if r.matches(codes)), policy.fallback)
-    decisive_codes = [c for c in rule.any_of if c in codes]
+    decisive_codes = [c for c in rule.any_of.union(*rule.all_of) if c in codes]
     decisive = [
         Reason(f.message, sig.analyzer, f.code, decisive=True)
         for code in sorted(decisive_codes)

@@ -66,6 +66,8 @@ class Settings:
     # library makes), through the egress guard, from public addresses and ``remote_manifest_networks``.
     fetch_remote_manifests: bool = False
     remote_manifest_networks: tuple[str, ...] = ()
+    # The people and domains the ``impersonation`` analyzer looks for (``protection.watchlist``, TOML).
+    watchlist: Path | None = None
     # Per-analyzer options (``Analyzer.options``), checked when the engine is built.
     analyzer_options: AnalyzerOptions = field(default_factory=dict)
 
@@ -104,8 +106,10 @@ class Settings:
         networks = tuple(
             n.strip() for n in env.get("CIVICSHIELD_REMOTE_MANIFEST_NETWORKS", "").split(",") if n.strip()
         )
+        watchlist = env.get("CIVICSHIELD_WATCHLIST", "").strip()
         return replace(
             base,
+            watchlist=Path(watchlist) if watchlist else None,
             analyzer_options=_analyzer_options(env),
             fetch_remote_manifests=fetch,
             remote_manifest_networks=networks,

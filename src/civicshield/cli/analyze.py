@@ -122,12 +122,22 @@ def analyze(
             "public addresses only; cached in the data folder).",
         ),
     ] = False,
+    watchlist: Annotated[
+        Path | None,
+        typer.Option(
+            "--watchlist",
+            help="Protected people and domains (TOML, see the README): items naming them or linking to "
+            "lookalikes of their domains are flagged (or $CIVICSHIELD_WATCHLIST).",
+        ),
+    ] = None,
 ) -> None:
     """Analyze media and print an explained verdict per item."""
     with handled():
         settings = _settings(trust, trust_anchors, data_dir, analyzer)
         if fetch_remote:
             settings = settings.with_(fetch_remote_manifests=True)
+        if watchlist is not None:
+            settings = settings.with_(watchlist=watchlist)
         targets = expand(paths)
         if not targets:
             raise UsageError("nothing to analyze (empty folder?)")
@@ -182,6 +192,7 @@ def _label_cell(verdict: Verdict) -> str:
     icon, text = LABEL_TEXT[str(verdict.label)]
     colour = {
         "known_fake": "red",
+        "impersonation_suspected": "red",
         "altered_official": "red",
         "tampered": "red",
         "authentic_provenance": "green",

@@ -45,7 +45,9 @@ def demo(
         out.print(f"\nReport: [bold]{report.resolve()}[/]  (open it in a browser)")
         out.print(
             f"Try: .venv/bin/civicshield analyze {demo_set.media_dir} "
-            f"--data-dir {demo_set.settings.data_dir} --trust-anchors {demo_set.settings.extra_trust_anchors}"
+            f"--data-dir {demo_set.settings.data_dir} "
+            f"--trust-anchors {demo_set.settings.extra_trust_anchors} "
+            f"--watchlist {demo_set.settings.watchlist}"
         )
     if wrong:
         raise typer.Exit(1)
@@ -98,8 +100,11 @@ def _seed_demo(settings: Any) -> Any:
     fresh = not (demo_dir / "media").is_dir()
     demo_set = build(demo_dir, data_dir=settings.data_dir) if fresh else None
     anchors = (demo_dir / "work" / "certs" / "demo-ca.pem").resolve()
-    os.environ["CIVICSHIELD_TRUST_ANCHORS"] = str(anchors)  # the embedded worker inherits it
-    settings = settings.with_(analysis=settings.analysis.with_(extra_trust_anchors=anchors))
+    watchlist = (demo_dir / "work" / "watchlist.toml").resolve()
+    os.environ["CIVICSHIELD_TRUST_ANCHORS"] = str(anchors)  # the embedded worker inherits them
+    os.environ["CIVICSHIELD_WATCHLIST"] = str(watchlist)
+    analysis = settings.analysis.with_(extra_trust_anchors=anchors, watchlist=watchlist)
+    settings = settings.with_(analysis=analysis)
     if "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS" not in os.environ:  # a demo's receiver runs on this machine
         settings = settings.with_(webhook_allowed_networks=LOOPBACK)
     rt = compose.runtime(settings)

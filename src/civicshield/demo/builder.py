@@ -14,7 +14,10 @@ watermarked_sdxl.png      an image carrying the SDXL invisible watermark      ai
 reupload_fake.jpg         a resized re-upload of a debunked fake              known_fake
 reupload_clip.mp4         a re-encoded copy of a debunked video               known_fake
 voice_message.wav         a synthetic voice (espeak-ng), when installed       likely_synthetic
+phishing_poster.png       a QR code to a lookalike of the authority's domain  impersonation_suspected
 ========================  ==================================================  =========================
+
+The demo's watchlist (``work/watchlist.toml``) protects the demo authority's domain ``elections.example``.
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ EXPECTED = {
     "reupload_fake.jpg": "known_fake",
     "reupload_clip.mp4": "known_fake",
     "voice_message.wav": "likely_synthetic",
+    "phishing_poster.png": "impersonation_suspected",
 }
+DEMO_WATCHLIST = """# The demo authority's protected domain (civicshield analyze --watchlist; see the README)
+[[domain]]
+name = "elections.example"
+organization = "Demo Election Authority"
+"""
 
 SD_PARAMETERS = (
     "a crowd cheering at a rally, photorealistic\nNegative prompt: blurry\n"
@@ -97,6 +106,17 @@ def _watermarked(path: Path) -> Path:
     return path
 
 
+def _phishing_poster(path: Path, url: str) -> Path:
+    import numpy as np
+    import zxingcpp
+
+    poster = synth.poster("REGISTER TO VOTE ONLINE", size=(640, 480), seed=17).convert("RGB")
+    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode).to_image(scale=5)
+    poster.paste(Image.fromarray(np.asarray(code)).convert("RGB"), (440, 260))
+    poster.save(path, format="PNG")
+    return path
+
+
 def build(out: Path, data_dir: Path | None = None) -> DemoSet:
     """Create the demo media under ``out`` and its banks under ``data_dir`` (default ``out/data``),
     replacing an earlier demo there."""
@@ -110,7 +130,11 @@ def build(out: Path, data_dir: Path | None = None) -> DemoSet:
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
     cert, key = make_demo_signer(work / "certs", organization="Demo Election Authority")
-    settings = Settings(data_dir=data_dir, extra_trust_anchors=cert.parent / DEMO_CA_FILE)
+    watchlist = work / "watchlist.toml"
+    watchlist.write_text(DEMO_WATCHLIST, encoding="utf-8")
+    settings = Settings(
+        data_dir=data_dir, extra_trust_anchors=cert.parent / DEMO_CA_FILE, watchlist=watchlist
+    )
     store = BankStore.from_settings(settings)
 
     # 1-3: official poster, signed and registered; an edited copy; a tampered copy.
@@ -152,7 +176,10 @@ def build(out: Path, data_dir: Path | None = None) -> DemoSet:
     Image.open(fake).resize((600, 467)).save(media_dir / "reupload_fake.jpg", quality=70)
     _reencode(clip, media_dir / "reupload_clip.mp4")
 
-    # 8: an unseen synthetic voice message (text-to-speech), judged by the speech detector alone.
+    # 8: a poster whose QR code leads to a lookalike of the authority's site (phishing for voters' details).
+    _phishing_poster(media_dir / "phishing_poster.png", "https://elections-example.com/register")
+
+    # 9: an unseen synthetic voice message (text-to-speech), judged by the speech detector alone.
     expected = dict(EXPECTED)
     if not _speak(media_dir / "voice_message.wav"):
         del expected["voice_message.wav"]

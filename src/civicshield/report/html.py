@@ -17,6 +17,7 @@ from civicshield.verdict import Verdict
 
 LABEL_TEXT = {
     "known_fake": ("✖", "Known fake"),
+    "impersonation_suspected": ("🎭", "Suspected impersonation"),
     "altered_official": ("✎", "Altered copy of official media"),
     "tampered": ("⚠", "Tampered after signing"),
     "ai_generated_declared": ("🤖", "AI-generated (declared)"),

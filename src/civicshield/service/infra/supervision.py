@@ -48,6 +48,7 @@ def fingerprint(settings: ServiceSettings) -> str:
             "anchors": str(analysis.extra_trust_anchors or ""),
             "limits": vars(analysis.limits),
             "options": {k: dict(v) for k, v in analysis.analyzer_options.items()},
+            "watchlist": str(analysis.watchlist or ""),
         },
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -12,6 +12,7 @@ from civicshield.service.pages.i18n import N_
 
 VERDICT_WORDS: dict[str, str] = {
     "known_fake": N_("Known fake"),
+    "impersonation_suspected": N_("Suspected impersonation"),
     "altered_official": N_("Altered copy of official media"),
     "tampered": N_("Tampered after signing"),
     "ai_generated_declared": N_("AI-generated (declared)"),
@@ -26,6 +27,7 @@ VERDICT_WORDS: dict[str, str] = {
 #: Colour family per label (only ever paired with the symbol and the words).
 VERDICT_TONE: dict[str, str] = {
     "known_fake": "bad",
+    "impersonation_suspected": "bad",
     "altered_official": "bad",
     "tampered": "bad",
     "ai_generated_declared": "warn",
@@ -103,6 +105,10 @@ PUBLIC_EXPLAIN: dict[str, str] = {
     ),
     "altered_official": N_(
         "This file looks like official media but differs from the original: it was changed."
+    ),
+    "impersonation_suspected": N_(
+        "This file seems to impersonate a protected person or organization: it links to an imitation of "
+        "their web address, or names them while other evidence says it was generated or altered."
     ),
     "authentic_official": N_("This file is an exact copy of media registered by an official source."),
     "tampered": N_("This file carries Content Credentials, but it was changed after it was signed."),
