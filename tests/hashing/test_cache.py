@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from civicshield.errors import UsageError
 from civicshield.hashing import cache
-from civicshield.hashing.cache import clear_hash_cache, media_hashes
+from civicshield.hashing.cache import MediaHashes, clear_hash_cache, media_hashes
+from civicshield.hashing.pdq import PdqHash
 from civicshield.media import Media, MediaKind
 
 
@@ -60,3 +62,14 @@ def test_audio_gets_chromaprint(testdata: Path) -> None:
     h = media_hashes(Media.open(testdata / "c2pa/c2pa-rs/fixtures/sample1.wav"))
     assert h.chromaprint is not None
     assert h.vpdq is None
+
+
+def test_hashes_as_they_travel_are_read_by_their_one_parser() -> None:
+    pdq = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+    hashes = MediaHashes.from_texts({"pdq": (pdq.upper(), 90)}, sha256=" AB" + "cd" * 31 + " ")
+    assert hashes.kind is MediaKind.IMAGE and hashes.pdq == PdqHash(pdq, 90)
+    assert hashes.sha256 == "ab" + "cd" * 31
+    with pytest.raises(UsageError, match=r"(?i)pdq|hex"):
+        MediaHashes.from_texts({"pdq": ("not hex", None)})
+    with pytest.raises(UsageError):
+        MediaHashes.from_texts({"chromaprint": ("***", None)})

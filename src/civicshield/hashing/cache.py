@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from civicshield.errors import AnalyzerUnavailable, MediaError
-from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio
-from civicshield.hashing.pdq import FRAMED, TURNS, ImagePdq, PdqHash, image_pdq
+from civicshield.errors import AnalyzerUnavailable, CivicShieldError, MediaError, UsageError
+from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio, parse_fingerprint
+from civicshield.hashing.pdq import FRAMED, TURNS, ImagePdq, PdqHash, image_pdq, parse_pdq_hex
 from civicshield.hashing.vpdq import VideoHash, hash_video
 from civicshield.media import Media, MediaKind
 
@@ -65,6 +66,23 @@ class MediaHashes:
             pdq_turned=pdq.turned,
             pdq_framed=pdq.framed,
         )
+
+    @classmethod
+    def from_texts(
+        cls, texts: Mapping[str, tuple[str, int | None]], *, sha256: str = "", kind: MediaKind | None = None
+    ) -> MediaHashes:
+        """An item's identifiers from hashes as they travel (``{"pdq": (hex, quality), "vpdq": (text, None),
+        "chromaprint": (fingerprint, None)}``), each read by its one parser; ``UsageError`` naming a bad one.
+        ``kind`` defaults to what the hashes imply (a vPDQ is a video, a fingerprint alone is audio)."""
+        try:
+            pdq = PdqHash(parse_pdq_hex(texts["pdq"][0]), texts["pdq"][1] or 100) if "pdq" in texts else None
+            vpdq = VideoHash.from_text(texts["vpdq"][0]) if "vpdq" in texts else None
+            audio = parse_fingerprint(texts["chromaprint"][0]) if "chromaprint" in texts else None
+        except CivicShieldError as exc:
+            raise UsageError(exc.message) from exc
+        if kind is None:
+            kind = MediaKind.VIDEO if vpdq else MediaKind.AUDIO if audio and not pdq else MediaKind.IMAGE
+        return cls(sha256=sha256.strip().lower(), kind=kind, pdq=pdq, vpdq=vpdq, chromaprint=audio)
 
     def pdq_queries(self, min_quality: int) -> list[PdqQuery]:
         """What a bank look-up tries, in order of preference: the picture as stored, EXIF-oriented, then

@@ -13,12 +13,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from civicshield.banks.verdict import BankVerdict
-from civicshield.errors import CivicShieldError, UsageError
-from civicshield.hashing.audio import parse_fingerprint
+from civicshield.errors import UsageError
 from civicshield.hashing.cache import MediaHashes, media_hashes
-from civicshield.hashing.pdq import PdqHash, parse_pdq_hex
-from civicshield.hashing.vpdq import VideoHash
-from civicshield.media import Media, MediaKind
+from civicshield.media import Media
 from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
 from civicshield.service.domain import alerts
 from civicshield.service.domain.matches import LiveMatch
@@ -36,17 +33,8 @@ def hashes_from(query: MatchQuery) -> MediaHashes:
         if h.signal_type in found:
             raise UsageError(f"give at most one {h.signal_type} hash per item")
         found[h.signal_type] = h
-    try:
-        pdq = (
-            PdqHash(parse_pdq_hex(found["pdq"].hash), found["pdq"].quality or 100) if "pdq" in found else None
-        )
-        vpdq = VideoHash.from_text(found["vpdq"].hash) if "vpdq" in found else None
-        audio = parse_fingerprint(found["chromaprint"].hash) if "chromaprint" in found else None
-    except CivicShieldError as exc:
-        raise UsageError(exc.message) from exc
-    sha = found["sha256"].hash.strip().lower() if "sha256" in found else ""
-    kind = MediaKind.VIDEO if vpdq else MediaKind.AUDIO if audio and not pdq else MediaKind.IMAGE
-    return MediaHashes(sha256=sha, kind=kind, pdq=pdq, vpdq=vpdq, chromaprint=audio)
+    texts = {kind: (h.hash, h.quality) for kind, h in found.items() if kind != "sha256"}
+    return MediaHashes.from_texts(texts, sha256=found["sha256"].hash if "sha256" in found else "")
 
 
 def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:

@@ -13,11 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicshield.banks.verdict import BankVerdict
-from civicshield.errors import CivicShieldError
-from civicshield.hashing.audio import parse_fingerprint
+from civicshield.errors import UsageError
 from civicshield.hashing.cache import MediaHashes
-from civicshield.hashing.pdq import PdqHash
-from civicshield.hashing.vpdq import VideoHash
 from civicshield.media import MediaKind
 from civicshield.provenance.vocab import credential_status
 from civicshield.service.domain import reads
@@ -111,18 +108,16 @@ def item_media_hashes(item: Item) -> MediaHashes | None:
             found.setdefault(str(raw.get("signal_type")), raw)
     if not found:
         return None
-    try:
-        pdq = (
-            PdqHash(str(found["pdq"]["hash"]), int(found["pdq"].get("quality") or 100))
-            if "pdq" in found
-            else None
-        )
-        vpdq = VideoHash.from_text(str(found["vpdq"]["hash"])) if "vpdq" in found else None
-        audio = parse_fingerprint(str(found["chromaprint"]["hash"])) if "chromaprint" in found else None
-    except (CivicShieldError, ValueError):
-        return None
     kind = MediaKind(item.media_kind) if item.media_kind in set(MediaKind) else MediaKind.IMAGE
-    return MediaHashes(sha256=item.sha256 or "", kind=kind, pdq=pdq, vpdq=vpdq, chromaprint=audio)
+    texts = {
+        signal: (str(raw["hash"]), int(raw.get("quality") or 100) if signal == "pdq" else None)
+        for signal, raw in found.items()
+        if signal != "sha256"
+    }
+    try:
+        return MediaHashes.from_texts(texts, sha256=item.sha256 or "", kind=kind)
+    except (UsageError, ValueError):
+        return None
 
 
 def match_views(
