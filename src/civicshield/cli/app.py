@@ -16,7 +16,7 @@ import sys
 import typer
 
 from civicshield import __version__
-from civicshield.cli import admin, analyze, bank, evaluate, service, sign
+from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign
 from civicshield.cli.console import out
 from civicshield.cli.errors import render_error
 from civicshield.errors import CivicShieldError
@@ -37,6 +37,7 @@ app.command()(service.demo)
 app.command()(service.serve)
 app.command()(service.worker)
 app.command("sign")(sign.sign)
+app.command("email")(phishing.email_command)
 app.add_typer(bank.bank_app, name="bank")
 app.add_typer(admin.admin_app, name="admin")
 evaluate.register(app)
