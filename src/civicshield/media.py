@@ -197,11 +197,18 @@ def open_image(media: Media) -> Image.Image:
     return _open_pil(media.data, media.name, media.limits)
 
 
-def decode_image(media: Media, *, mode: str = "RGB") -> Image.Image:
-    """The first frame fully decoded, converted to ``mode``. EXIF orientation is *not* applied."""
+def decode_image(media: Media, *, mode: str = "RGB", draft_side: int | None = None) -> Image.Image:
+    """The first frame fully decoded, converted to ``mode``. EXIF orientation is *not* applied.
+
+    ``draft_side``: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale by its decoder (DCT scaling, much
+    cheaper than decoding and resizing), never below ``draft_side`` pixels on either side. Other formats
+    decode in full.
+    """
     if media.kind is not MediaKind.IMAGE:
         raise UnsupportedMedia(f"{media.name}: is {media.kind}, not an image")
     img = _open_pil(media.data, media.name, media.limits)
+    if draft_side is not None and img.format == "JPEG":
+        img.draft(mode, (draft_side, draft_side))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

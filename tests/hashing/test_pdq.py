@@ -29,7 +29,7 @@ from civicshield.hashing.pdq import (
     parse_pdq_hex,
     pdq_from_rgb,
 )
-from civicshield.media import Media
+from civicshield.media import Media, decode_image
 
 _DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 _JSON = Path(os.environ.get("CIVICSHIELD_TESTDATA", _DEFAULT)) / "threatexchange/pdq/expected_hashes.json"
@@ -90,7 +90,11 @@ def test_reference_binding_values(testdata: Path, entry: dict[str, Any]) -> None
         assert ours.distance(original) <= 2  # RGB conversion first: same picture, same hash
         assert ours.quality == 100
     else:
-        assert (ours.hex, ours.quality) == (entry["pdqhash_0_2_8"], entry["quality"])
+        # Our binding on a full decode gives pdqhash's own values exactly; what ``image_pdq`` stores (large
+        # JPEGs decoded by DCT scaling, ``PDQ_DECODE_SIDE``) stays within a few bits of them.
+        full = pdq_from_rgb(np.asarray(decode_image(Media.open(path))))
+        assert (full.hex, full.quality) == (entry["pdqhash_0_2_8"], entry["quality"])
+        assert ours.distance(entry["pdqhash_0_2_8"]) <= 4
 
 
 def test_every_colour_mode_hashes_like_the_original(testdata: Path) -> None:
@@ -110,10 +114,10 @@ def test_exif_orientation_is_not_applied_but_the_oriented_hash_is_offered(testda
     assert rotated.oriented is not None
     # Stored hash = what the reference tools compute (they ignore EXIF).
     expected = {e["file"].split("/")[-1]: e["pdqhash_0_2_8"] for e in COMPUTED}
-    assert rotated.stored.hex == expected["exif-rotn-6.jpg"]
+    assert rotated.stored.distance(expected["exif-rotn-6.jpg"]) <= 4  # draft-decoded (PDQ_DECODE_SIDE)
     # Orientation 6 displays the stored pixels turned 90 degrees clockwise.
     pixels = np.asarray(Image.open(folder / "exif-rotn-6.jpg").convert("RGB"))
-    assert rotated.oriented == pdq_from_rgb(np.ascontiguousarray(np.rot90(pixels, k=-1)))
+    assert rotated.oriented.distance(pdq_from_rgb(np.ascontiguousarray(np.rot90(pixels, k=-1))).hex) <= 4
 
 
 def test_hex_helpers() -> None:
@@ -143,3 +147,22 @@ def test_wrong_array_shape_is_a_media_error() -> None:
 
 def test_flat_image_has_low_quality() -> None:
     assert not pdq_from_rgb(np.full((64, 64, 3), 128, dtype=np.uint8)).trusted
+
+
+def test_draft_decoding_keeps_camera_photos_hashes_within_a_few_bits() -> None:
+    """``image_pdq`` decodes large JPEGs by DCT scaling (issue 14). On genuine camera photos as they arrive
+    (``datasets/realcam``), the hash must stay within 8 bits of the full-resolution one computed by pdqhash on
+    the full decode: a quarter of the 31 bits a bank match allows, so no match is lost."""
+    root = Path(__file__).resolve().parents[2]
+    realcam = Path(os.environ.get("CIVICSHIELD_DATASETS", root.parent / "shared" / "datasets")) / "realcam"
+    photos = sorted(p for p in realcam.glob("*") if p.suffix.lower() in {".jpg", ".jpeg"})
+    if not photos:
+        pytest.fail(f"realcam set not found at {realcam} (set CIVICSHIELD_DATASETS)")
+    large = 0
+    for path in photos:
+        media = Media.open(path)
+        full = pdq_from_rgb(np.asarray(decode_image(media)))
+        ours = image_pdq(media).stored
+        assert hamming(full.hex, ours.hex) <= 8, path.name
+        large += max(media.info.width or 0, media.info.height or 0) >= 2048
+    assert large >= 10  # the set holds photos large enough for draft decoding to apply
