@@ -8,7 +8,19 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicshield import __version__
 from civicshield.service import compose, pages
-from civicshield.service.api import admin, audit, auth, banks, cases, items, match, public, taxii, webhooks
+from civicshield.service.api import (
+    admin,
+    audit,
+    auth,
+    banks,
+    cases,
+    items,
+    match,
+    protection,
+    public,
+    taxii,
+    webhooks,
+)
 from civicshield.service.infra.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from civicshield.service.infra.metrics import Metrics
 from civicshield.service.settings import ServiceSettings
@@ -61,6 +73,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         public.router,
         webhooks.router,
         taxii.router,
+        protection.router,
     ):
         app.include_router(router)
     pages.install(app)

@@ -323,6 +323,19 @@ class BankEntryRow(Base):
     )  # sha256 of value: unique per bank without indexing text
 
 
+class ProtectedEntry(Base):
+    """A person or domain an organization protects (issue 12). TLP:RED: only the organization and the
+    coalition's operators read them, and every change is audited."""
+
+    __tablename__ = "protected_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # person | domain
+    name: Mapped[str] = mapped_column(String(300))
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Webhook(Base):
     __tablename__ = "webhooks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -14,16 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
+from functools import lru_cache
 from typing import Any
 
 from celery import Celery
 from sqlalchemy import or_, select
 
 from civicshield.analyzers.banks import KnownFakesAnalyzer, OfficialMediaAnalyzer
+from civicshield.analyzers.base import Analyzer
+from civicshield.analyzers.impersonation import ImpersonationAnalyzer
 from civicshield.banks import BankKind, entries_for_media
 from civicshield.errors import CivicShieldError, MediaError
 from civicshield.media import Media
-from civicshield.service.domain import alerts
+from civicshield.protection.watchlist import Watchlist
+from civicshield.service.domain import alerts, protection
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Item, Job, utcnow
@@ -40,14 +44,24 @@ MAX_ATTEMPTS = 5
 
 def analyze_for(rt: Runtime, org_id: int, media: Media) -> tuple[Verdict, list[LiveMatch]]:
     """The engine's verdict, with the library's bank analyzers reading this service's database banks as
-    ``org_id`` may see them (TLP applies) in place of the engine's file-bank analyzers of the same names; and
-    what they matched, which queues ``match.found`` once the job's result is stored."""
+    ``org_id`` may see them (TLP applies) in place of the engine's file-bank analyzers of the same names, and
+    the ``impersonation`` analyzer looking for the organization's protected people and domains; and what the
+    bank analyzers matched, which queues ``match.found`` once the job's result is stored."""
     known = OrgBanks(rt.live, org_id, BankKind.KNOWN_FAKE)
     official = OrgBanks(rt.live, org_id, BankKind.AUTHENTIC)
-    verdict = rt.engine.analyze(
-        media, substitutes=(KnownFakesAnalyzer(known), OfficialMediaAnalyzer(official))
-    )
+    substitutes: tuple[Analyzer, ...] = (KnownFakesAnalyzer(known), OfficialMediaAnalyzer(official))
+    with rt.db.reading() as s:
+        watchlist = protection.watchlist_of(s, org_id)
+    if len(watchlist):  # the organization's own protected people and domains (else the deployment's file)
+        substitutes += (_impersonation(watchlist),)
+    verdict = rt.engine.analyze(media, substitutes=substitutes)
     return verdict, known.found + official.found
+
+
+@lru_cache(maxsize=64)
+def _impersonation(watchlist: Watchlist) -> ImpersonationAnalyzer:
+    """One analyzer per distinct watchlist (its lookalikes are generated once, not per job)."""
+    return ImpersonationAnalyzer(watchlist)
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
