@@ -83,3 +83,42 @@ def test_an_organizations_submissions_are_checked_against_its_own_protected_doma
     # Another organization's submission is not checked against this organization's TLP:RED list (telling the
     # protected organization about it is the notification step still to come).
     assert _analyze(world, "other:analyst", poster) != "impersonation_suspected"
+
+
+def test_the_protected_organization_is_told_when_another_member_submits_an_impersonation(
+    world: World,
+) -> None:
+    """The candidate's team learns of a fake of them submitted anywhere in the coalition; the submitter's
+    verdict reveals nothing of the other organization's TLP:RED list."""
+    hook = world.client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["impersonation.detected"], "max_tlp": "AMBER"},
+        headers=auth(world, "factcheck:org_admin"),
+    )
+    assert hook.status_code == 201, hook.text
+    _protect(world, "factcheck:org_admin", "domain", "kiesraad.nl")
+    poster = _phishing_poster()
+    assert _analyze(world, "other:analyst", poster) != "impersonation_suspected"
+    assert _analyze(world, "other:analyst", poster) != "impersonation_suspected"  # the same item again
+    theirs = world.client.get("/api/v1/notifications", headers=auth(world, "other:viewer")).json()
+    assert theirs == []
+    (note,) = world.client.get("/api/v1/notifications", headers=auth(world, "factcheck:viewer")).json()
+    assert note["kind"] == "impersonation_detected" and note["count"] == 2  # folded, not two lines
+    assert "kiesraad-stemmen.com" in note["body"] and "kiesraad.nl" in note["body"]
+    # The submitter's default label is AMBER: the protected organization learns that a member found it, not
+    # who or which file.
+    assert note["title"].startswith("A member organization found") and "item_sha256" not in note["detail"]
+    with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
+        from civicshield.service.domain.tables import Delivery, Webhook
+
+        events = [(d.event, d.webhook_id) for d in s.query(Delivery).join(Webhook).all()]
+    assert events == [("impersonation.detected", hook.json()["id"])]
+    done = world.client.post(
+        f"/api/v1/notifications/{note['id']}/resolve", headers=auth(world, "factcheck:reviewer")
+    )
+    assert done.status_code == 200 and done.json()["resolved_at"] is not None
+    assert world.client.get("/api/v1/notifications", headers=auth(world, "factcheck:viewer")).json() == []
+    elsewhere = world.client.post(
+        f"/api/v1/notifications/{note['id']}/acknowledge", headers=auth(world, "other:viewer")
+    )
+    assert elsewhere.status_code == 404

@@ -16,6 +16,7 @@ from civicshield.service.api import (
     cases,
     items,
     match,
+    notifications,
     protection,
     public,
     taxii,
@@ -74,6 +75,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         webhooks.router,
         taxii.router,
         protection.router,
+        notifications.router,
     ):
         app.include_router(router)
     pages.install(app)

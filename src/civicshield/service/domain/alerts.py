@@ -15,7 +15,7 @@ Every delivery body is an envelope around the event's data::
 
 ``event_id`` is the same for every delivery (and redelivery) of one event, so receivers can de-duplicate.
 
-The events:
+The events (``impersonation.detected`` is queued by ``notifications``, to the protected organization only):
 
 * ``case.published``: a case was published (``publication``); the case, its fact-check URL, its ClaimReview.
 * ``bank.entry_added``: entries were added to a bank, by any path (``banks.add_entries``: the bank API and

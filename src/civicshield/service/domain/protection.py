@@ -18,7 +18,7 @@ from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.tables import ProtectedEntry
 
-__all__ = ["KINDS", "add_entry", "delete_entry", "list_entries", "watchlist_of"]
+__all__ = ["KINDS", "add_entry", "delete_entry", "list_entries", "protecting_organizations", "watchlist_of"]
 
 KINDS = ("person", "domain")
 MAX_ENTRIES_PER_ORG = 2000
@@ -62,6 +62,12 @@ def delete_entry(s: Session, who: Principal, entry_id: int) -> None:
     audit.record(
         s, who.org_id, who.actor, "protection.deleted", "protected_entry", entry_id, {"kind": row.kind}
     )
+
+
+def protecting_organizations(s: Session, *, exclude: int) -> list[int]:
+    """The organizations with protected entries, but ``exclude``."""
+    query = select(ProtectedEntry.org_id).where(ProtectedEntry.org_id != exclude).distinct()
+    return sorted(s.scalars(query))
 
 
 def watchlist_of(s: Session, org_id: int) -> Watchlist:

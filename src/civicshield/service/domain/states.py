@@ -48,6 +48,7 @@ class WebhookEvent(StrEnum):
     CASE_PUBLISHED = "case.published"
     BANK_ENTRY_ADDED = "bank.entry_added"
     MATCH_FOUND = "match.found"
+    IMPERSONATION_DETECTED = "impersonation.detected"
 
 
 class JoinRequestState(StrEnum):

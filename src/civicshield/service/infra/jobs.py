@@ -25,9 +25,11 @@ from civicshield.analyzers.base import Analyzer
 from civicshield.analyzers.impersonation import ImpersonationAnalyzer
 from civicshield.banks import BankKind, entries_for_media
 from civicshield.errors import CivicShieldError, MediaError
+from civicshield.fusion import Label, fuse
 from civicshield.media import Media
+from civicshield.pipeline import run_analyzer
 from civicshield.protection.watchlist import Watchlist
-from civicshield.service.domain import alerts, protection
+from civicshield.service.domain import alerts, notifications, protection
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Item, Job, utcnow
@@ -35,6 +37,7 @@ from civicshield.service.infra import delivery
 from civicshield.service.infra.bank_index import OrgBanks
 from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
+from civicshield.signals import Signal
 from civicshield.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,28 @@ def analyze_for(rt: Runtime, org_id: int, media: Media) -> tuple[Verdict, list[L
         substitutes += (_impersonation(watchlist),)
     verdict = rt.engine.analyze(media, substitutes=substitutes)
     return verdict, known.found + official.found
+
+
+def impersonations_of_others(
+    rt: Runtime, org_id: int, media: Media, verdict: Verdict
+) -> list[tuple[int, Signal]]:
+    """The other organizations whose protected people or domains this item impersonates, each with its own
+    signal: what the ``impersonation`` analyzer finds with that organization's entries, fused with the
+    item's other evidence under the same policy, gives ``impersonation_suspected``. Nothing of it enters the
+    submitter's verdict (the entries are the protected organization's, TLP:RED)."""
+    with rt.db.reading() as s:
+        others = protection.protecting_organizations(s, exclude=org_id)
+        watchlists = {other: protection.watchlist_of(s, other) for other in others}
+    evidence = [sig for sig in verdict.signals if sig.analyzer != ImpersonationAnalyzer.name]
+    found = []
+    for other, watchlist in watchlists.items():
+        signal = run_analyzer(_impersonation(watchlist), media)
+        if (
+            signal.findings
+            and fuse([*evidence, signal], rt.engine.policy).label is Label.IMPERSONATION_SUSPECTED
+        ):
+            found.append((other, signal))
+    return found
 
 
 @lru_cache(maxsize=64)
@@ -119,6 +144,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         name = item.filename if item else "item"
         org_id = job.org_id
     report: dict[str, Any] | None = None
+    impersonated: list[tuple[int, Signal]] = []
     error: dict[str, Any] | None = None
     label: str | None = None
     matches: list[LiveMatch] = []
@@ -127,6 +153,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
             raise MediaError("hashes-only submission: nothing to analyze")
         media = Media.from_bytes(rt.blobs.get(sha), name=name, limits=rt.settings.analysis.limits)
         verdict, matches = analyze_for(rt, org_id, media)
+        impersonated = impersonations_of_others(rt, org_id, media, verdict)
         report, label = verdict.to_dict(), str(verdict.label)
         _store_artefacts(rt, verdict, report)
         hashes = item_hashes(media)
@@ -145,6 +172,10 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if matches and error is None:
             source = {"via": "analysis", "item_id": job.item_id, "job_id": job.id, "sha256": sha}
             alerts.matches_found(s, org_id, matches, base_url=rt.settings.base_url, source=source)
+        for protected_org, signal in impersonated if error is None else []:
+            notifications.impersonation_detected(
+                s, protected_org, signal, submitter_org_id=org_id, item_sha256=sha or ""
+            )
         return job.state
 
 

@@ -1,0 +1,102 @@
+"""An organization's inbox, and the one place threat notifications are raised (issue 12).
+
+``impersonation_detected``: an item another member submitted impersonates one of the organization's protected
+people or domains. The protected organization learns what concerns it — which of its entries, and the link or
+name found — and about the item only what the submitter's sharing label allows: with a community label
+(CLEAR, GREEN) the submitting organization and the item's sha256, otherwise just that "a member organization"
+found it. The same item and entry again fold into one notification (``count``) until it is resolved. Each
+raise also queues the ``impersonation.detected`` webhook event for the protected organization only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicshield.errors import Forbidden, NotFound
+from civicshield.service.domain import alerts, audit
+from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.security import Role
+from civicshield.service.domain.states import WebhookEvent
+from civicshield.service.domain.tables import Notification, Organization, utcnow
+from civicshield.sharing.tlp import TLP, Audience, may_share
+from civicshield.signals import Signal
+
+__all__ = ["acknowledge", "impersonation_detected", "inbox", "resolve"]
+
+KIND = "impersonation_detected"
+
+
+def impersonation_detected(
+    s: Session, protected_org_id: int, signal: Signal, *, submitter_org_id: int, item_sha256: str
+) -> Notification:
+    """Tell ``protected_org_id`` that an item submitted by ``submitter_org_id`` impersonates it."""
+    submitter = s.get(Organization, submitter_org_id)
+    label = submitter.default_tlp if submitter is not None else TLP.RED
+    shared = may_share(label, audience=Audience.COMMUNITY)
+    who = f"{submitter.name}" if shared and submitter is not None else "A member organization"
+    found = [f.message for f in signal.findings][:10]
+    detail: dict[str, Any] = {"found": found, "submitter_tlp": str(label)}
+    if shared:
+        detail.update(item_sha256=item_sha256, submitted_by=who)
+    title = f"{who} found an item that impersonates you"
+    body = "; ".join(found)
+    key = hashlib.sha256(f"{KIND}|{protected_org_id}|{item_sha256}|{body}".encode()).hexdigest()
+    row = s.scalar(
+        select(Notification).where(
+            Notification.org_id == protected_org_id,
+            Notification.fold_key == key,
+            Notification.resolved_at.is_(None),
+        )
+    )
+    if row is not None:
+        row.count += 1
+        row.updated_at = utcnow()
+        return row
+    row = Notification(
+        org_id=protected_org_id, kind=KIND, title=title[:300], body=body, detail=detail, fold_key=key
+    )
+    s.add(row)
+    s.flush()
+    audit.record(s, protected_org_id, "system", "notification.raised", "notification", row.id, {"kind": KIND})
+    payload = {"notification_id": row.id, "title": row.title, **detail}
+    alerts.queue_event(
+        s, protected_org_id, WebhookEvent.IMPERSONATION_DETECTED, TLP.AMBER, payload, own_org_only=True
+    )
+    return row
+
+
+def inbox(s: Session, who: Principal, *, include_resolved: bool = False) -> list[Notification]:
+    query = select(Notification).where(Notification.org_id == who.org_id)
+    if not include_resolved:
+        query = query.where(Notification.resolved_at.is_(None))
+    return list(s.scalars(query.order_by(Notification.updated_at.desc(), Notification.id.desc()).limit(500)))
+
+
+def _own(s: Session, who: Principal, notification_id: int) -> Notification:
+    row = s.get(Notification, notification_id)
+    if row is None or row.org_id != who.org_id:
+        raise NotFound("no such notification")
+    return row
+
+
+def acknowledge(s: Session, who: Principal, notification_id: int) -> Notification:
+    row = _own(s, who, notification_id)
+    if row.acknowledged_at is None:
+        row.acknowledged_at = utcnow()
+        audit.record(s, who.org_id, who.actor, "notification.acknowledged", "notification", row.id, {})
+    return row
+
+
+def resolve(s: Session, who: Principal, notification_id: int) -> Notification:
+    if not who.can(Role.ANALYST):
+        raise Forbidden("analysts and above resolve notifications")
+    row = _own(s, who, notification_id)
+    if row.resolved_at is None:
+        row.resolved_at = utcnow()
+        row.acknowledged_at = row.acknowledged_at or row.resolved_at
+        audit.record(s, who.org_id, who.actor, "notification.resolved", "notification", row.id, {})
+    return row
