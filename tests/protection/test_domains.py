@@ -43,7 +43,8 @@ def test_the_official_domain_and_its_subdomains_are_official(host: str, protecte
         ("kiesraad-nl.com", "kiesraad.nl"),  # the suffix folded into the name
         ("ki\u0435sraad.nl", "kiesraad.nl"),  # a Cyrillic е
         (idna.encode("ki\u0435sraad.com").decode(), "kiesraad.nl"),  # the same as it travels (IDNA), in .com
-        ("kiesraad.nl.verify-login.com", "kiesraad.nl"),  # the name as a subdomain of another domain
+        ("kiesraad.nl.verify-login.com", "kiesraad.nl"),  # the whole domain as a subdomain of another one
+        ("login.kiesraad-nl.secure-vote.net", "kiesraad.nl"),
         ("kiesraad-stemmen.com", "kiesraad.nl"),  # the name inside another name
         ("elections-europa.eu", "elections.europa.eu"),
     ],
@@ -60,6 +61,7 @@ def test_lookalikes_are_found(host: str, protected: str) -> None:
         "example.com",
         "news.com",  # contains "nos"? no: short names are never searched inside other names
         "nos-news.org",
+        "kiesraad-uitslagen.rtl.nl",  # a news site's page about the body, not an imitation of it
         "europa.eu",  # the protected site's own registrant is not a lookalike
         "other.europa.eu",
         "xn--zz",  # not valid IDNA

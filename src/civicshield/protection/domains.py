@@ -4,9 +4,9 @@ A host is the **official** domain when it is a protected domain or one of its su
 **lookalike** when it is one of the permutations dnstwist's fuzzer generates for a protected domain
 (typos, omissions, repetitions, transpositions, homoglyphs, bit flips, hyphenation, vowel swaps, plurals,
 other public suffixes of ``SUFFIXES``) or when it carries the protected name inside another registered
-domain (``kiesraad.nl.verify-login.com``, ``kiesraad-stemmen.com``). Only dnstwist's generator is used: no
-DNS, WHOIS or web request is made, so checking needs no network and says nothing about whether a lookalike
-is registered.
+domain (``kiesraad-stemmen.com``, or the whole domain as a subdomain: ``kiesraad.nl.verify-login.com``).
+Only dnstwist's generator is used: no DNS, WHOIS or web request is made, so checking needs no network and
+says nothing about whether a lookalike is registered.
 
 Names shorter than ``MIN_EMBEDDED_CHARS`` are not searched inside other domains: ``ns.nl`` would be found in
 every ``news.com``.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import dnstwist
 import idna
 
-from civicshield.protection.hosts import normalize_host, split_host
+from civicshield.protection.hosts import Host, normalize_host, split_host
 from civicshield.protection.watchlist import ProtectedDomain
 
 __all__ = ["DomainCheck", "Lookalikes"]
@@ -80,7 +80,7 @@ class Lookalikes:
                 continue  # the same registrant's other sites are not lookalikes
             if look == own.name:
                 return DomainCheck(host, protected, "lookalike", "confusable")
-            if len(own.name) >= MIN_EMBEDDED_CHARS and _embedded(own.name, host):
+            if len(own.name) >= MIN_EMBEDDED_CHARS and _embedded(own, parts):
                 return DomainCheck(host, protected, "lookalike", "embedded")
         return None
 
@@ -112,6 +112,12 @@ def skeleton(ascii_name: str) -> str:
     return "".join(_CONFUSABLES.get(c, c) for c in text)
 
 
-def _embedded(name: str, host: str) -> bool:
-    """``name`` as a whole label of ``host``, or a hyphen-separated part of one."""
-    return any(name in label.split("-") or label == name for label in host.split("."))
+def _embedded(own: Host, other: Host) -> bool:
+    """The protected name inside another registered domain: as a hyphen-separated part of the registered name
+    (``kiesraad-stemmen.com``), or the whole protected domain inside its subdomain (``kiesraad.nl.login.com``,
+    ``kiesraad-nl.login.com``). The protected name alone in someone else's subdomain
+    (``kiesraad-uitslagen.nos.nl``, a news site's page about the body) is not a lookalike."""
+    if own.name in other.name.split("-"):
+        return True
+    sub = f".{other.subdomain}."
+    return any(f".{own.name}{sep}{own.suffix}." in sub for sep in (".", "-"))
