@@ -12,8 +12,9 @@ from PIL import Image
 
 from civicshield.demo import synth
 from civicshield.service.infra.jobs import run_job
+from civicshield.service.settings import MailSettings
 
-from .conftest import World, auth
+from .conftest import Mailbox, World, auth
 
 
 def _phishing_poster() -> bytes:
@@ -86,10 +87,13 @@ def test_an_organizations_submissions_are_checked_against_its_own_protected_doma
 
 
 def test_the_protected_organization_is_told_when_another_member_submits_an_impersonation(
-    world: World,
+    world: World, mailbox: Mailbox
 ) -> None:
-    """The candidate's team learns of a fake of them submitted anywhere in the coalition; the submitter's
-    verdict reveals nothing of the other organization's TLP:RED list."""
+    """The candidate's team learns of a fake of them submitted anywhere in the coalition — inbox, webhook and
+    e-mail through a real SMTP server; the submitter's verdict reveals nothing of the other organization's
+    TLP:RED list."""
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    rt.settings = rt.settings.with_(mail=MailSettings(host=mailbox.host, port=mailbox.port))
     hook = world.client.post(
         "/api/v1/webhooks",
         json={"url": "http://127.0.0.1:9/hook", "events": ["impersonation.detected"], "max_tlp": "AMBER"},
@@ -113,6 +117,9 @@ def test_the_protected_organization_is_told_when_another_member_submits_an_imper
 
         events = [(d.event, d.webhook_id) for d in s.query(Delivery).join(Webhook).all()]
     assert events == [("impersonation.detected", hook.json()["id"])]
+    (mail,) = mailbox.to("org_admin@factcheck.test")  # one mail for the folded pair, to the admins only
+    assert "Suspected impersonation" in mail["Subject"] and "kiesraad-stemmen.com" in mail.get_content()
+    assert mailbox.to("org_admin@other.test") == [] and mailbox.to("viewer@factcheck.test") == []
     done = world.client.post(
         f"/api/v1/notifications/{note['id']}/resolve", headers=auth(world, "factcheck:reviewer")
     )

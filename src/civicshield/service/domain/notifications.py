@@ -5,7 +5,8 @@ people or domains. The protected organization learns what concerns it — which 
 name found — and about the item only what the submitter's sharing label allows: with a community label
 (CLEAR, GREEN) the submitting organization and the item's sha256, otherwise just that "a member organization"
 found it. The same item and entry again fold into one notification (``count``) until it is resolved. Each
-raise also queues the ``impersonation.detected`` webhook event for the protected organization only.
+raise also queues the ``impersonation.detected`` webhook event for the protected organization only, and a new
+notification is mailed to its admins (``mail_for``; sent by the job once committed).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from sqlalchemy.orm import Session
 
 from civicshield.errors import Forbidden, NotFound
 from civicshield.service.domain import alerts, audit
+from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.states import WebhookEvent
-from civicshield.service.domain.tables import Notification, Organization, utcnow
+from civicshield.service.domain.tables import Notification, Organization, User, utcnow
 from civicshield.sharing.tlp import TLP, Audience, may_share
 from civicshield.signals import Signal
 
-__all__ = ["acknowledge", "impersonation_detected", "inbox", "resolve"]
+__all__ = ["acknowledge", "impersonation_detected", "inbox", "mail_for", "resolve"]
 
 KIND = "impersonation_detected"
 
@@ -67,6 +69,22 @@ def impersonation_detected(
         s, protected_org_id, WebhookEvent.IMPERSONATION_DETECTED, TLP.AMBER, payload, own_org_only=True
     )
     return row
+
+
+def mail_for(s: Session, notification: Notification, base_url: str) -> list[Outgoing]:
+    """The e-mail telling the organization's active admins of a new notification (what the inbox says)."""
+    admins = s.scalars(
+        select(User).where(
+            User.org_id == notification.org_id, User.role == Role.ORG_ADMIN, User.active.is_(True)
+        )
+    )
+    text = (
+        f"{notification.title}.\n\n{notification.body}\n\n"
+        f"The notification is in your organization's inbox: {base_url.rstrip('/')}/api/v1/notifications\n"
+        "Acknowledge it there, and resolve it once handled.\n"
+    )
+    subject = f"[CivicShield] Suspected impersonation: {notification.title}"[:200]
+    return [Outgoing(to=user.email, subject=subject, body=text) for user in admins]
 
 
 def inbox(s: Session, who: Principal, *, include_resolved: bool = False) -> list[Notification]:

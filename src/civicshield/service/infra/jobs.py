@@ -30,11 +30,13 @@ from civicshield.media import Media
 from civicshield.pipeline import run_analyzer
 from civicshield.protection.watchlist import Watchlist
 from civicshield.service.domain import alerts, notifications, protection
+from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Item, Job, utcnow
 from civicshield.service.infra import delivery
 from civicshield.service.infra.bank_index import OrgBanks
+from civicshield.service.infra.mail import Mailer
 from civicshield.service.infra.runtime import Runtime
 from civicshield.service.settings import ServiceSettings
 from civicshield.signals import Signal
@@ -172,11 +174,26 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if matches and error is None:
             source = {"via": "analysis", "item_id": job.item_id, "job_id": job.id, "sha256": sha}
             alerts.matches_found(s, org_id, matches, base_url=rt.settings.base_url, source=source)
+        mail: list[Outgoing] = []
         for protected_org, signal in impersonated if error is None else []:
-            notifications.impersonation_detected(
+            raised = notifications.impersonation_detected(
                 s, protected_org, signal, submitter_org_id=org_id, item_sha256=sha or ""
             )
-        return job.state
+            if raised.count == 1:  # a new notification, not a repeat folded into an open one
+                mail += notifications.mail_for(s, raised, rt.settings.base_url)
+        state = job.state
+    _send(Mailer(rt.settings.mail), mail)  # once the notifications are committed; mail never fails a job
+    return state
+
+
+def _send(postbox: Mailer, mail: list[Outgoing]) -> None:
+    if not mail or not postbox.enabled:
+        return
+    for message in mail:
+        try:
+            postbox.send(message)
+        except CivicShieldError:
+            log.warning("threat notification to %s not mailed; it is in the inbox", message.to)
 
 
 def _store_artefacts(rt: Runtime, verdict: Any, report: dict[str, Any]) -> None:
