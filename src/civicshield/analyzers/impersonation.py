@@ -36,6 +36,8 @@ from civicshield.signals import Finding, Signal
 
 __all__ = ["ImpersonationAnalyzer", "ImpersonationPolicy"]
 
+_METADATA = MetadataAnalyzer()  # only its reader: fields as the metadata analyzer sees them
+
 
 @dataclass(frozen=True)
 class ImpersonationPolicy:
@@ -60,7 +62,6 @@ class ImpersonationAnalyzer(Analyzer):
     def __init__(self, watchlist: Watchlist) -> None:
         self.watchlist = watchlist
         self.lookalikes = Lookalikes(watchlist.domains)
-        self.metadata = MetadataAnalyzer()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -74,8 +75,17 @@ class ImpersonationAnalyzer(Analyzer):
     def analyze(self, media: Media) -> Signal:
         if not len(self.watchlist):
             return Signal.abstain(self.name, "no watchlist configured (--watchlist or CIVICSHIELD_WATCHLIST)")
-        texts = [("file name", media.name)] + [(f.where, f.value) for f in self.metadata.read(media)]
-        texts += [("QR code", text) for text in self._qr_codes(media)]
+        return self.judge(self.read(media))
+
+    @classmethod
+    def read(cls, media: Media) -> list[tuple[str, str]]:
+        """The texts of ``media`` the checks look in, as ``(where, text)``: its file name, every metadata
+        field, and the QR codes in a picture. Independent of any watchlist, so read once per item."""
+        texts = [("file name", media.name)] + [(f.where, f.value) for f in _METADATA.read(media)]
+        return texts + [("QR code", text) for text in cls._qr_codes(media)]
+
+    def judge(self, texts: list[tuple[str, str]]) -> Signal:
+        """What ``read``'s texts say about this analyzer's watchlist."""
         evidence: dict[str, Any] = {"policy": self.policy.version, "watchlist_entries": len(self.watchlist)}
         names = find_names(self.watchlist.people, texts)
         checks = [
@@ -108,11 +118,12 @@ class ImpersonationAnalyzer(Analyzer):
             return Signal.abstain(self.name, reason, findings=findings, evidence=evidence)
         return Signal.abstain(self.name, "no protected person or domain lookalike found", evidence=evidence)
 
-    def _qr_codes(self, media: Media) -> list[str]:
+    @classmethod
+    def _qr_codes(cls, media: Media) -> list[str]:
         if media.kind is not MediaKind.IMAGE:
             return []
         image = decode_image(media, mode="RGB")
-        if image.width * image.height > self.policy.qr_max_pixels:
+        if image.width * image.height > cls.policy.qr_max_pixels:
             return []
         return qr_texts(np.asarray(image, dtype=np.uint8))
 

@@ -27,7 +27,6 @@ from civicshield.banks import BankKind, entries_for_media
 from civicshield.errors import CivicShieldError, MediaError
 from civicshield.fusion import Label, fuse
 from civicshield.media import Media
-from civicshield.pipeline import run_analyzer
 from civicshield.protection.watchlist import Watchlist
 from civicshield.service.domain import alerts, notifications, protection
 from civicshield.service.domain.mailbox import Outgoing
@@ -73,10 +72,17 @@ def impersonations_of_others(
     with rt.db.reading() as s:
         others = protection.protecting_organizations(s, exclude=org_id)
         watchlists = {other: protection.watchlist_of(s, other) for other in others}
+    if not watchlists:
+        return []
+    try:
+        texts = ImpersonationAnalyzer.read(media)  # once, whatever the number of protecting organizations
+    except Exception:  # as run_analyzer does for the verdict's analyzers: a failed check raises no alert
+        log.exception("impersonation check of other organizations' entries failed")
+        return []
     evidence = [sig for sig in verdict.signals if sig.analyzer != ImpersonationAnalyzer.name]
     found = []
     for other, watchlist in watchlists.items():
-        signal = run_analyzer(_impersonation(watchlist), media)
+        signal = _impersonation(watchlist).judge(texts)
         if (
             signal.findings
             and fuse([*evidence, signal], rt.engine.policy).label is Label.IMPERSONATION_SUSPECTED
