@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from civicshield.cli.errors import handled
 from civicshield.errors import MediaError, UsageError
 from civicshield.media import Media
 from civicshield.pipeline import Engine
-from civicshield.protection.email import EmailLimits, assess, dkim_result, read_email
+from civicshield.protection.email import Attachment, EmailLimits, assess, dkim_result, read_email
 from civicshield.protection.watchlist import Watchlist
 from civicshield.settings import Settings
 
@@ -96,7 +97,7 @@ def email_command(
         raise typer.Exit(4)
 
 
-def _attachments(attached: Any, settings: Settings) -> list[dict[str, Any]]:
+def _attachments(attached: Sequence[Attachment], settings: Settings) -> list[dict[str, Any]]:
     """The verdict of every attachment that is media (the others are listed as not analyzed)."""
     results: list[dict[str, Any]] = []
     engine: Engine | None = None

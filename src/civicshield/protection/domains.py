@@ -49,6 +49,7 @@ class Lookalikes:
 
     def __init__(self, domains: tuple[ProtectedDomain, ...]) -> None:
         self.domains = domains
+        self._split = [(protected, split_host(protected.name)) for protected in domains]
         self._permutations: dict[str, tuple[ProtectedDomain, str]] = {}
         for protected in domains:
             fuzzer = dnstwist.Fuzzer(protected.name, tld_dictionary=list(SUFFIXES))
@@ -74,8 +75,7 @@ class Lookalikes:
         if found is not None:
             return DomainCheck(host, found[0], "lookalike", found[1])
         look = skeleton(parts.name)
-        for protected in self.domains:
-            own = split_host(protected.name)
+        for protected, own in self._split:
             if parts.registered == own.registered:
                 continue  # the same registrant's other sites are not lookalikes
             if look == own.name:

@@ -34,9 +34,10 @@ from email.utils import getaddresses, parseaddr
 
 from civicshield.errors import UsageError
 from civicshield.protection.domains import DomainCheck, Lookalikes
-from civicshield.protection.links import hosts_in_text
+from civicshield.protection.links import hosts_in
 from civicshield.protection.names import find_names
 from civicshield.protection.watchlist import Watchlist
+from civicshield.signals import Finding
 
 __all__ = ["Attachment", "EmailFacts", "EmailLimits", "EmailVerdict", "assess", "read_email"]
 
@@ -69,12 +70,6 @@ class EmailFacts:
     authentication: tuple[tuple[str, str], ...]  # ("dkim", "fail") as the receiving server wrote them
     attachments: tuple[Attachment, ...]
     raw: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -118,7 +113,7 @@ def read_email(data: bytes, limits: EmailLimits = EmailLimits()) -> EmailFacts:
         subject=str(message.get("Subject", ""))[:500],
         display_name=display[:300],
         senders=tuple(dict.fromkeys(senders)),
-        hosts=tuple(dict.fromkeys(h for text in texts for h in hosts_in_text(text))),
+        hosts=tuple(hosts_in(texts)),
         authentication=tuple(dict.fromkeys(auth)),
         attachments=tuple(attachments),
         raw=data,

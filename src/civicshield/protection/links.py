@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-__all__ = ["hosts_in_text", "qr_texts"]
+__all__ = ["hosts_in", "hosts_in_text", "qr_texts"]
 
 _URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"'()\[\]{}]+")
 _WWW = re.compile(r"(?i)\bwww\.[\w.-]+\.[a-z]{2,}\b")
@@ -42,4 +42,5 @@ def qr_texts(rgb: np.ndarray) -> list[str]:
 
 
 def hosts_in(texts: Iterable[str]) -> list[str]:
+    """Host names found in any of ``texts``, in order, without duplicates."""
     return list(dict.fromkeys(h for text in texts for h in hosts_in_text(text)))

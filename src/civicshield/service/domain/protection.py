@@ -8,7 +8,7 @@ about items other members submit is the notification step still to come (issue 1
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicshield.errors import Forbidden, NotFound
@@ -32,9 +32,11 @@ def add_entry(
     if not who.can(Role.ORG_ADMIN):
         raise Forbidden("only organization admins change the protected people and domains")
     entry = {"name": name, **({"aliases": aliases} if kind == "person" and aliases else {})}
-    checked = Watchlist.from_dict({kind: [entry]} if kind in KINDS else {kind: []}, where=f"protected {kind}")
-    count = len(list_entries(s, who))
-    if count >= MAX_ENTRIES_PER_ORG:
+    checked = Watchlist.from_dict({kind: [entry]}, where=f"protected {kind}")
+    count = s.scalar(
+        select(func.count()).select_from(ProtectedEntry).where(ProtectedEntry.org_id == who.org_id)
+    )
+    if (count or 0) >= MAX_ENTRIES_PER_ORG:
         raise Forbidden(f"an organization protects at most {MAX_ENTRIES_PER_ORG} people and domains")
     if kind == "person":
         person = checked.people[0]
@@ -75,10 +77,9 @@ def watchlist_of(s: Session, org_id: int) -> Watchlist:
     rows = s.scalars(
         select(ProtectedEntry).where(ProtectedEntry.org_id == org_id).order_by(ProtectedEntry.id)
     )
-    org = ""
     raw: dict[str, list[dict[str, object]]] = {"person": [], "domain": []}
     for row in rows:
-        entry: dict[str, object] = {"name": row.name, "organization": org}
+        entry: dict[str, object] = {"name": row.name}
         if row.kind == "person":
             entry["aliases"] = list(row.aliases or [])
         raw[row.kind].append(entry)
