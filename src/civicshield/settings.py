@@ -18,6 +18,9 @@ from typing import Literal
 
 TrustProfile = Literal["none", "c2pa", "verify"]
 TRUST_PROFILES: tuple[TrustProfile, ...] = ("none", "c2pa", "verify")
+#: How a yes/no setting is written (lower case).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -97,12 +100,7 @@ class Settings:
         required = tuple(
             a.strip() for a in env.get("CIVICSHIELD_REQUIRED_ANALYZERS", "").split(",") if a.strip()
         )
-        fetch = env.get("CIVICSHIELD_FETCH_REMOTE_MANIFESTS", "").strip().lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-        )
+        fetch = env.get("CIVICSHIELD_FETCH_REMOTE_MANIFESTS", "").strip().lower() in TRUE_WORDS
         networks = tuple(
             n.strip() for n in env.get("CIVICSHIELD_REMOTE_MANIFEST_NETWORKS", "").split(",") if n.strip()
         )

@@ -23,6 +23,7 @@ registered exactly the way third-party plugins are.
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from civicshield.errors import InvalidSetting
 from civicshield.media import Media, MediaKind
-from civicshield.settings import Option, Settings
+from civicshield.settings import FALSE_WORDS, TRUE_WORDS, Option, Settings
 from civicshield.signals import Signal
 
 P = TypeVar("P")
@@ -98,24 +99,17 @@ def _set(policy: P, path: list[str], value: object, what: str) -> P:
 def _convert(value: object, current: Any, what: str) -> Any:
     """``value`` (TOML value or environment text) as the type of the field's default ``current``."""
     kind = type(current)
+    if kind is str:
+        return str(value)
+    text = str(value).strip()
     try:
         if kind is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-                raise ValueError(text)
-            return text in {"1", "true", "yes", "on"}
-        if kind is int and not isinstance(value, bool):
-            return int(str(value).strip())
-        if kind is float and not isinstance(value, bool):
-            number = float(str(value).strip())
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError(value)
+            if isinstance(value, bool) or text.lower() in TRUE_WORDS | FALSE_WORDS:
+                return value if isinstance(value, bool) else text.lower() in TRUE_WORDS
+        elif kind is int and not isinstance(value, bool):
+            return int(text)
+        elif kind is float and not isinstance(value, bool) and math.isfinite(number := float(text)):
             return number
     except ValueError:
         pass
-    else:
-        if kind is str:
-            return str(value)
     raise InvalidSetting(f"{what} must be a {kind.__name__}, not {value!r}")
