@@ -16,7 +16,7 @@ import sys
 import typer
 
 from civicshield import __version__
-from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign
+from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign, watchlist
 from civicshield.cli.console import out
 from civicshield.cli.errors import render_error
 from civicshield.errors import CivicShieldError
@@ -40,6 +40,7 @@ app.command("sign")(sign.sign)
 app.command("email")(phishing.email_command)
 app.add_typer(bank.bank_app, name="bank")
 app.add_typer(admin.admin_app, name="admin")
+app.add_typer(watchlist.watchlist_app, name="watchlist")
 evaluate.register(app)
 
 

@@ -30,12 +30,14 @@ from civicshield.evaluation.embeddings import EmbeddingCache
 from civicshield.evaluation.face_crops import FaceCropCache
 from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
 from civicshield.evaluation.face_report import face_report, face_report_json
+from civicshield.evaluation.identity import measure_faces, measure_voices
 from civicshield.evaluation.matching import measure_matching
 from civicshield.evaluation.plots import reliability_png, roc_png
 from civicshield.evaluation.report import arrival_table, copy_table, flag_table, group_table, summary_table
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
+from civicshield.protection.likeness import FACE_MATCH, VOICE_MATCH
 from civicshield.settings import Settings
 
 __all__ = ["evaluate", "register", "train_app"]
@@ -276,9 +278,41 @@ def face_crops_cmd(
         out.print(text)
 
 
+def evaluate_identity(
+    kind: Annotated[str, typer.Argument(help="faces or voices")],
+    manifest: Annotated[Path, typer.Argument(help="The dev set's manifest.csv (labels from its sources).")],
+) -> None:
+    """Measure face or speaker verification (EER, matches at 1 % false matches, the shipped threshold) on
+    the labelled people of the development set. Prints a Markdown table."""
+    with handled():
+        if kind not in ("faces", "voices"):
+            raise UsageError("kind must be faces or voices")
+        if not manifest.is_file():
+            raise UsageError(f"{manifest}: no such manifest")
+        threshold = FACE_MATCH if kind == "faces" else VOICE_MATCH
+        measured = (measure_faces if kind == "faces" else measure_voices)(manifest, threshold)
+        rows = [("genuine pairs", measured.pairs)]
+        if measured.clones is not None:
+            rows.append(("clones vs their target's real voice", measured.clones))
+        out.print(f"{kind}: {measured.samples} samples; shipped threshold {threshold}")
+        out.print(
+            "| comparison | same | different | EER | match at 1 % false | threshold there | "
+            "match at shipped | false at shipped |"
+        )
+        out.print("|---|---|---|---|---|---|---|---|")
+        for label, v in rows:
+            out.print(
+                f"| {label} | {v.genuine} | {v.impostor} | {v.eer:.1%} | {v.tpr_at_1pct:.1%} | "
+                f"{v.threshold_at_1pct:.3f} | {v.tpr_at_threshold:.1%} | {v.fmr_at_threshold:.2%} |"
+            )
+        for line in measured.skipped:
+            err.print(f"skipped {line}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``eval`` and ``train`` to the main command line."""
     app.command("eval")(evaluate)
+    app.command("eval-identity")(evaluate_identity)
     app.command("eval-matching")(evaluate_matching)
     app.add_typer(train_app, name="train")
 

@@ -6,6 +6,8 @@
     name = "Anna de Vries"
     aliases = ["A. de Vries"]
     organization = "Kiesraad"
+    faces = [[0.0123, ...]]    # SFace embeddings (128 numbers each), written by `civicshield watchlist enrol`
+    voices = [[0.0456, ...]]   # GE2E voiceprints (256 numbers each), idem
 
     [[domain]]
     name = "kiesraad.nl"
@@ -18,19 +20,24 @@ for (``MIN_NAME_CHARS``); domains are checked and kept in their ASCII (IDNA) for
 
 from __future__ import annotations
 
+import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from civicshield.errors import UsageError
 from civicshield.protection.hosts import normalize_host
+from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, embedding
 
-__all__ = ["MIN_NAME_CHARS", "ProtectedDomain", "ProtectedPerson", "Watchlist"]
+__all__ = ["MIN_NAME_CHARS", "ProtectedDomain", "ProtectedPerson", "Watchlist", "person_table"]
 
 #: Shorter names (initials, one short word) would be found in unrelated text far too often.
 MIN_NAME_CHARS = 5
 MAX_ENTRIES = 10_000
+MAX_LIKENESSES = 20  # reference faces or voice samples per person
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class ProtectedPerson:
     name: str
     aliases: tuple[str, ...] = ()
     organization: str = ""
+    faces: tuple[Embedding, ...] = field(default=(), repr=False)
+    voices: tuple[Embedding, ...] = field(default=(), repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -57,6 +66,14 @@ class Watchlist:
 
     def __len__(self) -> int:
         return len(self.people) + len(self.domains)
+
+    @property
+    def has_faces(self) -> bool:
+        return any(p.faces for p in self.people)
+
+    @property
+    def has_voices(self) -> bool:
+        return any(p.voices for p in self.people)
 
     @classmethod
     def load(cls, path: Path) -> Watchlist:
@@ -82,7 +99,50 @@ class Watchlist:
         ]
         if len(people) + len(domains) > MAX_ENTRIES:
             raise UsageError(f"{where}: more than {MAX_ENTRIES} entries")
-        return cls(tuple(people), tuple(dict.fromkeys(domains)))
+        return cls(_merged(people, where), tuple(dict.fromkeys(domains)))
+
+    def person(self, name: str) -> ProtectedPerson | None:
+        wanted = " ".join(name.split()).casefold()
+        return next((p for p in self.people if p.name.casefold() == wanted), None)
+
+
+def _merged(people: list[ProtectedPerson], where: str) -> tuple[ProtectedPerson, ...]:
+    """One entry per name: ``[[person]]`` tables with the same name (``watchlist enrol`` appends one per
+    reference) add their aliases, faces and voices to the first."""
+    merged: dict[str, ProtectedPerson] = {}
+    for person in people:
+        key = person.name.casefold()
+        first = merged.get(key)
+        if first is None:
+            merged[key] = person
+            continue
+        faces, voices = first.faces + person.faces, first.voices + person.voices
+        if len(faces) > MAX_LIKENESSES or len(voices) > MAX_LIKENESSES:
+            raise UsageError(f"{where}: {person.name}: more than {MAX_LIKENESSES} faces or voices")
+        aliases = tuple(dict.fromkeys(first.aliases + person.aliases))
+        merged[key] = ProtectedPerson(
+            first.name, aliases, first.organization or person.organization, faces=faces, voices=voices
+        )
+    return tuple(merged.values())
+
+
+def person_table(person: ProtectedPerson) -> str:
+    """``person`` as a ``[[person]]`` TOML table (what ``watchlist enrol`` appends to a file)."""
+    lines = ["[[person]]", f"name = {_quoted(person.name)}"]
+    if person.aliases:
+        lines.append(f"aliases = [{', '.join(_quoted(a) for a in person.aliases)}]")
+    if person.organization:
+        lines.append(f"organization = {_quoted(person.organization)}")
+    for key, vectors in (("faces", person.faces), ("voices", person.voices)):
+        if vectors:
+            rows = ",\n".join("  [" + ", ".join(f"{x:.6f}" for x in v) + "]" for v in vectors)
+            lines.append(f"{key} = [\n{rows},\n]")
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string (JSON's escaping is valid TOML for these characters)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _tables(raw: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
@@ -100,7 +160,7 @@ def _text(entry: dict[str, Any], key: str, where: str, *, required: bool = False
 
 
 def _person(entry: dict[str, Any], where: str) -> ProtectedPerson:
-    unknown = sorted(set(entry) - {"name", "aliases", "organization"})
+    unknown = sorted(set(entry) - {"name", "aliases", "organization", "faces", "voices"})
     if unknown:
         raise UsageError(f"{where}: unknown keys {', '.join(unknown)}")
     name = _text(entry, "name", where, required=True)
@@ -112,7 +172,23 @@ def _person(entry: dict[str, Any], where: str) -> ProtectedPerson:
     if short:
         raise UsageError(f"{where}: names under {MIN_NAME_CHARS} characters match too much text: {short}")
     aliases_kept = tuple(a for a in dict.fromkeys(names[1:]) if a != name)
-    return ProtectedPerson(name, aliases_kept, _text(entry, "organization", where))
+    return ProtectedPerson(
+        name,
+        aliases_kept,
+        _text(entry, "organization", where),
+        faces=_embeddings(entry, "faces", FACE_DIM, where),
+        voices=_embeddings(entry, "voices", VOICE_DIM, where),
+    )
+
+
+def _embeddings(entry: dict[str, Any], key: str, dim: int, where: str) -> tuple[Embedding, ...]:
+    values = entry.get(key, [])
+    if not isinstance(values, list) or len(values) > MAX_LIKENESSES:
+        raise UsageError(f"{where}: {key} must be a list of at most {MAX_LIKENESSES} lists of {dim} numbers")
+    try:
+        return tuple(embedding(np.asarray(v, dtype=np.float64), dim) for v in values)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{where}: {key}: {exc}") from exc
 
 
 def _domain(entry: dict[str, Any], where: str) -> ProtectedDomain:

@@ -75,14 +75,18 @@ def impersonations_of_others(
     if not watchlists:
         return []
     try:
-        texts = ImpersonationAnalyzer.read(media)  # once, whatever the number of protecting organizations
+        observed = ImpersonationAnalyzer.read(  # once, whatever the number of protecting organizations
+            media,
+            faces=any(w.has_faces for w in watchlists.values()),
+            voices=any(w.has_voices for w in watchlists.values()),
+        )
     except Exception:  # as run_analyzer does for the verdict's analyzers: a failed check raises no alert
         log.exception("impersonation check of other organizations' entries failed")
         return []
     evidence = [sig for sig in verdict.signals if sig.analyzer != ImpersonationAnalyzer.name]
     found = []
     for other, watchlist in watchlists.items():
-        signal = _impersonation(watchlist).judge(texts)
+        signal = _impersonation(watchlist).judge(observed)
         if (
             signal.findings
             and fuse([*evidence, signal], rt.engine.policy).label is Label.IMPERSONATION_SUSPECTED
