@@ -129,3 +129,77 @@ def test_the_protected_organization_is_told_when_another_member_submits_an_imper
         f"/api/v1/notifications/{note['id']}/acknowledge", headers=auth(world, "other:viewer")
     )
     assert elsewhere.status_code == 404
+
+
+def _dev(fragment: str) -> list[Path]:
+    import csv
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    dev = Path(os.environ.get("CIVICSHIELD_DATASETS", root.parent / "shared" / "datasets")).resolve() / "dev"
+    with (dev / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: r["source_path"])
+    return [dev / r["path"] for r in rows if fragment in r["source_path"]]
+
+
+def _generated_copy(photo: Path) -> bytes:
+    """The photo as a Stable Diffusion web UI would save a picture it made (its ``parameters`` text)."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "portrait of a candidate at a rally, Steps: 30, Sampler: Euler a")
+    out = io.BytesIO()
+    Image.open(photo).convert("RGB").save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def test_a_protected_persons_face_is_enrolled_as_an_embedding_and_found_in_another_members_fake(
+    world: World, mailbox: Mailbox
+) -> None:
+    """The issue's case: an election authority enrols a candidate's face; another member submits a generated
+    picture of the candidate; the authority's inbox, mail and webhook say so. PhotoMaker's photos of one
+    person stand in for the candidate (who is who comes from the dataset's folders)."""
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    rt.settings = rt.settings.with_(mail=MailSettings(host=mailbox.host, port=mailbox.port))
+    first, second, *_ = _dev("examples/yangmi_woman/")
+    person = _protect(world, "factcheck:org_admin", "person", "Yang Example")
+    photo = ("reference.jpg", first.read_bytes())
+    url = f"/api/v1/protection/entries/{person}/faces"
+    assert (
+        world.client.post(url, files={"file": photo}, headers=auth(world, "factcheck:viewer")).status_code
+        == 403
+    )
+    assert (
+        world.client.post(url, files={"file": photo}, headers=auth(world, "other:org_admin")).status_code
+        == 404
+    )
+    blank = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 140, 200)).save(blank, format="PNG")
+    refused = world.client.post(
+        url, files={"file": ("sky.png", blank.getvalue())}, headers=auth(world, "factcheck:org_admin")
+    )
+    assert refused.status_code == 400 and "no face" in refused.text
+    enrolled = world.client.post(url, files={"file": photo}, headers=auth(world, "factcheck:org_admin"))
+    assert enrolled.status_code == 201, enrolled.text
+    assert (enrolled.json()["faces"], enrolled.json()["voices"]) == (1, 0)
+    assert "vector" not in enrolled.text and "0." not in enrolled.text  # the embedding is never returned
+
+    assert _analyze(world, "other:analyst", _generated_copy(second)) != "impersonation_suspected"
+    (note,) = world.client.get("/api/v1/notifications", headers=auth(world, "factcheck:viewer")).json()
+    assert note["kind"] == "impersonation_detected"
+    assert "Yang Example" in note["body"] and "looks like" in note["body"]
+    (mail,) = mailbox.to("org_admin@factcheck.test")
+    assert "Yang Example" in mail.get_content()
+    # A genuine photo of the same person, submitted by another member, is not an impersonation.
+    assert (
+        _analyze(world, "other:analyst", _dev("examples/yangmi_woman/")[2].read_bytes())
+        != "impersonation_suspected"
+    )
+    again = world.client.get("/api/v1/notifications", headers=auth(world, "factcheck:viewer")).json()
+    assert [n["id"] for n in again] == [note["id"]]
+
+    cleared = world.client.delete(url, headers=auth(world, "factcheck:org_admin"))
+    assert cleared.status_code == 200 and cleared.json()["faces"] == 0
+    events = world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:org_admin")).json()
+    actions = [e["action"] for e in events]
+    assert "protection.reference_added" in actions and "protection.references_deleted" in actions

@@ -4,15 +4,22 @@ the organization submits are checked against them in every analysis (the ``imper
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from civicshield.analyzers.impersonation import reference_face, reference_voice
+from civicshield.media import Media
 from civicshield.service.api.schemas import Strict
 from civicshield.service.domain import protection
+from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import ProtectedEntry
-from civicshield.service.web.deps import DbDep, IdPath, OrgAdmin, Viewer
+from civicshield.service.infra.runtime import Runtime
+from civicshield.service.web.deps import DbDep, IdPath, OrgAdmin, RuntimeDep, Viewer
+from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
 
 router = APIRouter(prefix="/api/v1/protection", tags=["protection"])
 
@@ -28,10 +35,19 @@ class ProtectedOut(BaseModel):
     kind: str
     name: str
     aliases: list[str]
+    faces: int = Field(description="reference faces enrolled (embeddings only; never returned)")
+    voices: int = Field(description="reference voices enrolled (embeddings only; never returned)")
 
 
 def _out(row: ProtectedEntry) -> ProtectedOut:
-    return ProtectedOut(id=row.id, kind=row.kind, name=row.name, aliases=list(row.aliases or []))
+    return ProtectedOut(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        aliases=list(row.aliases or []),
+        faces=len(row.faces or []),
+        voices=len(row.voices or []),
+    )
 
 
 @router.get("/entries", response_model=list[ProtectedOut])
@@ -49,3 +65,31 @@ def add_entry(body: ProtectedIn, s: DbDep, who: OrgAdmin) -> ProtectedOut:
 def delete_entry(entry_id: IdPath, s: DbDep, who: OrgAdmin) -> Response:
     protection.delete_entry(s, who, entry_id)
     return Response(status_code=204)
+
+
+LikenessKind = Annotated[Literal["faces", "voices"], PathParam(description="faces or voices")]
+
+
+@router.post(
+    "/entries/{entry_id}/{kind}", response_model=ProtectedOut, status_code=201, openapi_extra=UPLOAD_BODY
+)
+async def add_reference(
+    entry_id: IdPath, kind: LikenessKind, request: Request, rt: RuntimeDep, who: OrgAdmin
+) -> ProtectedOut:
+    """Enrol a reference photo (``faces``: one clear face) or recording (``voices``: a few seconds of the
+    person speaking) of a protected person. Only its embedding is kept; the file itself is not stored."""
+    data, name = await uploaded_file(request, rt.settings.max_upload_bytes)
+    return await run_in_threadpool(_enrol, rt, who, entry_id, kind, data, name)
+
+
+@router.delete("/entries/{entry_id}/{kind}", response_model=ProtectedOut)
+def clear_references(entry_id: IdPath, kind: LikenessKind, s: DbDep, who: OrgAdmin) -> ProtectedOut:
+    """Forget every reference face or voice of a protected person."""
+    return _out(protection.clear_references(s, who, entry_id, kind[:-1]))
+
+
+def _enrol(rt: Runtime, who: Principal, entry_id: int, kind: str, data: bytes, name: str) -> ProtectedOut:
+    media = Media.from_bytes(data, name=name, limits=rt.settings.analysis.limits)
+    vector = reference_face(media) if kind == "faces" else reference_voice(media)
+    with rt.db.session() as s:
+        return _out(protection.add_reference(s, who, entry_id, kind[:-1], vector))

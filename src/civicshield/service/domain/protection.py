@@ -2,8 +2,9 @@
 
 Entries are TLP:RED: an organization's own members read them, its admins change them, and nobody else does
 (another organization's entry answers "not found", as everywhere). Every change is audited. An
-organization's analysis jobs look for its own entries (``watchlist_of``); telling a protected organization
-about items other members submit is the notification step still to come (issue 12).
+organization's analysis jobs look for its own entries (``watchlist_of``), and every other member's items are
+checked against them too (``infra.jobs.impersonations_of_others``, which notifies). A person's faces and
+voices are kept as embeddings only (``add_reference``): the reference photo or recording is not stored.
 """
 
 from __future__ import annotations
@@ -11,14 +12,24 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import Forbidden, NotFound
-from civicshield.protection.watchlist import Watchlist
+from civicshield.errors import Conflict, Forbidden, NotFound
+from civicshield.protection.likeness import Embedding
+from civicshield.protection.watchlist import MAX_LIKENESSES, Watchlist
 from civicshield.service.domain import audit
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.tables import ProtectedEntry
 
-__all__ = ["KINDS", "add_entry", "delete_entry", "list_entries", "protecting_organizations", "watchlist_of"]
+__all__ = [
+    "KINDS",
+    "add_entry",
+    "add_reference",
+    "clear_references",
+    "delete_entry",
+    "list_entries",
+    "protecting_organizations",
+    "watchlist_of",
+]
 
 KINDS = ("person", "domain")
 MAX_ENTRIES_PER_ORG = 2000
@@ -66,6 +77,41 @@ def delete_entry(s: Session, who: Principal, entry_id: int) -> None:
     )
 
 
+def add_reference(s: Session, who: Principal, entry_id: int, kind: str, vector: Embedding) -> ProtectedEntry:
+    """One more reference face or voice (``kind``) of a protected person, as its embedding only."""
+    row = _person_row(s, who, entry_id)
+    column = "faces" if kind == "face" else "voices"
+    current = list(getattr(row, column) or [])
+    if len(current) >= MAX_LIKENESSES:
+        raise Conflict(f"a protected person has at most {MAX_LIKENESSES} reference {column}")
+    setattr(row, column, [*current, [round(x, 6) for x in vector]])
+    audit.record(
+        s, who.org_id, who.actor, "protection.reference_added", "protected_entry", row.id, {"kind": kind}
+    )
+    return row
+
+
+def clear_references(s: Session, who: Principal, entry_id: int, kind: str) -> ProtectedEntry:
+    """Forget every reference face or voice (``kind``) of a protected person."""
+    row = _person_row(s, who, entry_id)
+    setattr(row, "faces" if kind == "face" else "voices", [])
+    audit.record(
+        s, who.org_id, who.actor, "protection.references_deleted", "protected_entry", row.id, {"kind": kind}
+    )
+    return row
+
+
+def _person_row(s: Session, who: Principal, entry_id: int) -> ProtectedEntry:
+    if not who.can(Role.ORG_ADMIN):
+        raise Forbidden("only organization admins change the protected people and domains")
+    row = s.get(ProtectedEntry, entry_id)
+    if row is None or row.org_id != who.org_id:
+        raise NotFound("no such protected entry")
+    if row.kind != "person":
+        raise Conflict("faces and voices belong to protected people, not domains")
+    return row
+
+
 def protecting_organizations(s: Session, *, exclude: int) -> list[int]:
     """The organizations with protected entries, but ``exclude``."""
     query = select(ProtectedEntry.org_id).where(ProtectedEntry.org_id != exclude).distinct()
@@ -82,5 +128,7 @@ def watchlist_of(s: Session, org_id: int) -> Watchlist:
         entry: dict[str, object] = {"name": row.name}
         if row.kind == "person":
             entry["aliases"] = list(row.aliases or [])
+            entry["faces"] = list(row.faces or [])
+            entry["voices"] = list(row.voices or [])
         raw[row.kind].append(entry)
     return Watchlist.from_dict(raw, where="protected entries")

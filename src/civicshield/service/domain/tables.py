@@ -333,6 +333,9 @@ class ProtectedEntry(Base):
     kind: Mapped[str] = mapped_column(String(12))  # person | domain
     name: Mapped[str] = mapped_column(String(300))
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Embeddings only (SFace 128, GE2E 256 numbers each): the reference photos and recordings are never kept.
+    faces: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    voices: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
