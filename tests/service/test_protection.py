@@ -26,6 +26,39 @@ def _phishing_poster() -> bytes:
     return out.getvalue()
 
 
+def _enrolled(world: World, org: str) -> None:
+    """``org`` joins the protection programme and a coalition operator approves it."""
+    from civicshield.service.domain import store
+
+    r = world.client.post(
+        "/api/v1/protection/enrolment",
+        json={
+            "kind": "election_authority",
+            "contact_name": "Sam Secure",
+            "contact_email": f"security@{org}.test",
+            "consent": True,
+        },
+        headers=auth(world, f"{org}:org_admin"),
+    )
+    assert r.status_code == 201, r.text
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    with rt.db.session() as s:
+        if "ops:platform_admin" not in world.keys:
+            ops = store.create_org(s, "coalition-operators", "operator")
+            user = store.create_user(
+                s, ops.id, "ops@coalition.test", "Ops", "platform_admin", "correct horse battery"
+            )
+            world.keys["ops:platform_admin"] = store.create_api_key(
+                s, store.principal_for(user), "ops", ["read", "admin"]
+            ).token
+    approved = world.client.post(
+        f"/api/v1/admin/protection/enrolments/{r.json()['id']}/approve",
+        json={},
+        headers=auth(world, "ops:platform_admin"),
+    )
+    assert approved.status_code == 200 and approved.json()["state"] == "approved", approved.text
+
+
 def _protect(world: World, who: str, kind: str, name: str) -> int:
     r = world.client.post(
         "/api/v1/protection/entries", json={"kind": kind, "name": name}, headers=auth(world, who)
@@ -100,6 +133,7 @@ def test_the_protected_organization_is_told_when_another_member_submits_an_imper
         headers=auth(world, "factcheck:org_admin"),
     )
     assert hook.status_code == 201, hook.text
+    _enrolled(world, "factcheck")
     _protect(world, "factcheck:org_admin", "domain", "kiesraad.nl")
     poster = _phishing_poster()
     assert _analyze(world, "other:analyst", poster) != "impersonation_suspected"
@@ -162,6 +196,7 @@ def test_a_protected_persons_face_is_enrolled_as_an_embedding_and_found_in_anoth
     rt = world.client.app.state.rt  # type: ignore[attr-defined]
     rt.settings = rt.settings.with_(mail=MailSettings(host=mailbox.host, port=mailbox.port))
     first, second, *_ = _dev("examples/yangmi_woman/")
+    _enrolled(world, "factcheck")
     person = _protect(world, "factcheck:org_admin", "person", "Yang Example")
     photo = ("reference.jpg", first.read_bytes())
     url = f"/api/v1/protection/entries/{person}/faces"
@@ -190,6 +225,9 @@ def test_a_protected_persons_face_is_enrolled_as_an_embedding_and_found_in_anoth
     assert "Yang Example" in note["body"] and "looks like" in note["body"]
     (mail,) = mailbox.to("org_admin@factcheck.test")
     assert "Yang Example" in mail.get_content()
+    (to_contact,) = mailbox.to("security@factcheck.test")  # the programme's named security contact
+    assert f"/ui/protection/notifications/{note['id']}/plan" in to_contact.get_content()
+    assert note["detail"]["playbook"] == "candidate-deepfake"
     # A genuine photo of the same person, submitted by another member, is not an impersonation.
     assert (
         _analyze(world, "other:analyst", _dev("examples/yangmi_woman/")[2].read_bytes())

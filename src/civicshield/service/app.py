@@ -17,6 +17,7 @@ from civicshield.service.api import (
     items,
     match,
     notifications,
+    programme,
     protection,
     public,
     taxii,
@@ -75,6 +76,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         webhooks.router,
         taxii.router,
         protection.router,
+        programme.router,
+        programme.operators,
         notifications.router,
     ):
         app.include_router(router)

@@ -18,7 +18,8 @@ from civicshield.protection.watchlist import MAX_LIKENESSES, Watchlist
 from civicshield.service.domain import audit
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
-from civicshield.service.domain.tables import ProtectedEntry
+from civicshield.service.domain.states import EnrolmentState
+from civicshield.service.domain.tables import ProtectedEntry, ProtectionEnrolment
 
 __all__ = [
     "KINDS",
@@ -113,8 +114,13 @@ def _person_row(s: Session, who: Principal, entry_id: int) -> ProtectedEntry:
 
 
 def protecting_organizations(s: Session, *, exclude: int) -> list[int]:
-    """The organizations with protected entries, but ``exclude``."""
-    query = select(ProtectedEntry.org_id).where(ProtectedEntry.org_id != exclude).distinct()
+    """The organizations in the protection programme (approved) with protected entries, but ``exclude``."""
+    query = (
+        select(ProtectedEntry.org_id)
+        .join(ProtectionEnrolment, ProtectionEnrolment.org_id == ProtectedEntry.org_id)
+        .where(ProtectedEntry.org_id != exclude, ProtectionEnrolment.state == EnrolmentState.APPROVED)
+        .distinct()
+    )
     return sorted(s.scalars(query))
 
 

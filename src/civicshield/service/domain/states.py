@@ -5,7 +5,15 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["CASE_TRANSITIONS", "CaseState", "DeliveryState", "JobState", "JoinRequestState", "WebhookEvent"]
+__all__ = [
+    "CASE_TRANSITIONS",
+    "CaseState",
+    "DeliveryState",
+    "EnrolmentState",
+    "JobState",
+    "JoinRequestState",
+    "WebhookEvent",
+]
 
 
 class CaseState(StrEnum):
@@ -55,3 +63,12 @@ class JoinRequestState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class EnrolmentState(StrEnum):
+    """An organization's membership of the protection programme."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"

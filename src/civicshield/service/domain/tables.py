@@ -24,7 +24,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from civicshield.service.domain.states import CaseState, DeliveryState, JobState, JoinRequestState
+from civicshield.service.domain.states import (
+    CaseState,
+    DeliveryState,
+    EnrolmentState,
+    JobState,
+    JoinRequestState,
+)
 from civicshield.sharing.ratings import Rating
 from civicshield.sharing.tlp import TLP
 
@@ -337,6 +343,60 @@ class ProtectedEntry(Base):
     faces: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     voices: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProtectionEnrolment(Base):
+    """An organization in the protection programme (issue 12): what it is, who consented to what, whom to call
+    when it is targeted, and the operators' decision. Other members' items are checked against its protected
+    entries only once approved."""
+
+    __tablename__ = "protection_enrolments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    kind: Mapped[str] = mapped_column(
+        String(40)
+    )  # election_authority | party | candidate_team | newsroom | ngo
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consented_by: Mapped[str] = mapped_column(String(200))
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    state: Mapped[EnrolmentState] = mapped_column(Named(EnrolmentState), default=EnrolmentState.PENDING)
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PostureItem(Base):
+    """An organization's progress on one item of the shipped security checklist."""
+
+    __tablename__ = "posture_items"
+    __table_args__ = (UniqueConstraint("org_id", "item_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(60))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    guidance_version: Mapped[str] = mapped_column(String(40))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MitigationPlan(Base):
+    """A playbook opened for an incident, often from a notification: its steps' completion, by whom, when."""
+
+    __tablename__ = "mitigation_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    playbook_id: Mapped[str] = mapped_column(String(60))
+    guidance_version: Mapped[str] = mapped_column(String(40))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # step id -> {"done_at", "by"}
 
 
 class Notification(Base):
