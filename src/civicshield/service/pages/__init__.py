@@ -22,6 +22,7 @@ from civicshield.service.pages.routes import (
     fallback,
     items,
     onboarding,
+    protection,
     public,
 )
 
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
         banks,
         admin,
         coalition,
+        protection,
         public,
         fallback,
     ):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
-from civicshield.service.domain import onboarding, store
+from civicshield.service.domain import enrolment, onboarding, store
 from civicshield.service.domain.security import OrgKind, Role
 from civicshield.service.domain.tables import JoinRequest, Organization, User
 from civicshield.service.infra.mail import Mailer
@@ -42,6 +42,7 @@ def _page(request: Request, s: Session, member: Member, **extra: Any) -> Respons
         requests=requests,
         names={o.id: o.name for o in orgs},
         kinds=[k for k in OrgKind if k != OrgKind.OPERATOR],
+        enrolments=enrolment.pending(s, member.who),
         **extra,
     )
 
@@ -101,4 +102,16 @@ def decide(request: Request, member: MemberDep, s: DbDep, request_id: int, decis
     )
     if link:
         return _page(request, s, member, link=link)
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.post("/enrolments/{enrolment_id}/{decision}")
+def decide_enrolment(
+    request: Request, member: MemberDep, s: DbDep, enrolment_id: int, decision: str
+) -> Response:
+    """Approve or decline an organization's request to join the protection programme."""
+    _operator(member)
+    if decision not in {"approve", "decline"}:
+        raise Forbidden("approve or decline")
+    enrolment.decide(s, member.who, enrolment_id, approve=decision == "approve")
     return RedirectResponse(HOME, status_code=303)
