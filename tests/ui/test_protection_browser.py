@@ -107,3 +107,67 @@ def test_an_authority_enrols_is_warned_opens_the_plan_and_tracks_its_checklist(
     small.screenshot(path=str(shots / "42-protection-phone.png"), full_page=True)
     phone.close()
     context.close()
+
+
+def test_a_workshop_is_organized_attended_and_rated_in_the_browser(
+    site: Site, browser: Any, shots: Path
+) -> None:
+    organizer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    login(organizer, site, "org_admin@factcheck.test")
+    organizer.get_by_role("link", name="Workshops").click()
+    organizer.locator("summary", has_text="Organize an event").click()
+    organizer.get_by_label("Title").fill("Spotting voice clones before election day")
+    organizer.get_by_label("Starts (UTC)").fill("2026-12-10T14:00")
+    organizer.get_by_label("Place or meeting link").fill("Den Haag, room 3")
+    organizer.get_by_label("Places").fill("12")
+    organizer.get_by_role("button", name="Create").click()
+    organizer.wait_for_selector(".flash.success:has-text('Event created.')")
+    event_url = organizer.url
+
+    member = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    login(member, site, "analyst@other.test")
+    member.get_by_role("link", name="Workshops").click()
+    member.get_by_role("link", name="Spotting voice clones before election day").click()
+    member.get_by_role("button", name="Register").click()
+    member.wait_for_selector(".flash.success:has-text('You are registered.')")
+
+    organizer.goto(event_url)
+    organizer.get_by_label("Attended: Anna Analyst").check()
+    organizer.get_by_role("button", name="Save").click()
+    organizer.wait_for_selector(".flash.success:has-text('Attendance saved.')")
+
+    member.reload()
+    member.get_by_label("Your rating (1-5)").select_option("4")
+    member.get_by_label("What should we improve?").fill("More real examples from our region")
+    member.get_by_role("button", name="Send feedback").click()
+    member.wait_for_selector(".flash.success:has-text('Thank you for your feedback.')")
+    assert member.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    check(member, shots, "43-event-member-phone")
+
+    organizer.reload()
+    summary = words(organizer.locator("#summary"))
+    assert "1 registered, 1 attended" in summary and "average rating 4.0 of 5" in summary
+    assert "More real examples from our region" in words(organizer.locator("main"))
+    check(organizer, shots, "44-event-organizer")
+    organizer.context.close()
+    member.context.close()
+
+
+def test_the_awareness_quiz_from_public_fact_checks(site: Site, browser: Any, shots: Path) -> None:
+    from .conftest import poster_bytes, publish_fake
+
+    for n in range(3):
+        publish_fake(site.app, site.ids, poster_bytes(f"QUIZ {n}", 300 + n), f"Fake poster {n}")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    login(page, site, "org_admin@other.test")
+    page.get_by_role("link", name="Awareness").click()
+    page.get_by_role("link", name="Deutsch").click()
+    assert words(page.locator("h1")).startswith("Sensibilisierung")
+    assert len(page.locator("#briefing > li").all()) >= 3
+    for fieldset in page.locator("#quiz fieldset").all():
+        fieldset.locator("input[type=radio][value=false]").check()  # the published rating of each fake
+    page.get_by_role("button", name="Check my answers").click()
+    assert words(page.locator(".flash.success")).endswith("You answered 3 of 3 questions right.")
+    assert "other-org" in words(page.locator("#results"))
+    check(page, shots, "45-awareness")
+    page.context.close()

@@ -14,6 +14,7 @@ from civicshield.service.api import (
     auth,
     banks,
     cases,
+    events,
     items,
     match,
     notifications,
@@ -78,6 +79,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         protection.router,
         programme.router,
         programme.operators,
+        events.router,
+        events.kit,
         notifications.router,
     ):
         app.include_router(router)

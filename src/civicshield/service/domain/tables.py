@@ -399,6 +399,61 @@ class MitigationPlan(Base):
     steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # step id -> {"done_at", "by"}
 
 
+class Event(Base):
+    """A workshop or webinar for the coalition's members (issue 12), organized by one organization."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)  # the organizer
+    kind: Mapped[str] = mapped_column(String(12))  # workshop | webinar
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    capacity: Mapped[int] = mapped_column(Integer, default=30)  # places per session
+    materials: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"title", "url"}]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EventSession(Base):
+    __tablename__ = "event_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    minutes: Mapped[int] = mapped_column(Integer, default=60)
+    place: Mapped[str] = mapped_column(String(500), default="")  # a room or a meeting link
+
+
+class Registration(Base):
+    """A member registered for a session: attendance (the organizer marks it) and feedback (the member's)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback_rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    feedback_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuizAttempt(Base):
+    """One member's answers to the awareness quiz, graded against the public fact-checks' ratings."""
+
+    __tablename__ = "quiz_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    language: Mapped[str] = mapped_column(String(5))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fact-check slug -> rating chosen
+    right: Mapped[int] = mapped_column(Integer)
+    asked: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Notification(Base):
     """A line in an organization's inbox (issue 12): the same event again folds into it (``count``) until
     it is resolved."""

@@ -19,6 +19,7 @@ from civicshield.service.pages.routes import (
     cases,
     coalition,
     dashboard,
+    events,
     fallback,
     items,
     onboarding,
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
         admin,
         coalition,
         protection,
+        events,
         public,
         fallback,
     ):
