@@ -129,3 +129,14 @@ def test_the_command_line_takes_a_watchlist(settings: Settings, tmp_path: Path) 
     assert item["verdict"]["label"] == "impersonation_suspected"
     reasons = [r["text"] for r in item["verdict"]["reasons"] if r["decisive"]]
     assert any("imitates the protected domain kiesraad.nl" in text for text in reasons)
+
+
+def test_a_qr_code_to_a_lookalike_handle_is_a_suspected_impersonation(tmp_path: Path) -> None:
+    path = tmp_path / "watchlist.toml"
+    path.write_text('[[handle]]\nplatform = "x"\nname = "kiesraad_nl"\n', encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", watchlist=path, analyzers=LINEUP)
+    fake = _poster_with_qr(tmp_path / "follow.png", "https://x.com/kiesraad_nI")  # capital I, not l
+    label, decisive = _verdict(settings, fake)
+    assert label == "impersonation_suspected" and "impersonation.lookalike_handle" in decisive
+    real = _poster_with_qr(tmp_path / "real.png", "https://x.com/kiesraad_nl")
+    assert _verdict(settings, real)[0] != "impersonation_suspected"

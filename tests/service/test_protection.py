@@ -87,7 +87,14 @@ def test_only_admins_change_them_and_bad_entries_are_refused(world: World) -> No
         headers=auth(world, "factcheck:analyst"),
     )
     assert r.status_code == 403
+    handle = world.client.post(
+        "/api/v1/protection/entries",
+        json={"kind": "handle", "platform": "x", "name": "@Kiesraad_NL"},
+        headers=auth(world, "factcheck:org_admin"),
+    )
+    assert handle.status_code == 201 and handle.json()["name"] == "x:kiesraad_nl"
     for body, words in (
+        ({"kind": "handle", "platform": "myspace", "name": "kiesraad"}, "platform must be one of"),
         ({"kind": "person", "name": "Ann"}, "names under 5 characters"),
         ({"kind": "domain", "name": "not a domain"}, "is not a domain name"),
         ({"kind": "group", "name": "Anna de Vries"}, ""),

@@ -35,6 +35,7 @@ from civicshield.analyzers.metadata import MetadataAnalyzer
 from civicshield.errors import AnalyzerUnavailable, InvalidSetting, MediaError, UsageError
 from civicshield.media import Media, MediaKind, decode_audio, decode_image, video_frames
 from civicshield.protection.domains import DomainCheck, Lookalikes
+from civicshield.protection.handles import HandleCheck, check_handle, handles_in_text
 from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, Likeness, embedding, matches
 from civicshield.protection.links import hosts_in_text, qr_texts
 from civicshield.protection.names import NameHit, find_names
@@ -74,9 +75,10 @@ class Observed:
 class ImpersonationAnalyzer(Analyzer):
     name = "impersonation"
     description = (
-        "Finds the people and domains of a watchlist in the item: protected names in the file name and "
-        "metadata, lookalikes of protected domains in its links (metadata URLs, QR codes). A lookalike "
-        "domain is evidence of impersonation; a name alone is not evidence of a fake."
+        "Finds the people, domains and accounts of a watchlist in the item: protected names, faces and "
+        "voices, lookalikes of protected domains and social handles in its links (metadata URLs, QR "
+        "codes). A lookalike is evidence of impersonation; a name, face or voice alone is not evidence of a "
+        "fake."
     )
     kinds = frozenset(MediaKind)
     examples = (Example("phishing_poster.png", "impersonation.lookalike_domain"),)
@@ -129,19 +131,34 @@ class ImpersonationAnalyzer(Analyzer):
             if (check := self.lookalikes.check(host)) is not None
         ]
         lookalikes = [(w, c) for w, c in checks if c.kind == "lookalike"][: self.policy.max_findings]
+        handles = [
+            (where, found)
+            for where, text in texts
+            for platform, handle in handles_in_text(text)
+            if (found := check_handle(platform, handle, self.watchlist.handles)) is not None
+        ]
+        fake_handles = [(w, c) for w, c in handles if c.kind == "lookalike"][: self.policy.max_findings]
         official = sorted({c.host for _, c in checks if c.kind == "official"})
         if official:
             evidence["official_links"] = official
         findings = [_lookalike(where, check) for where, check in lookalikes]
+        findings += [_fake_handle(where, check) for where, check in fake_handles]
         findings += [_named(hit) for hit in names[: self.policy.max_findings]]
         findings += [_likeness(hit) for hit in likenesses[: self.policy.max_findings]]
-        if lookalikes:
-            first = lookalikes[0][1]
+        if lookalikes or fake_handles:
+            if lookalikes:
+                first = lookalikes[0][1]
+                reason = f"links to {first.host}, a lookalike of protected domain {first.protected.name}"
+            else:
+                handle = fake_handles[0][1]
+                reason = (
+                    f"links to @{handle.handle} on {handle.platform}, a lookalike of {handle.protected.label}"
+                )
             return Signal(
                 self.name,
                 self.policy.lookalike_score,
                 self.policy.lookalike_confidence,
-                f"links to {first.host}, a lookalike of protected domain {first.protected.name}",
+                reason,
                 findings=tuple(findings),
                 evidence=evidence,
             )
@@ -263,6 +280,21 @@ def _likeness(hit: Likeness) -> Finding:
         f"the {hit.where} {'looks' if hit.kind == 'face' else 'sounds'} like protected person "
         f"{hit.person.name}{owner} (similarity {hit.similarity:.2f})",
         {"person": hit.person.name, "similarity": round(hit.similarity, 4), "where": hit.where},
+    )
+
+
+def _fake_handle(where: str, check: HandleCheck) -> Finding:
+    owner = f" ({check.protected.organization})" if check.protected.organization else ""
+    return Finding(
+        "impersonation.lookalike_handle",
+        f"a link to @{check.handle} on {check.platform} (in {where}) imitates the protected account "
+        f"{check.protected.label}{owner}: {check.how.replace('-', ' ')}",
+        {
+            "platform": check.platform,
+            "handle": check.handle,
+            "protected": check.protected.label,
+            "how": check.how,
+        },
     )
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dnstwist
-import idna
 
-from civicshield.protection.hosts import Host, normalize_host, split_host
+from civicshield.protection.hosts import Host, normalize_host, skeleton, split_host
 from civicshield.protection.watchlist import ProtectedDomain
 
 __all__ = ["DomainCheck", "Lookalikes"]
@@ -83,33 +82,6 @@ class Lookalikes:
             if len(own.name) >= MIN_EMBEDDED_CHARS and _embedded(own, parts):
                 return DomainCheck(host, protected, "lookalike", "embedded")
         return None
-
-
-def _confusables() -> dict[str, str]:
-    """Letters that look like Latin ones (dnstwist's glyph tables, inverted: Cyrillic ``а`` reads ``a``)."""
-    table: dict[str, str] = {}
-    glyphs = {**dnstwist.Fuzzer.glyphs_unicode}
-    for latin, cyrillic in dnstwist.Fuzzer.latin_to_cyrillic.items():
-        glyphs.setdefault(latin, ())
-        glyphs[latin] = (*glyphs[latin], cyrillic)
-    for latin, looks in glyphs.items():
-        for glyph in looks:
-            if len(latin) == 1 and len(glyph) == 1 and not glyph.isascii():
-                table.setdefault(glyph, latin)
-    return table
-
-
-_CONFUSABLES = _confusables()
-
-
-def skeleton(ascii_name: str) -> str:
-    """The Latin letters an (IDNA-encoded) name looks like: ``xn--kisraad-...`` with a Cyrillic ``е`` reads
-    ``kiesraad``."""
-    try:
-        text = idna.decode(ascii_name)
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return ascii_name
-    return "".join(_CONFUSABLES.get(c, c) for c in text)
 
 
 def _embedded(own: Host, other: Host) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import dnstwist
 import idna
 
-__all__ = ["Host", "normalize_host", "split_host"]
+__all__ = ["Host", "normalize_host", "skeleton", "split_host"]
 
 MAX_HOST_CHARS = 253
 
@@ -42,3 +42,30 @@ def split_host(host: str) -> Host:
     such as ``co.uk`` included)."""
     subdomain, name, suffix = dnstwist.domain_tld(host)
     return Host(subdomain, name, suffix)
+
+
+def _confusables() -> dict[str, str]:
+    """Letters that look like Latin ones (dnstwist's glyph tables, inverted: Cyrillic ``а`` reads ``a``)."""
+    table: dict[str, str] = {}
+    glyphs = {**dnstwist.Fuzzer.glyphs_unicode}
+    for latin, cyrillic in dnstwist.Fuzzer.latin_to_cyrillic.items():
+        glyphs.setdefault(latin, ())
+        glyphs[latin] = (*glyphs[latin], cyrillic)
+    for latin, looks in glyphs.items():
+        for glyph in looks:
+            if len(latin) == 1 and len(glyph) == 1 and not glyph.isascii():
+                table.setdefault(glyph, latin)
+    return table
+
+
+_CONFUSABLES = _confusables()
+
+
+def skeleton(ascii_name: str) -> str:
+    """The Latin letters an (IDNA-encoded) name looks like: ``xn--kisraad-...`` with a Cyrillic ``е`` reads
+    ``kiesraad``."""
+    try:
+        text = idna.decode(ascii_name)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return ascii_name
+    return "".join(_CONFUSABLES.get(c, c) for c in text)

@@ -13,6 +13,10 @@
     name = "kiesraad.nl"
     organization = "Kiesraad"
 
+    [[handle]]
+    platform = "x"              # x, facebook, instagram, tiktok, youtube, telegram, threads, bluesky
+    name = "kiesraad"           # without the @
+
 A watchlist is sensitive (it says who an organization fears will be impersonated): the command line reads it
 from a file the user names, and nothing in it leaves the machine. Names must be distinctive enough to search
 for (``MIN_NAME_CHARS``); domains are checked and kept in their ASCII (IDNA) form.
@@ -21,6 +25,7 @@ for (``MIN_NAME_CHARS``); domains are checked and kept in their ASCII (IDNA) for
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from civicshield.errors import UsageError
+from civicshield.protection.handles import PLATFORMS, ProtectedHandle
 from civicshield.protection.hosts import normalize_host
 from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, embedding
 
@@ -63,9 +69,10 @@ class ProtectedDomain:
 class Watchlist:
     people: tuple[ProtectedPerson, ...] = ()
     domains: tuple[ProtectedDomain, ...] = ()
+    handles: tuple[ProtectedHandle, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.people) + len(self.domains)
+        return len(self.people) + len(self.domains) + len(self.handles)
 
     @property
     def has_faces(self) -> bool:
@@ -86,10 +93,11 @@ class Watchlist:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "watchlist") -> Watchlist:
-        unknown = sorted(set(raw) - {"person", "domain"})
+        unknown = sorted(set(raw) - {"person", "domain", "handle"})
         if unknown:
             raise UsageError(
-                f"{where}: unknown sections {', '.join(unknown)} (expected [[person]], [[domain]])"
+                f"{where}: unknown sections {', '.join(unknown)} "
+                "(expected [[person]], [[domain]], [[handle]])"
             )
         people = [
             _person(entry, f"{where}: person {n}") for n, entry in enumerate(_tables(raw, "person", where), 1)
@@ -97,9 +105,12 @@ class Watchlist:
         domains = [
             _domain(entry, f"{where}: domain {n}") for n, entry in enumerate(_tables(raw, "domain", where), 1)
         ]
-        if len(people) + len(domains) > MAX_ENTRIES:
+        handles = [
+            _handle(entry, f"{where}: handle {n}") for n, entry in enumerate(_tables(raw, "handle", where), 1)
+        ]
+        if len(people) + len(domains) + len(handles) > MAX_ENTRIES:
             raise UsageError(f"{where}: more than {MAX_ENTRIES} entries")
-        return cls(_merged(people, where), tuple(dict.fromkeys(domains)))
+        return cls(_merged(people, where), tuple(dict.fromkeys(domains)), tuple(dict.fromkeys(handles)))
 
     def person(self, name: str) -> ProtectedPerson | None:
         wanted = " ".join(name.split()).casefold()
@@ -199,3 +210,16 @@ def _domain(entry: dict[str, Any], where: str) -> ProtectedDomain:
     if name is None or "." not in name:
         raise UsageError(f"{where}: {entry.get('name')!r} is not a domain name")
     return ProtectedDomain(name, _text(entry, "organization", where))
+
+
+def _handle(entry: dict[str, Any], where: str) -> ProtectedHandle:
+    unknown = sorted(set(entry) - {"platform", "name", "organization"})
+    if unknown:
+        raise UsageError(f"{where}: unknown keys {', '.join(unknown)}")
+    platform = _text(entry, "platform", where, required=True).lower()
+    if platform not in set(PLATFORMS.values()):
+        raise UsageError(f"{where}: platform must be one of {', '.join(sorted(set(PLATFORMS.values())))}")
+    name = _text(entry, "name", where, required=True).removeprefix("@").lower()
+    if not re.fullmatch(r"[a-z0-9_.\-]{1,64}", name):
+        raise UsageError(f"{where}: {entry.get('name')!r} is not a handle")
+    return ProtectedHandle(platform, name, _text(entry, "organization", where))

@@ -25,9 +25,10 @@ router = APIRouter(prefix="/api/v1/protection", tags=["protection"])
 
 
 class ProtectedIn(Strict):
-    kind: Literal["person", "domain"]
+    kind: Literal["person", "domain", "handle"]
     name: str = Field(min_length=1, max_length=300)
     aliases: list[str] = Field(default_factory=list, max_length=20)
+    platform: str = Field(default="", max_length=20, description="for a handle: x, facebook, instagram, …")
 
 
 class ProtectedOut(BaseModel):
@@ -57,8 +58,9 @@ def list_entries(s: DbDep, who: Viewer) -> list[ProtectedOut]:
 
 @router.post("/entries", response_model=ProtectedOut, status_code=201)
 def add_entry(body: ProtectedIn, s: DbDep, who: OrgAdmin) -> ProtectedOut:
-    """A protected person (name, aliases; 5 characters or more) or domain (IDN allowed)."""
-    return _out(protection.add_entry(s, who, body.kind, body.name, body.aliases))
+    """A protected person (name, aliases; 5 characters or more), domain (IDN allowed) or social handle
+    (``platform`` and the handle as ``name``)."""
+    return _out(protection.add_entry(s, who, body.kind, body.name, body.aliases, body.platform))
 
 
 @router.delete("/entries/{entry_id}", status_code=204)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civicshield.errors import Conflict, Forbidden, NotFound
+from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.protection.likeness import Embedding
 from civicshield.protection.watchlist import MAX_LIKENESSES, Watchlist
 from civicshield.service.domain import audit
@@ -32,18 +32,24 @@ __all__ = [
     "watchlist_of",
 ]
 
-KINDS = ("person", "domain")
+KINDS = ("person", "domain", "handle")
 MAX_ENTRIES_PER_ORG = 2000
 
 
 def add_entry(
-    s: Session, who: Principal, kind: str, name: str, aliases: list[str] | None = None
+    s: Session, who: Principal, kind: str, name: str, aliases: list[str] | None = None, platform: str = ""
 ) -> ProtectedEntry:
-    """A protected person or domain, checked as a watchlist file's entry would be (``UsageError`` naming the
-    problem: a name under five characters, something that is not a domain...)."""
+    """A protected person, domain or social handle (on ``platform``), checked as a watchlist file's entry
+    would be (``UsageError`` naming the problem: a name under five characters, not a domain...)."""
     if not who.can(Role.ORG_ADMIN):
         raise Forbidden("only organization admins change the protected people and domains")
-    entry = {"name": name, **({"aliases": aliases} if kind == "person" and aliases else {})}
+    if kind not in KINDS:
+        raise UsageError(f"kind must be one of {', '.join(KINDS)}")
+    entry: dict[str, object] = {"name": name}
+    if kind == "person" and aliases:
+        entry["aliases"] = aliases
+    if kind == "handle":
+        entry["platform"] = platform
     checked = Watchlist.from_dict({kind: [entry]}, where=f"protected {kind}")
     count = s.scalar(
         select(func.count()).select_from(ProtectedEntry).where(ProtectedEntry.org_id == who.org_id)
@@ -53,6 +59,11 @@ def add_entry(
     if kind == "person":
         person = checked.people[0]
         row = ProtectedEntry(org_id=who.org_id, kind=kind, name=person.name, aliases=list(person.aliases))
+    elif kind == "handle":
+        handle = checked.handles[0]
+        row = ProtectedEntry(
+            org_id=who.org_id, kind=kind, name=f"{handle.platform}:{handle.handle}", aliases=[]
+        )
     else:
         row = ProtectedEntry(org_id=who.org_id, kind=kind, name=checked.domains[0].name, aliases=[])
     s.add(row)
@@ -129,9 +140,12 @@ def watchlist_of(s: Session, org_id: int) -> Watchlist:
     rows = s.scalars(
         select(ProtectedEntry).where(ProtectedEntry.org_id == org_id).order_by(ProtectedEntry.id)
     )
-    raw: dict[str, list[dict[str, object]]] = {"person": [], "domain": []}
+    raw: dict[str, list[dict[str, object]]] = {"person": [], "domain": [], "handle": []}
     for row in rows:
         entry: dict[str, object] = {"name": row.name}
+        if row.kind == "handle":
+            platform, _, handle = row.name.partition(":")
+            entry = {"platform": platform, "name": handle}
         if row.kind == "person":
             entry["aliases"] = list(row.aliases or [])
             entry["faces"] = list(row.faces or [])
