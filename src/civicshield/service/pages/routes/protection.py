@@ -9,24 +9,29 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from civicshield.errors import UsageError
+from civicshield.errors import MediaError, UsageError
+from civicshield.media import Media
+from civicshield.protection.email import EmailLimits, assess, read_email
 from civicshield.protection.guidance import guidance
 from civicshield.service.domain import enrolment, notifications, protection
 from civicshield.service.domain import guidance as posture_plans
 from civicshield.service.domain.security import Role
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.pages import i18n
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import Member, MemberDep, flash
 from civicshield.service.pages.templating import render, translate
-from civicshield.service.web.deps import DbDep
+from civicshield.service.web.deps import DbDep, runtime
+from civicshield.service.web.uploads import uploaded_file
 
 router = page_router("/ui/protection")
 HOME = "/ui/protection"
 
 
-def _page(request: Request, s: Session, member: Member) -> Response:
+def _page(request: Request, s: Session, member: Member, **extra: Any) -> Response:
     shipped = guidance()
     notes = notifications.inbox(s, member.who)
     return render(
@@ -45,6 +50,7 @@ def _page(request: Request, s: Session, member: Member) -> Response:
         entries=protection.list_entries(s, member.who),
         analyst=member.can(Role.ANALYST),
         admin=member.can(Role.ORG_ADMIN),
+        **extra,
     )
 
 
@@ -176,3 +182,37 @@ def plan_open(
 ) -> Response:
     plan = posture_plans.open_plan(s, member.who, playbook)
     return RedirectResponse(f"{HOME}/plans/{plan.id}", status_code=303)
+
+
+@router.post("/email")
+async def check_email(request: Request, member: MemberDep) -> Response:
+    """A suspicious e-mail (.eml) checked against the organization's protected people, domains and handles:
+    lookalike senders and links, display-name impersonation, failed authentication, the media attached."""
+    rt = runtime(request)
+    data, name = await uploaded_file(request, EmailLimits().max_bytes, field="message")
+    result = await run_in_threadpool(_assess_email, rt, member, data)
+    with rt.db.reading() as s:
+        response = _page(request, s, member, email_result=result, email_name=name)
+    return response
+
+
+def _assess_email(rt: Runtime, member: Member, data: bytes) -> dict[str, Any]:
+    facts = read_email(data, EmailLimits())
+    with rt.db.reading() as s:
+        listed = protection.watchlist_of(s, member.who.org_id)
+    verdict = assess(facts, listed)
+    attachments = []
+    for item in facts.attachments[:10]:
+        try:
+            media = Media.from_bytes(item.data, name=item.filename, limits=rt.settings.analysis.limits)
+        except MediaError as exc:
+            attachments.append({"filename": item.filename, "result": exc.message})
+            continue
+        analyzed = rt.engine.analyze(media)
+        attachments.append({"filename": item.filename, "result": f"{analyzed.label}: {analyzed.headline}"})
+    return {
+        "suspected": verdict.suspected,
+        "subject": facts.subject,
+        "findings": [(f.code, f.message) for f in verdict.findings],
+        "attachments": attachments,
+    }
