@@ -78,6 +78,7 @@ def test_entries_are_the_organizations_own(world: World) -> None:
     assert gone.status_code == 404
     events = world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:org_admin")).json()
     assert [e["action"] for e in events].count("protection.added") == 2
+    assert [e["action"] for e in events].count("protection.read") == 1  # the viewer's read above
 
 
 def test_only_admins_change_them_and_bad_entries_are_refused(world: World) -> None:

@@ -1,9 +1,10 @@
-"""``impersonation``: the people and domains of a watchlist, found in the item.
+"""``impersonation``: the people, domains and accounts of a watchlist, found in the item.
 
-What it reads: the file name, every metadata field (EXIF, XMP, IPTC, PNG text, container tags) and, in
-pictures, the text of QR codes. In those it finds the names and aliases of protected people
-(``protection.names``) and the hosts of every link, checked against the protected domains
-(``protection.domains``: official, or a lookalike).
+What it reads: the file name, every metadata field (EXIF, XMP, IPTC, PNG text, container tags), the names
+in Content Credentials (title, authors, signer, claim generator) and, in pictures, the text of QR codes.
+In those it finds the names and aliases of protected people (``protection.names``), and the hosts and
+profile handles of every link, checked against the protected domains (``protection.domains``) and handles
+(``protection.handles``): official, or a lookalike.
 
 Faces and voices: when the watchlist holds reference embeddings (``civicshield watchlist enrol``), the faces
 in a picture or in a video's frames (YuNet + SFace) and the voice in audio or a video's sound (GE2E) are
@@ -40,6 +41,8 @@ from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, Like
 from civicshield.protection.links import hosts_in_text, qr_texts
 from civicshield.protection.names import NameHit, find_names
 from civicshield.protection.watchlist import Watchlist
+from civicshield.provenance.reader import read_credentials
+from civicshield.provenance.trust import TrustPolicy
 from civicshield.settings import Settings
 from civicshield.signals import Finding, Signal
 
@@ -109,6 +112,7 @@ class ImpersonationAnalyzer(Analyzer):
         picture; with ``faces`` / ``voices``, the embeddings of its faces and voice. Independent of any
         watchlist, so read once per item."""
         texts = [("file name", media.name)] + [(f.where, f.value) for f in _METADATA.read(media)]
+        texts += cls._credential_texts(media)
         texts += [("QR code", text) for text in cls._qr_codes(media)]
         notes: list[str] = []
         found_faces = cls._faces(media, notes) if faces else []
@@ -171,6 +175,18 @@ class ImpersonationAnalyzer(Analyzer):
             )
             return Signal.abstain(self.name, reason, findings=findings, evidence=evidence)
         return Signal.abstain(self.name, "no protected person or domain lookalike found", evidence=evidence)
+
+    @staticmethod
+    def _credential_texts(media: Media) -> list[tuple[str, str]]:
+        """Names the Content Credentials carry: titles, authors, signers, the tool that made the claim (read
+        offline and untrusted: a name is looked for, not a signature judged)."""
+        report = read_credentials(media.data, media.mime, trust=TrustPolicy(profile="none"))
+        texts: list[tuple[str, str]] = []
+        for manifest in report.manifests:
+            values = [manifest.title, manifest.claim_generator, *manifest.authors]
+            values += [manifest.signer.common_name, manifest.signer.organization]
+            texts += [("Content Credentials", v) for v in values if v]
+        return texts
 
     @classmethod
     def _qr_codes(cls, media: Media) -> list[str]:

@@ -52,8 +52,12 @@ def _out(row: ProtectedEntry) -> ProtectedOut:
 
 
 @router.get("/entries", response_model=list[ProtectedOut])
-def list_entries(s: DbDep, who: Viewer) -> list[ProtectedOut]:
-    return [_out(row) for row in protection.list_entries(s, who)]
+def list_entries(s: DbDep, who: Viewer, rt: RuntimeDep) -> list[ProtectedOut]:
+    """The organization's protected people, domains and handles (every read is audited)."""
+    rows = [_out(row) for row in protection.list_entries(s, who)]
+    with rt.db.session() as w:
+        protection.record_read(w, who, len(rows))
+    return rows
 
 
 @router.post("/entries", response_model=ProtectedOut, status_code=201)

@@ -29,6 +29,7 @@ __all__ = [
     "delete_entry",
     "list_entries",
     "protecting_organizations",
+    "record_read",
     "watchlist_of",
 ]
 
@@ -73,8 +74,15 @@ def add_entry(
 
 
 def list_entries(s: Session, who: Principal) -> list[ProtectedEntry]:
+    """The organization's entries (callers record the read with ``record_read``: the list is TLP:RED)."""
     query = select(ProtectedEntry).where(ProtectedEntry.org_id == who.org_id).order_by(ProtectedEntry.id)
     return list(s.scalars(query))
+
+
+def record_read(s: Session, who: Principal, entries: int) -> None:
+    """Audit that a person or key read the protected entries (in a writing transaction of its own: reads run
+    in read-only ones)."""
+    audit.record(s, who.org_id, who.actor, "protection.read", "protected_entry", 0, {"entries": entries})
 
 
 def delete_entry(s: Session, who: Principal, entry_id: int) -> None:

@@ -34,6 +34,9 @@ HOME = "/ui/protection"
 def _page(request: Request, s: Session, member: Member, **extra: Any) -> Response:
     shipped = guidance()
     notes = notifications.inbox(s, member.who)
+    entries = protection.list_entries(s, member.who)
+    with runtime(request).db.session() as w:
+        protection.record_read(w, member.who, len(entries))
     return render(
         request,
         "protection.html.j2",
@@ -47,7 +50,7 @@ def _page(request: Request, s: Session, member: Member, **extra: Any) -> Respons
         playbooks={n.id: shipped.playbook(str((n.detail or {}).get("playbook", ""))) for n in notes},
         posture=posture_plans.posture(s, member.who),
         plans=posture_plans.plans(s, member.who),
-        entries=protection.list_entries(s, member.who),
+        entries=entries,
         analyst=member.can(Role.ANALYST),
         admin=member.can(Role.ORG_ADMIN),
         **extra,
