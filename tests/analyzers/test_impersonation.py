@@ -168,3 +168,40 @@ def test_a_protected_name_in_content_credentials_is_found(settings: Settings, tm
     named = [f for s in verdict.signals for f in s.findings if f.code == "impersonation.person_named"]
     assert named and "Content Credentials" in named[0].message
     assert str(verdict.label) == "impersonation_suspected"
+
+
+def test_a_copy_of_a_protected_visual_is_named_and_accuses_only_with_other_evidence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from civicshield.cli import app as cli
+
+    official = tmp_path / "official.png"
+    synth.poster("VOTE 17 MARCH", size=(640, 480), seed=41).convert("RGB").save(official)
+    watchlist = tmp_path / "watchlist.toml"
+    made = CliRunner().invoke(
+        cli, ["watchlist", "visual", str(watchlist), str(official), "--name", "Ballot poster"]
+    )
+    assert made.exit_code == 0, made.output
+    settings = Settings(data_dir=tmp_path / "data", watchlist=watchlist, analyzers=LINEUP)
+    mirrored = tmp_path / "mirrored.jpg"
+    Image.open(official).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(mirrored, quality=80)
+    label, _ = _verdict(settings, mirrored)
+    codes = _codes(settings, mirrored)
+    assert "impersonation.visual_match" in codes and label != "impersonation_suspected"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "election poster, Steps: 20, Sampler: DPM++ 2M")
+    generated = tmp_path / "generated.png"
+    Image.open(official).save(generated, pnginfo=info)
+    assert _verdict(settings, generated)[0] == "impersonation_suspected"
+    other = tmp_path / "other.png"
+    synth.poster("CONCERT TONIGHT", size=(640, 480), seed=42).convert("RGB").save(other)
+    assert "impersonation.visual_match" not in _codes(settings, other)
+
+
+def _codes(settings: Settings, path: Path) -> set[str]:
+    engine = Engine.from_settings(settings)
+    try:
+        verdict = engine.analyze(engine.open(path))
+    finally:
+        engine.close()
+    return {f.code for s in verdict.signals for f in s.findings}

@@ -249,3 +249,30 @@ def test_a_protected_persons_face_is_enrolled_as_an_embedding_and_found_in_anoth
     events = world.client.get("/api/v1/audit/events", headers=auth(world, "factcheck:org_admin")).json()
     actions = [e["action"] for e in events]
     assert "protection.reference_added" in actions and "protection.references_deleted" in actions
+
+
+def test_an_official_visual_is_protected_by_its_hash_and_flat_pictures_are_refused(world: World) -> None:
+    poster = io.BytesIO()
+    synth.poster("VOTE 17 MARCH", size=(640, 480), seed=41).convert("RGB").save(poster, format="PNG")
+    url = "/api/v1/protection/visuals?name=Ballot%20poster"
+    made = world.client.post(
+        url, files={"file": ("poster.png", poster.getvalue())}, headers=auth(world, "factcheck:org_admin")
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["kind"], made.json()["name"]) == ("visual", "Ballot poster")
+    flat = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 200, 200)).save(flat, format="PNG")
+    refused = world.client.post(
+        url, files={"file": ("flat.png", flat.getvalue())}, headers=auth(world, "factcheck:org_admin")
+    )
+    assert refused.status_code == 400 and "too flat" in refused.text
+    denied = world.client.post(
+        url, files={"file": ("poster.png", poster.getvalue())}, headers=auth(world, "factcheck:analyst")
+    )
+    assert denied.status_code == 403
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    from civicshield.service.domain import protection
+
+    with rt.db.reading() as s:
+        (visual,) = protection.watchlist_of(s, world.ids["factcheck"]).visuals
+    assert visual.name == "Ballot poster" and len(visual.pdq) == 64

@@ -33,14 +33,17 @@ import numpy as np
 
 from civicshield.analyzers.base import Analyzer, Example
 from civicshield.analyzers.metadata import MetadataAnalyzer
+from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.errors import AnalyzerUnavailable, InvalidSetting, MediaError, UsageError
+from civicshield.hashing.cache import media_hashes
+from civicshield.hashing.pdq import hamming
 from civicshield.media import Media, MediaKind, decode_audio, decode_image, video_frames
 from civicshield.protection.domains import DomainCheck, Lookalikes
 from civicshield.protection.handles import HandleCheck, check_handle, handles_in_text
 from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, Likeness, embedding, matches
 from civicshield.protection.links import hosts_in_text, qr_texts
 from civicshield.protection.names import NameHit, find_names
-from civicshield.protection.watchlist import Watchlist
+from civicshield.protection.watchlist import ProtectedVisual, Watchlist
 from civicshield.provenance.reader import read_credentials
 from civicshield.provenance.trust import TrustPolicy
 from civicshield.settings import Settings
@@ -72,6 +75,7 @@ class Observed:
     texts: tuple[tuple[str, str], ...]
     faces: tuple[tuple[str, Embedding], ...] = ()
     voices: tuple[tuple[str, Embedding], ...] = ()
+    pictures: tuple[tuple[str, str], ...] = ()  # (how the picture was looked at, its PDQ hex)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -103,11 +107,18 @@ class ImpersonationAnalyzer(Analyzer):
     def analyze(self, media: Media) -> Signal:
         if not len(self.watchlist):
             return Signal.abstain(self.name, "no watchlist configured (--watchlist or CIVICSHIELD_WATCHLIST)")
-        observed = self.read(media, faces=self.watchlist.has_faces, voices=self.watchlist.has_voices)
+        observed = self.read(
+            media,
+            faces=self.watchlist.has_faces,
+            voices=self.watchlist.has_voices,
+            visuals=bool(self.watchlist.visuals),
+        )
         return self.judge(observed)
 
     @classmethod
-    def read(cls, media: Media, *, faces: bool = False, voices: bool = False) -> Observed:
+    def read(
+        cls, media: Media, *, faces: bool = False, voices: bool = False, visuals: bool = False
+    ) -> Observed:
         """What ``media`` holds for the checks: its file name, every metadata field and the QR codes in a
         picture; with ``faces`` / ``voices``, the embeddings of its faces and voice. Independent of any
         watchlist, so read once per item."""
@@ -117,7 +128,8 @@ class ImpersonationAnalyzer(Analyzer):
         notes: list[str] = []
         found_faces = cls._faces(media, notes) if faces else []
         found_voices = cls._voices(media, notes) if voices else []
-        return Observed(tuple(texts), tuple(found_faces), tuple(found_voices), tuple(notes))
+        pictures = cls._pictures(media, notes) if visuals else []
+        return Observed(tuple(texts), tuple(found_faces), tuple(found_voices), tuple(pictures), tuple(notes))
 
     def judge(self, observed: Observed) -> Signal:
         """What ``read``'s observations say about this analyzer's watchlist."""
@@ -128,6 +140,7 @@ class ImpersonationAnalyzer(Analyzer):
         names = find_names(self.watchlist.people, texts)
         likenesses = matches(self.watchlist.people, "face", list(observed.faces))
         likenesses += matches(self.watchlist.people, "voice", list(observed.voices))
+        copies = _visual_matches(self.watchlist.visuals, observed.pictures)
         checks = [
             (where, check)
             for where, text in texts
@@ -149,6 +162,9 @@ class ImpersonationAnalyzer(Analyzer):
         findings += [_fake_handle(where, check) for where, check in fake_handles]
         findings += [_named(hit) for hit in names[: self.policy.max_findings]]
         findings += [_likeness(hit) for hit in likenesses[: self.policy.max_findings]]
+        findings += [
+            _copy(visual, distance, how) for visual, distance, how in copies[: self.policy.max_findings]
+        ]
         if lookalikes or fake_handles:
             if lookalikes:
                 first = lookalikes[0][1]
@@ -173,6 +189,9 @@ class ImpersonationAnalyzer(Analyzer):
                 f"protected {'people' if len(seen) > 1 else 'person'} {', '.join(seen)} ({', '.join(how)}); "
                 "a person in an item is not evidence of a fake"
             )
+            return Signal.abstain(self.name, reason, findings=findings, evidence=evidence)
+        if copies:
+            reason = f"looks like protected visual {copies[0][0].name}; a copy is not evidence of a fake"
             return Signal.abstain(self.name, reason, findings=findings, evidence=evidence)
         return Signal.abstain(self.name, "no protected person or domain lookalike found", evidence=evidence)
 
@@ -224,6 +243,20 @@ class ImpersonationAnalyzer(Analyzer):
         if small:
             notes.append(f"{small} face(s) under {cls.policy.min_face_px} px not compared")
         return found
+
+    @staticmethod
+    def _pictures(media: Media, notes: list[str]) -> list[tuple[str, str]]:
+        if media.kind is not MediaKind.IMAGE:
+            return []
+        try:
+            hashes = media_hashes(media)
+        except (AnalyzerUnavailable, MediaError) as exc:
+            notes.append(f"visuals not compared: {exc}")
+            return []
+        return [
+            (query.turn or ("EXIF-oriented" if query.oriented else "as stored"), query.hash.hex)
+            for query in hashes.pdq_queries(DEFAULT_POLICY.pdq_min_quality)
+        ]
 
     @classmethod
     def _voices(cls, media: Media, notes: list[str]) -> list[tuple[str, Embedding]]:
@@ -311,6 +344,27 @@ def _fake_handle(where: str, check: HandleCheck) -> Finding:
             "protected": check.protected.label,
             "how": check.how,
         },
+    )
+
+
+def _visual_matches(
+    visuals: tuple[ProtectedVisual, ...], pictures: tuple[tuple[str, str], ...]
+) -> list[tuple[ProtectedVisual, int, str]]:
+    """Each protected visual the item is a copy of (PDQ within the bank's match distance), closest first."""
+    found = []
+    for visual in visuals:
+        best = min(((hamming(visual.pdq, pdq), how) for how, pdq in pictures), default=None)
+        if best is not None and best[0] <= DEFAULT_POLICY.pdq_max_distance:
+            found.append((visual, best[0], best[1]))
+    return sorted(found, key=lambda hit: hit[1])
+
+
+def _copy(visual: ProtectedVisual, distance: int, how: str) -> Finding:
+    owner = f" ({visual.organization})" if visual.organization else ""
+    return Finding(
+        "impersonation.visual_match",
+        f"looks like protected visual {visual.name}{owner} (PDQ distance {distance}, {how})",
+        {"visual": visual.name, "distance": distance, "how": how},
     )
 
 

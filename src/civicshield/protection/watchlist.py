@@ -17,6 +17,10 @@
     platform = "x"              # x, facebook, instagram, tiktok, youtube, telegram, threads, bluesky
     name = "kiesraad"           # without the @
 
+    [[visual]]
+    name = "Official ballot poster 2026"
+    pdq = "f8f8…"               # its PDQ hash (64 hex digits), written by `civicshield watchlist visual`
+
 A watchlist is sensitive (it says who an organization fears will be impersonated): the command line reads it
 from a file the user names, and nothing in it leaves the machine. Names must be distinctive enough to search
 for (``MIN_NAME_CHARS``); domains are checked and kept in their ASCII (IDNA) form.
@@ -38,7 +42,15 @@ from civicshield.protection.handles import PLATFORMS, ProtectedHandle
 from civicshield.protection.hosts import normalize_host
 from civicshield.protection.likeness import FACE_DIM, VOICE_DIM, Embedding, embedding
 
-__all__ = ["MIN_NAME_CHARS", "ProtectedDomain", "ProtectedPerson", "Watchlist", "person_table"]
+__all__ = [
+    "MIN_NAME_CHARS",
+    "ProtectedDomain",
+    "ProtectedPerson",
+    "ProtectedVisual",
+    "Watchlist",
+    "person_table",
+    "visual_table",
+]
 
 #: Shorter names (initials, one short word) would be found in unrelated text far too often.
 MIN_NAME_CHARS = 5
@@ -66,13 +78,23 @@ class ProtectedDomain:
 
 
 @dataclass(frozen=True)
+class ProtectedVisual:
+    """A logo, poster or other official visual, by its PDQ hash (copies within the bank distance match)."""
+
+    name: str
+    pdq: str  # 64 lowercase hex digits
+    organization: str = ""
+
+
+@dataclass(frozen=True)
 class Watchlist:
     people: tuple[ProtectedPerson, ...] = ()
     domains: tuple[ProtectedDomain, ...] = ()
     handles: tuple[ProtectedHandle, ...] = ()
+    visuals: tuple[ProtectedVisual, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.people) + len(self.domains) + len(self.handles)
+        return len(self.people) + len(self.domains) + len(self.handles) + len(self.visuals)
 
     @property
     def has_faces(self) -> bool:
@@ -93,11 +115,11 @@ class Watchlist:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "watchlist") -> Watchlist:
-        unknown = sorted(set(raw) - {"person", "domain", "handle"})
+        unknown = sorted(set(raw) - {"person", "domain", "handle", "visual"})
         if unknown:
             raise UsageError(
                 f"{where}: unknown sections {', '.join(unknown)} "
-                "(expected [[person]], [[domain]], [[handle]])"
+                "(expected [[person]], [[domain]], [[handle]], [[visual]])"
             )
         people = [
             _person(entry, f"{where}: person {n}") for n, entry in enumerate(_tables(raw, "person", where), 1)
@@ -108,9 +130,17 @@ class Watchlist:
         handles = [
             _handle(entry, f"{where}: handle {n}") for n, entry in enumerate(_tables(raw, "handle", where), 1)
         ]
-        if len(people) + len(domains) + len(handles) > MAX_ENTRIES:
+        visuals = [
+            _visual(entry, f"{where}: visual {n}") for n, entry in enumerate(_tables(raw, "visual", where), 1)
+        ]
+        if len(people) + len(domains) + len(handles) + len(visuals) > MAX_ENTRIES:
             raise UsageError(f"{where}: more than {MAX_ENTRIES} entries")
-        return cls(_merged(people, where), tuple(dict.fromkeys(domains)), tuple(dict.fromkeys(handles)))
+        return cls(
+            _merged(people, where),
+            tuple(dict.fromkeys(domains)),
+            tuple(dict.fromkeys(handles)),
+            tuple(dict.fromkeys(visuals)),
+        )
 
     def person(self, name: str) -> ProtectedPerson | None:
         wanted = " ".join(name.split()).casefold()
@@ -223,3 +253,23 @@ def _handle(entry: dict[str, Any], where: str) -> ProtectedHandle:
     if not re.fullmatch(r"[a-z0-9_.\-]{1,64}", name):
         raise UsageError(f"{where}: {entry.get('name')!r} is not a handle")
     return ProtectedHandle(platform, name, _text(entry, "organization", where))
+
+
+def _visual(entry: dict[str, Any], where: str) -> ProtectedVisual:
+    unknown = sorted(set(entry) - {"name", "pdq", "organization"})
+    if unknown:
+        raise UsageError(f"{where}: unknown keys {', '.join(unknown)}")
+    pdq = _text(entry, "pdq", where, required=True).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", pdq):
+        raise UsageError(f"{where}: pdq must be 64 hexadecimal digits")
+    return ProtectedVisual(
+        _text(entry, "name", where, required=True), pdq, _text(entry, "organization", where)
+    )
+
+
+def visual_table(visual: ProtectedVisual) -> str:
+    """``visual`` as a ``[[visual]]`` TOML table (what ``watchlist visual`` appends to a file)."""
+    lines = ["[[visual]]", f"name = {_quoted(visual.name)}", f'pdq = "{visual.pdq}"']
+    if visual.organization:
+        lines.append(f"organization = {_quoted(visual.organization)}")
+    return "\n".join(lines) + "\n"

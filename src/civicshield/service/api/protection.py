@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from civicshield.analyzers.impersonation import reference_face, reference_voice
-from civicshield.media import Media
+from civicshield.banks.policy import DEFAULT_POLICY
+from civicshield.errors import UsageError
+from civicshield.hashing.cache import media_hashes
+from civicshield.media import Media, MediaKind
 from civicshield.service.api.schemas import Strict
 from civicshield.service.domain import protection
 from civicshield.service.domain.principal import Principal
@@ -99,3 +102,24 @@ def _enrol(rt: Runtime, who: Principal, entry_id: int, kind: str, data: bytes, n
     vector = reference_face(media) if kind == "faces" else reference_voice(media)
     with rt.db.session() as s:
         return _out(protection.add_reference(s, who, entry_id, kind[:-1], vector))
+
+
+@router.post("/visuals", response_model=ProtectedOut, status_code=201, openapi_extra=UPLOAD_BODY)
+async def add_visual(
+    request: Request, rt: RuntimeDep, who: OrgAdmin, name: Annotated[str, Query(min_length=1, max_length=300)]
+) -> ProtectedOut:
+    """Protect a logo, poster or other official visual: the picture's PDQ hash is kept, not the picture.
+    Copies submitted by any member (turned, mirrored, recompressed) are then reported to you."""
+    data, filename = await uploaded_file(request, rt.settings.max_upload_bytes)
+    return await run_in_threadpool(_visual, rt, who, name, data, filename)
+
+
+def _visual(rt: Runtime, who: Principal, name: str, data: bytes, filename: str) -> ProtectedOut:
+    media = Media.from_bytes(data, name=filename, limits=rt.settings.analysis.limits)
+    if media.kind is not MediaKind.IMAGE:
+        raise UsageError(f"{filename}: a protected visual must be a picture")
+    pdq = media_hashes(media).pdq
+    if pdq is None or pdq.quality < DEFAULT_POLICY.pdq_min_quality:
+        raise UsageError(f"{filename}: too flat to recognise copies of (PDQ quality under 50)")
+    with rt.db.session() as s:
+        return _out(protection.add_visual(s, who, name, pdq.hex))

@@ -25,6 +25,7 @@ __all__ = [
     "KINDS",
     "add_entry",
     "add_reference",
+    "add_visual",
     "clear_references",
     "delete_entry",
     "list_entries",
@@ -33,7 +34,7 @@ __all__ = [
     "watchlist_of",
 ]
 
-KINDS = ("person", "domain", "handle")
+KINDS = ("person", "domain", "handle", "visual")
 MAX_ENTRIES_PER_ORG = 2000
 
 
@@ -44,8 +45,8 @@ def add_entry(
     would be (``UsageError`` naming the problem: a name under five characters, not a domain...)."""
     if not who.can(Role.ORG_ADMIN):
         raise Forbidden("only organization admins change the protected people and domains")
-    if kind not in KINDS:
-        raise UsageError(f"kind must be one of {', '.join(KINDS)}")
+    if kind not in KINDS[:3]:
+        raise UsageError(f"kind must be one of {', '.join(KINDS[:3])} (visuals are added from a picture)")
     entry: dict[str, object] = {"name": name}
     if kind == "person" and aliases:
         entry["aliases"] = aliases
@@ -95,6 +96,20 @@ def delete_entry(s: Session, who: Principal, entry_id: int) -> None:
     audit.record(
         s, who.org_id, who.actor, "protection.deleted", "protected_entry", entry_id, {"kind": row.kind}
     )
+
+
+def add_visual(s: Session, who: Principal, name: str, pdq: str) -> ProtectedEntry:
+    """A protected logo or official visual, by the PDQ hash of its picture (the picture is not kept)."""
+    if not who.can(Role.ORG_ADMIN):
+        raise Forbidden("only organization admins change the protected people and domains")
+    visual = Watchlist.from_dict({"visual": [{"name": name, "pdq": pdq}]}, where="protected visual").visuals[
+        0
+    ]
+    row = ProtectedEntry(org_id=who.org_id, kind="visual", name=visual.name, aliases=[], pdq=visual.pdq)
+    s.add(row)
+    s.flush()
+    audit.record(s, who.org_id, who.actor, "protection.added", "protected_entry", row.id, {"kind": "visual"})
+    return row
 
 
 def add_reference(s: Session, who: Principal, entry_id: int, kind: str, vector: Embedding) -> ProtectedEntry:
@@ -148,12 +163,14 @@ def watchlist_of(s: Session, org_id: int) -> Watchlist:
     rows = s.scalars(
         select(ProtectedEntry).where(ProtectedEntry.org_id == org_id).order_by(ProtectedEntry.id)
     )
-    raw: dict[str, list[dict[str, object]]] = {"person": [], "domain": [], "handle": []}
+    raw: dict[str, list[dict[str, object]]] = {"person": [], "domain": [], "handle": [], "visual": []}
     for row in rows:
         entry: dict[str, object] = {"name": row.name}
         if row.kind == "handle":
             platform, _, handle = row.name.partition(":")
             entry = {"platform": platform, "name": handle}
+        if row.kind == "visual":
+            entry["pdq"] = row.pdq
         if row.kind == "person":
             entry["aliases"] = list(row.aliases or [])
             entry["faces"] = list(row.faces or [])

@@ -336,12 +336,13 @@ class ProtectedEntry(Base):
     __tablename__ = "protected_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # person | domain
+    kind: Mapped[str] = mapped_column(String(12))  # person | domain | handle | visual
     name: Mapped[str] = mapped_column(String(300))
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Embeddings only (SFace 128, GE2E 256 numbers each): the reference photos and recordings are never kept.
     faces: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     voices: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    pdq: Mapped[str] = mapped_column(String(64), default="", server_default="")  # a protected visual's hash
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

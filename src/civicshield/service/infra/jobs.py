@@ -79,6 +79,7 @@ def impersonations_of_others(
             media,
             faces=any(w.has_faces for w in watchlists.values()),
             voices=any(w.has_voices for w in watchlists.values()),
+            visuals=any(w.visuals for w in watchlists.values()),
         )
     except Exception:  # as run_analyzer does for the verdict's analyzers: a failed check raises no alert
         log.exception("impersonation check of other organizations' entries failed")
