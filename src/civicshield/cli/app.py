@@ -7,6 +7,7 @@ Exit codes (also in the README):
     3  at least one item could not be analyzed (unsupported, corrupt or too large); the others are reported
     4  ``--fail-on LABEL`` matched at least one item
     5  signing failed
+    6  ``transparency verify``: the log copy does not verify (tampered, truncated, forked or rewritten)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import typer
 
 from civicshield import __version__
-from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign, watchlist
+from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign, transparency, watchlist
 from civicshield.cli.console import out
 from civicshield.cli.errors import render_error
 from civicshield.errors import CivicShieldError
@@ -41,6 +42,7 @@ app.command("email")(phishing.email_command)
 app.add_typer(bank.bank_app, name="bank")
 app.add_typer(admin.admin_app, name="admin")
 app.add_typer(watchlist.watchlist_app, name="watchlist")
+app.add_typer(transparency.transparency_app, name="transparency")
 evaluate.register(app)
 
 

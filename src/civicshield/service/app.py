@@ -22,6 +22,7 @@ from civicshield.service.api import (
     protection,
     public,
     taxii,
+    transparency,
     webhooks,
 )
 from civicshield.service.infra.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -81,6 +82,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         programme.operators,
         events.router,
         events.kit,
+        transparency.router,
         notifications.router,
     ):
         app.include_router(router)

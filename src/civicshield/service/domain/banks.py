@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
-from civicshield.service.domain import alerts, audit
+from civicshield.service.domain import alerts, audit, transparency
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization
@@ -147,6 +147,22 @@ def add_entries(
             {"count": len(rows), "case": case_id},
         )
         alerts.bank_entries_added(s, bank, rows)
+        owner = org_name(s, bank.org_id)
+        for row in rows:
+            if row.tlp is TLP.CLEAR:  # public: it enters the public log (issue 15)
+                transparency.append(
+                    s,
+                    "bank.entry_added",
+                    {
+                        "bank": bank.name,
+                        "owner": owner,
+                        "kind": bank.kind,
+                        "signal_type": row.signal_type,
+                        "value": row.value,
+                        "label": row.label,
+                        "link": row.link,
+                    },
+                )
     return rows
 
 

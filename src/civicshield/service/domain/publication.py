@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import BankEntry
 from civicshield.errors import BankFormatError
-from civicshield.service.domain import alerts, banks, store
+from civicshield.service.domain import alerts, banks, store, transparency
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.states import CaseState, WebhookEvent
-from civicshield.service.domain.tables import Case, Item, Organization
+from civicshield.service.domain.tables import Case, Item, Organization, utcnow
 from civicshield.sharing import (
     FactCheck,
     HashKind,
@@ -32,6 +32,7 @@ from civicshield.sharing import (
     claimreview,
 )
 from civicshield.sharing import MediaKind as ShareKind
+from civicshield.sharing.tlp import TLP
 
 FACT_CHECK_BANK = "fact-checks"
 
@@ -75,6 +76,19 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
         bank_id = bank.id
 
     alerts.queue_event(s, who.org_id, WebhookEvent.CASE_PUBLISHED, case.tlp, case_payload(s, case, base_url))
+    if case.tlp is TLP.CLEAR:  # public: it enters the public log (issue 15)
+        org = s.get(Organization, case.org_id)
+        transparency.append(
+            s,
+            "fact_check.published",
+            {
+                "url": fact_check_url(base_url, case),
+                "rating": str(case.rating or Rating.UNVERIFIABLE),
+                "headline": case.title,
+                "publisher": org.name if org else "",
+                "date_published": (case.published_at or utcnow()).isoformat(timespec="seconds"),
+            },
+        )
     return Published(case.id, bank_id, added)
 
 

@@ -455,6 +455,27 @@ class QuizAttempt(Base):
     taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class TransparencyEntry(Base):
+    """One entry of the public transparency log (issue 15): public metadata only, append-only, 0-based."""
+
+    __tablename__ = "transparency_entries"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, as hashed
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    leaf: Mapped[str] = mapped_column(String(64))  # hex SHA-256(0x00 || canonical JSON)
+
+
+class TreeHead(Base):
+    """A signed tree head of the transparency log."""
+
+    __tablename__ = "tree_heads"
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(100))
+
+
 class Notification(Base):
     """A line in an organization's inbox (issue 12): the same event again folds into it (``count``) until
     it is resolved."""

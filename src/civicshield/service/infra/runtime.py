@@ -14,7 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from civicshield.pipeline import Engine
+from civicshield.service.infra import transparency_key
 from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.infra.db.engine import Database
@@ -55,6 +58,7 @@ class Runtime:
     _engine: Engine | None = None
     _live: LiveIndex | None = None
     _public: PublicChecker | None = None
+    _transparency_key: Ed25519PrivateKey | None = None
 
     @property
     def engine(self) -> Engine:
@@ -65,6 +69,13 @@ class Runtime:
 
     def reset_engine(self) -> None:
         self._engine = None
+
+    @property
+    def transparency_key(self) -> Ed25519PrivateKey:
+        """The transparency log's signing key (made on first use under the data folder)."""
+        if self._transparency_key is None:
+            self._transparency_key = transparency_key.load_or_create(self.settings.data_dir)
+        return self._transparency_key
 
     @property
     def public_checker(self) -> PublicChecker:
