@@ -89,3 +89,21 @@ def _leaves(log: dict[str, object]) -> list[str]:
         LogEntry(e["seq"], e["kind"], e["at"], e["payload"]).leaf.hex()  # type: ignore[index]
         for e in log["entries"]  # type: ignore[attr-defined]
     ]
+
+
+def test_public_statistics_count_public_fact_checks_only(world: World) -> None:
+    _publish(world, 21, "Fake video of a candidate", "false")
+    _publish(world, 22, "Genuine photo said to be fake", "authentic")
+    _publish(world, 23, "Restricted", "manipulated", tlp="AMBER")
+    data = world.client.get("/api/v1/transparency/stats").json()  # public, no sign-in
+    assert data["fact_checks"] == 2 and data["ratings"] == {"false": 1, "authentic": 1}
+    assert sum(w["fact_checks"] for w in data["per_week"]) == 2
+    assert data["median_hours_to_publication"] is not None and data["median_hours_to_publication"] >= 0
+    assert data["transparency_log_entries"] == 2
+    assert world.client.get("/api/v1/transparency/stats?year=2001").json()["fact_checks"] == 0
+    csv = world.client.get("/api/v1/transparency/stats.csv")
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("week,fact_checks\r\n")
+    assert csv.text.strip().split("\r\n")[1].endswith(",2")
+    page = world.client.get("/transparency")
+    assert page.status_code == 200 and "2 public fact-checks" in page.text and "<svg" in page.text
+    assert "civicshield transparency verify log.json --key" in page.text and "Restricted" not in page.text

@@ -118,6 +118,7 @@ def test_every_page_is_labelled_and_has_landmarks(pages: Pages) -> None:
         "/ui/protection",
         "/ui/events",
         "/ui/awareness",
+        "/transparency",
         "/verify",
         "/ui/login?lang=fr",
         "/ui/does-not-exist",

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
-from civicshield.service.domain import transparency
+from civicshield.service.domain import statistics, transparency
 from civicshield.service.infra.transparency_key import public_key_b64
 from civicshield.service.web.deps import DbDep, RateLimit, RuntimeDep
 
@@ -58,3 +59,19 @@ def whole_log(rt: RuntimeDep) -> dict[str, Any]:
     with rt.db.session() as s:
         transparency.sign_head(s, rt.transparency_key)
         return transparency.copy(s, public_key_b64(rt.transparency_key))
+
+
+@router.get("/stats")
+def stats(s: DbDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict[str, Any]:
+    """Public statistics: fact-checks per week, ratings, median time to publication, public bank entries
+    (``year`` for one calendar year: the yearly transparency report)."""
+    return statistics.stats(s, year=year).to_dict()
+
+
+@router.get("/stats.csv", response_class=PlainTextResponse)
+def stats_csv(s: DbDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> PlainTextResponse:
+    return PlainTextResponse(
+        statistics.to_csv(statistics.stats(s, year=year)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="civicshield-fact-checks-per-week.csv"'},
+    )

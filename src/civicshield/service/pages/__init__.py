@@ -25,6 +25,7 @@ from civicshield.service.pages.routes import (
     onboarding,
     protection,
     public,
+    transparency,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
         protection,
         events,
         public,
+        transparency,
         fallback,
     ):
         app.include_router(module.router)

@@ -1,0 +1,84 @@
+"""Public statistics of the coalition's work (issue 15): what was debunked, how fast, with which ratings,
+and what entered the public banks, week by week and per year. Built from public (TLP:CLEAR) records only,
+so the page and its downloads can be open to everyone.
+
+"Time to publication" runs from the moment the item was first submitted to the service to the fact-check's
+publication (tip requests, once they exist, will give the time from the first request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicshield.service.domain.reads import PUBLIC_FACT_CHECK
+from civicshield.service.domain.tables import Case, Item, TransparencyEntry
+
+__all__ = ["Stats", "stats", "to_csv"]
+
+
+@dataclass(frozen=True)
+class Stats:
+    fact_checks: int
+    per_week: tuple[tuple[str, int], ...]  # ISO week "2026-W49" -> fact-checks published
+    ratings: tuple[tuple[str, int], ...]
+    median_hours_to_publication: float | None
+    bank_entries: int
+    log_size: int
+    year: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "fact_checks": self.fact_checks,
+            "per_week": [{"week": w, "fact_checks": n} for w, n in self.per_week],
+            "ratings": dict(self.ratings),
+            "median_hours_to_publication": self.median_hours_to_publication,
+            "public_bank_entries": self.bank_entries,
+            "transparency_log_entries": self.log_size,
+        }
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def stats(s: Session, *, year: int | None = None) -> Stats:
+    """Statistics of every public fact-check (or of one calendar ``year``)."""
+    rows = list(
+        s.execute(select(Case, Item.created_at).join(Item, Item.id == Case.item_id).where(PUBLIC_FACT_CHECK))
+    )
+    published = [
+        (case, _utc(case.published_at or case.created_at), _utc(submitted)) for case, submitted in rows
+    ]
+    if year is not None:
+        published = [row for row in published if row[1].year == year]
+    weeks: Counter[str] = Counter()
+    for _, at, _ in published:
+        iso = at.isocalendar()
+        weeks[f"{iso.year}-W{iso.week:02d}"] += 1
+    ratings = Counter(str(case.rating) for case, _, _ in published if case.rating is not None)
+    hours = [max(0.0, (at - submitted).total_seconds() / 3600) for _, at, submitted in published]
+    log = list(s.scalars(select(TransparencyEntry)))
+    if year is not None:
+        log = [e for e in log if e.at.startswith(str(year))]
+    return Stats(
+        fact_checks=len(published),
+        per_week=tuple(sorted(weeks.items())),
+        ratings=tuple(sorted(ratings.items(), key=lambda kv: (-kv[1], kv[0]))),
+        median_hours_to_publication=round(statistics.median(hours), 1) if hours else None,
+        bank_entries=sum(1 for e in log if e.kind == "bank.entry_added"),
+        log_size=len(log),
+        year=year,
+    )
+
+
+def to_csv(data: Stats) -> str:
+    """Week by week, for spreadsheets: ``week,fact_checks``."""
+    return "week,fact_checks\r\n" + "".join(f"{w},{n}\r\n" for w, n in data.per_week)
