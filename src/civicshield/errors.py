@@ -18,6 +18,7 @@ should answer with, and the exit code the CLI uses. Exactly one place renders th
     │   └── BankNotFound                  bank_not_found        404  exit 2
     ├── SigningError                      signing_failed        422  exit 5
     ├── NotFound                          not_found             404  exit 2
+    │   └── Gone                          gone                  410  exit 2
     ├── Unauthenticated                   unauthenticated       401  exit 2
     │   └── SecondFactorRequired          mfa_required          401  exit 2
     ├── CsrfFailed                        csrf_failed           403  exit 2
@@ -50,6 +51,7 @@ __all__ = [
     "CsrfFailed",
     "EnrolmentRequired",
     "Forbidden",
+    "Gone",
     "InvalidSetting",
     "MediaError",
     "MediaTooLarge",
@@ -162,6 +164,13 @@ class NotFound(CivicShieldError):
     code = "not_found"
     http_status = 404
     exit_code = 2
+
+
+class Gone(NotFound):
+    """It existed and was withdrawn on purpose (a retracted fact-check's ClaimReview)."""
+
+    code = "gone"
+    http_status = 410
 
 
 class Forbidden(UsageError):

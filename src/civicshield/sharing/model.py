@@ -194,6 +194,7 @@ class FactCheck:
     headline: str | None = None
     summary: str | None = None
     date_modified: datetime | None = None
+    retracted: bool = False  # withdrawn by its publisher: STIX objects are revoked
     claim_author: Party | None = None
     claim_date: datetime | None = None
     appearances: tuple[str, ...] = ()

@@ -131,6 +131,7 @@ def _common(
         "created": stix_timestamp(fact_check.date_published),
         "modified": stix_timestamp(fact_check.last_modified),
         "object_marking_refs": list(marks),
+        **({"revoked": True} if fact_check.retracted else {}),
     }
 
 

@@ -15,9 +15,11 @@ from civicshield.service.api.schemas import (
     CaseOut,
     CommentIn,
     CommentOut,
+    CorrectionIn,
     Language,
     PublishOut,
     RatingIn,
+    RetractionIn,
     TransitionIn,
 )
 from civicshield.service.domain import links, publication, store
@@ -85,6 +87,23 @@ def publish(case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> PublishOu
         entries_added=result.entries_added,
         fact_check_url=links.fact_check_url(rt.settings.base_url, case),
     )
+
+
+@router.post("/{case_id}/correction", response_model=CaseOut)
+def correct(body: CorrectionIn, case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> CaseOut:
+    """Correct a published fact-check (a new rating and/or text): the page shows it with its date,
+    ClaimReview gets ``dateModified``, STIX a new version, bank entries follow the rating, partners get
+    ``fact_check.corrected``, a public one enters the transparency log."""
+    return case_out(
+        s, publication.correct(s, who, case, rt.settings.base_url, note=body.note, rating=body.rating)
+    )
+
+
+@router.post("/{case_id}/retraction", response_model=CaseOut)
+def retract(body: RetractionIn, case: CaseDep, s: DbDep, rt: RuntimeDep, who: Reviewer) -> CaseOut:
+    """Retract a published fact-check with a reason: the page says so, the ClaimReview answers 410, STIX
+    objects are revoked, its bank entries are withdrawn, partners get ``fact_check.retracted``."""
+    return case_out(s, publication.retract(s, who, case, rt.settings.base_url, reason=body.reason))
 
 
 @router.get("/{case_id}/claimreview")

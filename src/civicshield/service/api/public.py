@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import PackageLoader
 from sqlalchemy.orm import Session
 
-from civicshield.errors import NotFound
+from civicshield.errors import Gone, NotFound
 from civicshield.report.jinja import html_environment
 from civicshield.service.api.schemas import Language
 from civicshield.service.domain import publication, reads
@@ -21,18 +21,37 @@ router = APIRouter(tags=["public"], dependencies=[RateLimit])
 _env = html_environment(PackageLoader("civicshield.service", "templates"))
 STATIC_URL = "/ui/static"
 TEXT = {
-    "en": {"claim": "Claim", "hashes": "Copies of this media are matched by its perceptual hashes."},
+    "en": {
+        "claim": "Claim",
+        "hashes": "Copies of this media are matched by its perceptual hashes.",
+        "retracted": "Retracted by its publisher",
+        "history": "History",
+        "corrected": "Corrected",
+        "rating_was": "rating was",
+    },
     "nl": {
         "claim": "Bewering",
         "hashes": "Kopieën van deze media worden herkend aan hun perceptuele hashes.",
+        "retracted": "Ingetrokken door de uitgever",
+        "history": "Geschiedenis",
+        "corrected": "Gecorrigeerd",
+        "rating_was": "beoordeling was",
     },
     "fr": {
         "claim": "Affirmation",
         "hashes": "Les copies de ce média sont reconnues par leurs empreintes perceptuelles.",
+        "retracted": "Retirée par son éditeur",
+        "history": "Historique",
+        "corrected": "Corrigée",
+        "rating_was": "la note était",
     },
     "de": {
         "claim": "Behauptung",
         "hashes": "Kopien dieses Mediums werden an ihren perzeptuellen Hashes erkannt.",
+        "retracted": "Vom Herausgeber zurückgezogen",
+        "history": "Verlauf",
+        "corrected": "Korrigiert",
+        "rating_was": "Bewertung war",
     },
 }
 Lang = Annotated[Language, Query()]
@@ -49,6 +68,10 @@ def public_case(s: Session, slug: str) -> Case:
 def claimreview_jsonld(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> Response:
     """The ClaimReview document, byte for byte what the STIX report's external reference hashes."""
     case = public_case(s, slug)
+    if (
+        case.retracted_at is not None
+    ):  # a withdrawn review must not keep feeding search engines' fact-check boxes
+        raise Gone(f"this fact-check was retracted: {case.retraction_reason}")
     doc = claimreview_bytes(publication.fact_check(s, case, rt.settings.base_url, lang))
     return Response(doc, media_type="application/ld+json")
 
@@ -65,6 +88,8 @@ def fact_check_page(slug: str, s: DbDep, rt: RuntimeDep, lang: Lang = "en") -> H
         t=TEXT[lang],
         publisher=org.name if org else "",
         published=(case.published_at or case.created_at).date().isoformat(),
-        jsonld_url=f"/fact-checks/{case.slug}.jsonld?lang={lang}",
+        jsonld_url=None if case.retracted_at else f"/fact-checks/{case.slug}.jsonld?lang={lang}",
+        retraction=case.retraction_reason if case.retracted_at else None,
+        revisions=publication.revisions(s, case),
     )
     return HTMLResponse(html)

@@ -174,6 +174,18 @@ class CaseOut(BaseModel):
     claim_url: str = ""
     machine_label: str | None = None
     comments: list[CommentOut] = []
+    modified_at: dt.datetime | None = None
+    retracted_at: dt.datetime | None = None
+    retraction_reason: str = ""
+
+
+class CorrectionIn(Strict):
+    note: str = Field(min_length=1, max_length=8000, description="what was corrected, shown on the page")
+    rating: Rating | None = Field(default=None, description="the new rating, if it changes")
+
+
+class RetractionIn(Strict):
+    reason: str = Field(min_length=1, max_length=8000, description="why, shown on the page")
 
 
 class BankIn(Strict):

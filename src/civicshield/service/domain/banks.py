@@ -166,6 +166,31 @@ def add_entries(
     return rows
 
 
+def withdraw(s: Session, who: Principal, rows: Sequence[BankEntryRow], *, reason: str) -> int:
+    """Remove entries (a retracted or corrected fact-check's), audited with the reason; the banks' revisions
+    move so every index and export forgets them. Public ones are logged as withdrawn."""
+    if not rows:
+        return 0
+    touched: dict[int, BankRow] = {}
+    for row in rows:
+        bank = touched.get(row.bank_id) or s.get(BankRow, row.bank_id)
+        if bank is None or bank.org_id != who.org_id:
+            continue
+        touched[bank.id] = bank
+        if row.tlp is TLP.CLEAR:
+            transparency.append(
+                s,
+                "bank.entry_withdrawn",
+                {"bank": bank.name, "signal_type": row.signal_type, "value": row.value, "reason": reason},
+            )
+        s.delete(row)
+    for bank in touched.values():
+        bank.revision += 1
+        audit.record(s, who.org_id, who.actor, "bank.entries_withdrawn", "bank", bank.id, {"reason": reason})
+    s.flush()
+    return len(rows)
+
+
 def _existing_keys(s: Session, bank_id: int, keys: list[tuple[str, str]]) -> set[str]:
     """Which of these ``(signal_type, value_key)`` the bank holds, asked a slice at a time along its unique
     index (a bank may hold millions of entries)."""

@@ -138,7 +138,7 @@ def collection_objects(s: Session, org_id: int, base_url: str) -> list[Collectio
     seen: set[tuple[str, str | None]] = set()
     out: list[CollectionObject] = []
     for case in cases:
-        added = _aware(case.published_at or case.created_at)
+        added = _aware(case.modified_at or case.published_at or case.created_at)  # a new version is news
         for obj in _objects_of(fact_check(s, case, base_url), case.tlp):
             stamp = obj.get("modified") or obj.get("created")
             if (obj["id"], stamp) in seen:

@@ -12,15 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.banks import BankEntry
-from civicshield.errors import BankFormatError
-from civicshield.service.domain import alerts, banks, store, transparency
+from civicshield.errors import BankFormatError, Conflict, Forbidden, UsageError
+from civicshield.service.domain import alerts, audit, banks, store, transparency
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
+from civicshield.service.domain.security import Role
 from civicshield.service.domain.states import CaseState, WebhookEvent
-from civicshield.service.domain.tables import Case, Item, Organization, utcnow
+from civicshield.service.domain.tables import BankEntryRow, Case, CaseRevision, Item, Organization, utcnow
 from civicshield.sharing import (
     FactCheck,
     HashKind,
@@ -92,6 +94,96 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
     return Published(case.id, bank_id, added)
 
 
+def correct(
+    s: Session, who: Principal, case: Case, base_url: str, *, note: str, rating: Rating | str | None = None
+) -> Case:
+    """Correct a published fact-check: a new rating and/or an explanation, shown with the date on the page,
+    as ``dateModified`` in ClaimReview and a new STIX version. Its bank entries follow the new rating (a
+    rating that no longer debunks withdraws them); partners get ``fact_check.corrected``; a public one enters
+    the transparency log."""
+    _published_only(who, case)
+    if not note.strip():
+        raise UsageError("say what was corrected (note)")
+    before = case.rating
+    after = Rating.parse(rating) if isinstance(rating, str) else rating or before
+    case.rating = after
+    case.rating_note = note.strip()[:8000]
+    _revise(s, who, case, "corrected", before, after, note)
+    entries = s.scalars(select(BankEntryRow).where(BankEntryRow.case_id == case.id))
+    if after is not None and not after.debunks:
+        banks.withdraw(s, who, list(entries), reason=f"fact-check corrected to {after}")
+    _announce(s, who, case, base_url, WebhookEvent.FACT_CHECK_CORRECTED, {"note": note.strip()[:2000]})
+    return case
+
+
+def retract(s: Session, who: Principal, case: Case, base_url: str, *, reason: str) -> Case:
+    """Retract a published fact-check with a reason: the page says so, ClaimReview is withdrawn, STIX
+    objects are revoked, bank entries withdrawn, partners told (``fact_check.retracted``), the public log
+    records it."""
+    _published_only(who, case)
+    if not reason.strip():
+        raise UsageError("give the reason for the retraction")
+    case.retracted_at = utcnow()
+    case.retraction_reason = reason.strip()[:8000]
+    _revise(s, who, case, "retracted", case.rating, case.rating, reason)
+    entries = list(s.scalars(select(BankEntryRow).where(BankEntryRow.case_id == case.id)))
+    banks.withdraw(s, who, entries, reason="fact-check retracted")
+    _announce(
+        s, who, case, base_url, WebhookEvent.FACT_CHECK_RETRACTED, {"reason": case.retraction_reason[:2000]}
+    )
+    return case
+
+
+def _published_only(who: Principal, case: Case) -> None:
+    if not who.can(Role.REVIEWER) or who.org_id != case.org_id:
+        raise Forbidden("the publishing organization's reviewers correct and retract its fact-checks")
+    if case.state is not CaseState.PUBLISHED:
+        raise Conflict("only a published fact-check is corrected or retracted")
+    if case.retracted_at is not None:
+        raise Conflict("the fact-check is retracted")
+
+
+def _revise(
+    s: Session, who: Principal, case: Case, kind: str, before: Rating | None, after: Rating | None, note: str
+) -> None:
+    case.modified_at = utcnow()
+    s.add(
+        CaseRevision(
+            case_id=case.id,
+            kind=kind,
+            rating_before=str(before or ""),
+            rating_after=str(after or ""),
+            note=note.strip()[:8000],
+            actor=who.actor,
+        )
+    )
+    audit.record(s, who.org_id, who.actor, f"case.{kind}", "case", case.id, {"rating": str(after or "")})
+
+
+def _announce(
+    s: Session, who: Principal, case: Case, base_url: str, event: WebhookEvent, extra: dict[str, Any]
+) -> None:
+    payload = {**case_payload(s, case, base_url), **extra}
+    alerts.queue_event(s, who.org_id, event, case.tlp, payload)
+    if case.tlp is TLP.CLEAR:
+        transparency.append(
+            s,
+            str(event),
+            {
+                "url": fact_check_url(base_url, case),
+                "rating": str(case.rating or Rating.UNVERIFIABLE),
+                "date_modified": (case.modified_at or utcnow()).isoformat(timespec="seconds"),
+                **extra,
+            },
+        )
+
+
+def revisions(s: Session, case: Case) -> list[CaseRevision]:
+    return list(
+        s.scalars(select(CaseRevision).where(CaseRevision.case_id == case.id).order_by(CaseRevision.id))
+    )
+
+
 def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> FactCheck:
     org = s.get(Organization, case.org_id)
     item = s.get(Item, case.item_id)
@@ -119,6 +211,8 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         summary=case.rating_note or None,
         media=media,
         claimreview_url=f"{page}.jsonld?lang={language}",
+        date_modified=_aware(case.modified_at) if case.modified_at else None,
+        retracted=case.retracted_at is not None,
         claim_author=(
             Party(case.claim_author, kind=PartyKind(case.claim_author_kind)) if case.claim_author else None
         ),
@@ -143,3 +237,7 @@ def case_payload(s: Session, case: Case, base_url: str) -> dict[str, Any]:
         "url": fact_check_url(base_url, case),
         "claimreview": claimreview_for(s, case, base_url),
     }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

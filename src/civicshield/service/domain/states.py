@@ -57,6 +57,8 @@ class WebhookEvent(StrEnum):
     BANK_ENTRY_ADDED = "bank.entry_added"
     MATCH_FOUND = "match.found"
     IMPERSONATION_DETECTED = "impersonation.detected"
+    FACT_CHECK_CORRECTED = "fact_check.corrected"
+    FACT_CHECK_RETRACTED = "fact_check.retracted"
 
 
 class JoinRequestState(StrEnum):

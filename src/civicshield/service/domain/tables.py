@@ -252,6 +252,24 @@ class Case(Base):
     claim_author_kind: Mapped[str] = mapped_column(String(12), default="Person")
     claim_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     claim_url: Mapped[str] = mapped_column(String(2000), default="")
+    # Corrections and retractions of a published fact-check (issue 13): the last change, and a retraction.
+    modified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retraction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class CaseRevision(Base):
+    """One correction or retraction of a published fact-check: what it was, what it became, why, who."""
+
+    __tablename__ = "case_revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # corrected | retracted
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rating_before: Mapped[str] = mapped_column(String(20), default="")
+    rating_after: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200))
 
 
 class Comment(Base):
