@@ -11,7 +11,7 @@ import typer
 from civicshield.cli.analyze import analyze_all, print_table
 from civicshield.cli.console import err, out
 from civicshield.cli.errors import handled
-from civicshield.errors import ConfigurationError
+from civicshield.errors import ConfigurationError, UsageError
 from civicshield.pipeline import Engine
 from civicshield.report import render_html
 
@@ -117,6 +117,9 @@ def _seed_demo(settings: Any) -> Any:
 def worker(
     concurrency: Annotated[int, typer.Option(help="Parallel jobs in this process.")] = 1,
     hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
+    queues: Annotated[
+        str, typer.Option(help="all (election-incident items first) or surge (a worker reserved for them).")
+    ] = "all",
 ) -> None:
     """Run an analysis worker against $CIVICSHIELD_BROKER_URL (Redis / RabbitMQ) and the shared database.
     Needs $CIVICSHIELD_BASE_URL (``serve`` sets it for the worker it starts itself)."""
@@ -130,4 +133,6 @@ def worker(
                 "https://civicshield.example.org): the links in alerts, webhooks and fact-checks this worker "
                 "sends are built from it, and a guessed one would point nowhere"
             )
-        run_worker(ServiceSettings.from_env(), concurrency=concurrency, hostname=hostname)
+        if queues not in ("all", "surge"):
+            raise UsageError("--queues is all or surge")
+        run_worker(ServiceSettings.from_env(), concurrency=concurrency, hostname=hostname, queues=queues)

@@ -15,6 +15,7 @@ from civicshield.service.api import (
     banks,
     cases,
     events,
+    incidents,
     items,
     match,
     notifications,
@@ -83,6 +84,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         events.router,
         events.kit,
         transparency.router,
+        incidents.router,
         notifications.router,
     ):
         app.include_router(router)

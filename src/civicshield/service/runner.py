@@ -17,7 +17,7 @@ from celery import Celery
 from civicshield.service import compose
 from civicshield.service.domain import audit_anchor, onboarding, store
 from civicshield.service.infra import delivery, lifecycle, logs
-from civicshield.service.infra.jobs import requeue_stale
+from civicshield.service.infra.jobs import QUEUE, SURGE_QUEUE, requeue_stale
 from civicshield.service.infra.runtime import Runtime
 from civicshield.service.infra.supervision import (
     FINGERPRINT_ENV,
@@ -70,8 +70,11 @@ def _reaper(rt: Runtime, celery: Celery, stop: threading.Event) -> None:
             log.exception("delivery sweep failed")
 
 
-def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str | None = None) -> None:
-    """A Celery worker for analysis jobs; also re-sends jobs whose lease expired."""
+def run_worker(
+    settings: ServiceSettings, *, concurrency: int = 1, hostname: str | None = None, queues: str = "all"
+) -> None:
+    """A Celery worker for analysis jobs; also re-sends jobs whose lease expired. ``queues``: ``all`` (the
+    surge queue of election incidents first, then the rest) or ``surge`` (a worker reserved for incidents)."""
     logs.configure(settings.log_format)
     from celery.signals import setup_logging
 
@@ -94,7 +97,7 @@ def run_worker(settings: ServiceSettings, *, concurrency: int = 1, hostname: str
         "--loglevel=INFO",
         f"--concurrency={concurrency}",
         "-Q",
-        "civicshield",
+        SURGE_QUEUE if queues == "surge" else f"{SURGE_QUEUE},{QUEUE}",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",

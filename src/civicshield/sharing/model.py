@@ -195,6 +195,7 @@ class FactCheck:
     summary: str | None = None
     date_modified: datetime | None = None
     retracted: bool = False  # withdrawn by its publisher: STIX objects are revoked
+    techniques: tuple[str, ...] = ()  # DISARM technique ids; STIX carries them as attack patterns
     claim_author: Party | None = None
     claim_date: datetime | None = None
     appearances: tuple[str, ...] = ()

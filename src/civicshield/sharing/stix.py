@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from civicshield.sharing import disarm
 from civicshield.sharing._ids import sco_id, stable_uuid, stix_timestamp
 from civicshield.sharing.claimreview import claimreview
 from civicshield.sharing.model import FactCheck, HashKind, MediaHash, MediaItem, Party, PartyKind
@@ -113,7 +114,8 @@ def stix_bundle(fact_check: FactCheck, *, tlp: TLP) -> dict[str, Any]:
             indicators.append(indicator)
             if observed is not None:
                 relationships.append(_based_on(fact_check, indicator["id"], observed["id"], by, marks))
-    content = indicators + ([observed] if observed else []) + relationships + files + urls
+    patterns = [disarm.attack_pattern(t) for t in fact_check.techniques]  # DISARM's own objects
+    content = indicators + ([observed] if observed else []) + relationships + files + urls + patterns
     report = _report(fact_check, [by] + [o["id"] for o in content], by, marks)
     definitions = [_civicshield_identity(), _extension_definition()] if _uses_extension(content) else []
     objects = [marking, publisher, *definitions, report, *content]

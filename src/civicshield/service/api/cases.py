@@ -20,6 +20,7 @@ from civicshield.service.api.schemas import (
     PublishOut,
     RatingIn,
     RetractionIn,
+    TechniquesIn,
     TransitionIn,
 )
 from civicshield.service.domain import links, publication, store
@@ -97,6 +98,12 @@ def correct(body: CorrectionIn, case: CaseDep, s: DbDep, rt: RuntimeDep, who: Re
     return case_out(
         s, publication.correct(s, who, case, rt.settings.base_url, note=body.note, rating=body.rating)
     )
+
+
+@router.put("/{case_id}/disarm", response_model=CaseOut)
+def tag(body: TechniquesIn, case: CaseDep, s: DbDep, who: Reviewer) -> CaseOut:
+    """Tag the case with DISARM techniques; STIX exports carry them as the framework's attack patterns."""
+    return case_out(s, publication.tag_techniques(s, who, case, body.techniques))
 
 
 @router.post("/{case_id}/retraction", response_model=CaseOut)

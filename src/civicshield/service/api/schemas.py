@@ -177,11 +177,16 @@ class CaseOut(BaseModel):
     modified_at: dt.datetime | None = None
     retracted_at: dt.datetime | None = None
     retraction_reason: str = ""
+    disarm: list[str] = []
 
 
 class CorrectionIn(Strict):
     note: str = Field(min_length=1, max_length=8000, description="what was corrected, shown on the page")
     rating: Rating | None = Field(default=None, description="the new rating, if it changes")
+
+
+class TechniquesIn(Strict):
+    techniques: list[str] = Field(max_length=30, description="DISARM technique ids, e.g. T0087.001")
 
 
 class RetractionIn(Strict):

@@ -35,7 +35,16 @@ from civicshield.service.domain.tables import Notification, Organization, Protec
 from civicshield.sharing.tlp import TLP, Audience, may_share
 from civicshield.signals import Signal
 
-__all__ = ["MAX_NEW_PER_HOUR", "acknowledge", "impersonation_detected", "inbox", "mail_for", "own", "resolve"]
+__all__ = [
+    "MAX_NEW_PER_HOUR",
+    "acknowledge",
+    "impersonation_detected",
+    "inbox",
+    "mail_for",
+    "notify",
+    "own",
+    "resolve",
+]
 
 KIND = "impersonation_detected"
 MAX_NEW_PER_HOUR = 20
@@ -85,6 +94,16 @@ def impersonation_detected(
     alerts.queue_event(
         s, protected_org_id, WebhookEvent.IMPERSONATION_DETECTED, TLP.AMBER, payload, own_org_only=True
     )
+    return row
+
+
+def notify(s: Session, org_id: int, kind: str, title: str, body: str, detail: dict[str, Any]) -> Notification:
+    """A plain inbox line (an incident declared, a stand-down): no folding, audited."""
+    key = hashlib.sha256(f"{kind}|{org_id}|{title}|{body}".encode()).hexdigest()
+    row = Notification(org_id=org_id, kind=kind, title=title[:300], body=body, detail=detail, fold_key=key)
+    s.add(row)
+    s.flush()
+    audit.record(s, org_id, "system", "notification.raised", "notification", row.id, {"kind": kind})
     return row
 
 

@@ -32,6 +32,7 @@ from civicshield.sharing import (
     PartyKind,
     Rating,
     claimreview,
+    disarm,
 )
 from civicshield.sharing import MediaKind as ShareKind
 from civicshield.sharing.tlp import TLP
@@ -134,6 +135,21 @@ def retract(s: Session, who: Principal, case: Case, base_url: str, *, reason: st
     return case
 
 
+def tag_techniques(s: Session, who: Principal, case: Case, techniques: list[str]) -> Case:
+    """Tag a case with DISARM techniques (``sharing.disarm``); on a published case the change is a new STIX
+    version (``modified`` moves), as any change to published objects must be."""
+    if not who.can(Role.REVIEWER) or who.org_id != case.org_id:
+        raise Forbidden("the case's organization's reviewers tag it")
+    tags = list(disarm.validate(techniques))
+    if tags == list(case.disarm or []):
+        return case
+    case.disarm = tags
+    if case.state is CaseState.PUBLISHED:
+        case.modified_at = utcnow()
+    audit.record(s, who.org_id, who.actor, "case.tagged", "case", case.id, {"disarm": tags})
+    return case
+
+
 def _published_only(who: Principal, case: Case) -> None:
     if not who.can(Role.REVIEWER) or who.org_id != case.org_id:
         raise Forbidden("the publishing organization's reviewers correct and retract its fact-checks")
@@ -213,6 +229,7 @@ def fact_check(s: Session, case: Case, base_url: str, language: str = "en") -> F
         claimreview_url=f"{page}.jsonld?lang={language}",
         date_modified=_aware(case.modified_at) if case.modified_at else None,
         retracted=case.retracted_at is not None,
+        techniques=tuple(case.disarm or ()),
         claim_author=(
             Party(case.claim_author, kind=PartyKind(case.claim_author_kind)) if case.claim_author else None
         ),

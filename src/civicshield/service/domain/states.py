@@ -59,6 +59,7 @@ class WebhookEvent(StrEnum):
     IMPERSONATION_DETECTED = "impersonation.detected"
     FACT_CHECK_CORRECTED = "fact_check.corrected"
     FACT_CHECK_RETRACTED = "fact_check.retracted"
+    INCIDENT_DECLARED = "incident.declared"
 
 
 class JoinRequestState(StrEnum):

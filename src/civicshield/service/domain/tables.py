@@ -256,6 +256,7 @@ class Case(Base):
     modified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     retraction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    disarm: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")  # DISARM technique ids
 
 
 class CaseRevision(Base):
@@ -492,6 +493,48 @@ class TreeHead(Base):
     root: Mapped[str] = mapped_column(String(64))
     timestamp: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(100))
+
+
+class Incident(Base):
+    """An election incident declared for the whole coalition (issue 15): its items are analyzed first (surge),
+    every member is told, and it keeps a shared timeline until it is stood down."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))  # who declared it
+    title: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(12))  # low | medium | high | critical
+    election: Mapped[str] = mapped_column(String(200), default="")
+    targets: Mapped[list[Any]] = mapped_column(JSON, default=list)  # people or bodies targeted
+    disarm: Mapped[list[Any]] = mapped_column(JSON, default=list)  # DISARM technique ids
+    tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    stood_down_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    after_action: Mapped[str] = mapped_column(Text, default="")
+
+
+class IncidentItem(Base):
+    __tablename__ = "incident_items"
+    __table_args__ = (UniqueConstraint("incident_id", "item_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IncidentUpdate(Base):
+    """A line of an incident's shared timeline, with the sharing label its author chose."""
+
+    __tablename__ = "incident_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
 
 
 class Notification(Base):

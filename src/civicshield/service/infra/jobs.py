@@ -28,7 +28,7 @@ from civicshield.errors import CivicShieldError, MediaError
 from civicshield.fusion import Label, fuse
 from civicshield.media import Media
 from civicshield.protection.watchlist import Watchlist
-from civicshield.service.domain import alerts, notifications, protection
+from civicshield.service.domain import alerts, incidents, notifications, protection
 from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
@@ -43,6 +43,10 @@ from civicshield.verdict import Verdict
 
 log = logging.getLogger(__name__)
 TASK = "civicshield.analyze_item"
+QUEUE = "civicshield"
+#: Items of an active election incident (``domain.incidents``): workers drain this queue first (Redis:
+#: ``queue_order_strategy=priority``), and ``civicshield worker --queues surge`` reserves workers for it.
+SURGE_QUEUE = "civicshield.surge"
 MAX_ATTEMPTS = 5
 
 
@@ -114,14 +118,14 @@ def make_celery(settings: ServiceSettings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options=_transport_options(settings),
         worker_hijack_root_logger=False,
-        task_default_queue="civicshield",
+        task_default_queue=QUEUE,
     )
     return app
 
 
 def _transport_options(settings: ServiceSettings) -> dict[str, Any]:
-    if settings.broker.startswith(("redis", "rediss")):
-        return {"visibility_timeout": settings.job_lease_s}
+    if settings.broker.startswith(("redis", "rediss")):  # surge queue first, always
+        return {"visibility_timeout": settings.job_lease_s, "queue_order_strategy": "priority"}
     if settings.broker.startswith("sqla+"):
         _poll_embedded_queue_faster()
     return {}
@@ -137,8 +141,8 @@ def _poll_embedded_queue_faster() -> None:
     embedded.Transport.polling_interval = 0.1
 
 
-def enqueue(celery: Celery, job_id: int) -> None:
-    celery.send_task(TASK, args=[job_id])
+def enqueue(celery: Celery, job_id: int, *, surge: bool = False) -> None:
+    celery.send_task(TASK, args=[job_id], queue=SURGE_QUEUE if surge else QUEUE)
 
 
 def run_job(rt: Runtime, job_id: int) -> str:
@@ -244,10 +248,10 @@ def requeue_stale(rt: Runtime, celery: Celery, *, now: dt.datetime | None = None
         for job in stale:
             job.state = JobState.QUEUED
             job.updated_at = utcnow()
-        ids = [j.id for j in stale]
-    for job_id in ids:
-        enqueue(celery, job_id)
-    return ids
+        ids = [(j.id, incidents.active_for_item(s, j.item_id)) for j in stale]
+    for job_id, surge in ids:
+        enqueue(celery, job_id, surge=surge)
+    return [job_id for job_id, _ in ids]
 
 
 def bind_task(celery: Celery, rt: Runtime) -> None:
