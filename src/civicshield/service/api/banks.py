@@ -13,7 +13,7 @@ from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
 from civicshield.service.domain import banks, reads
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankEntryRow, BankRow
-from civicshield.service.web.deps import DbDep, IdPath, Reviewer, Viewer
+from civicshield.service.web.deps import DbDep, IdPath, Reviewer, RuntimeDep, Viewer
 
 router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 
@@ -55,12 +55,14 @@ def list_entries(
 
 
 @router.post("/{bank_id}/entries", response_model=list[EntryOut], status_code=201)
-def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, who: Reviewer) -> list[EntryOut]:
+def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, rt: RuntimeDep, who: Reviewer) -> list[EntryOut]:
+    """Add entries; in a known-fake bank, earlier items of every organization that may see them are matched
+    and their owners told (``match.found`` with ``earlier_item``)."""
     bank = banks.get_bank(s, who, bank_id)
     entries = [
         BankEntry.create(e.signal_type, e.hash, e.label, link=e.link, quality=e.quality) for e in body.entries
     ]
-    rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp)
+    rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp, base_url=rt.settings.base_url)
     return [entry_out(r) for r in rows]
 
 

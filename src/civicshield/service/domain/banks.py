@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
-from civicshield.service.domain import alerts, audit, transparency
+from civicshield.service.domain import alerts, audit, retro, transparency
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization
@@ -91,6 +91,7 @@ def add_entries(
     *,
     tlp: str | None = None,
     case_id: int | None = None,
+    base_url: str = "",
 ) -> list[BankEntryRow]:
     """Append entries the bank does not hold yet. Only the owner's reviewers and admins write to a bank.
 
@@ -147,6 +148,8 @@ def add_entries(
             {"count": len(rows), "case": case_id},
         )
         alerts.bank_entries_added(s, bank, rows)
+        if bank.kind == "known_fake":
+            retro.match_earlier_items(s, bank, rows, base_url, visible=visible)
         owner = org_name(s, bank.org_id)
         for row in rows:
             if row.tlp is TLP.CLEAR:  # public: it enters the public log (issue 15)

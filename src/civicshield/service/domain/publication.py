@@ -75,7 +75,9 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
     if item is not None and case.rating is not None and case.rating.debunks:
         bank = banks.ensure_bank(s, who.org_id, FACT_CHECK_BANK, "known_fake", "GREEN")
         entries = item_entries(item, case.title, fact_check_url(base_url, case))
-        added = len(banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id))
+        added = len(
+            banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id, base_url=base_url)
+        )
         bank_id = bank.id
 
     alerts.queue_event(s, who.org_id, WebhookEvent.CASE_PUBLISHED, case.tlp, case_payload(s, case, base_url))

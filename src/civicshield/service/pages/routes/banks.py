@@ -109,7 +109,10 @@ async def import_entries(
             entries = entries_from_csv(text, source=name)
         with rt.db.session() as s:
             bank = banks.get_bank(s, member.who, bank_id)
-            return len(banks.add_entries(s, member.who, bank, entries, tlp=tlp or None)), len(entries)
+            added = banks.add_entries(
+                s, member.who, bank, entries, tlp=tlp or None, base_url=rt.settings.base_url
+            )
+            return len(added), len(entries)
 
     added, total = await run_in_threadpool(import_now)
     flash(
