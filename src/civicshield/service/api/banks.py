@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
-from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryOut
+from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryChangeIn, EntryOut
 from civicshield.service.domain import banks, reads
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankEntryRow, BankRow
@@ -33,6 +33,8 @@ def entry_out(row: BankEntryRow) -> EntryOut:
         tlp=row.tlp,
         quality=row.quality,
         case_id=row.case_id,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
     )
 
 
@@ -93,3 +95,30 @@ def search(
 ) -> list[EntryOut]:
     """Entries holding exactly this hash value, in banks the caller may see."""
     return [entry_out(row) for row, _ in reads.search_hash(s, who, value)]
+
+
+@router.post("/{bank_id}/entries/{entry_id}/{action}", response_model=EntryOut)
+def change_entry(
+    bank_id: IdPath,
+    entry_id: IdPath,
+    action: Literal["disable", "enable"],
+    body: EntryChangeIn,
+    s: DbDep,
+    who: Reviewer,
+) -> EntryOut:
+    """Disable an entry (it stops matching at once and leaves exports) or enable it again, with a reason."""
+    bank = banks.get_bank(s, who, bank_id)
+    return entry_out(banks.set_entry(s, who, bank, entry_id, enabled=action == "enable", reason=body.reason))
+
+
+@router.delete("/{bank_id}/entries/{entry_id}", status_code=204)
+def delete_entry(
+    bank_id: IdPath,
+    entry_id: IdPath,
+    s: DbDep,
+    who: Reviewer,
+    reason: Annotated[str, Query(min_length=1, max_length=2000)],
+) -> Response:
+    """Delete an entry, with a reason (``?reason=``)."""
+    banks.delete_entry(s, who, banks.get_bank(s, who, bank_id), entry_id, reason=reason)
+    return Response(status_code=204)

@@ -233,6 +233,12 @@ class EntryOut(BaseModel):
     tlp: TLP
     quality: int | None
     case_id: int | None
+    disabled_at: dt.datetime | None = None
+    disabled_reason: str = ""
+
+
+class EntryChangeIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="why (kept in the audit log)")
 
 
 class MatchQuery(Strict):

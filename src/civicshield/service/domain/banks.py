@@ -19,7 +19,7 @@ from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import alerts, audit, retro, transparency
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
-from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization
+from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization, utcnow
 from civicshield.sharing.tlp import TLP, Audience, labels_for, may_share
 
 #: Labels other organizations of the service may see (TLP:GREEN is for the community, CLEAR for all).
@@ -227,8 +227,60 @@ def visible_counts(s: Session, who: Principal, rows: Sequence[BankRow]) -> dict[
     return counts
 
 
+def set_entry(
+    s: Session, who: Principal, bank: BankRow, entry_id: int, *, enabled: bool, reason: str
+) -> BankEntryRow:
+    """Disable an entry (it matches nothing, is left out of exports, stays listed for its owner) or enable it
+    again, with a reason; audited, and logged publicly for a TLP:CLEAR entry."""
+    row = _own_entry(s, who, bank, entry_id, reason)
+    row.disabled_at = None if enabled else utcnow()
+    row.disabled_reason = "" if enabled else reason.strip()[:2000]
+    action = "enabled" if enabled else "disabled"
+    _record(s, who, bank, row, action, reason)
+    return row
+
+
+def delete_entry(s: Session, who: Principal, bank: BankRow, entry_id: int, *, reason: str) -> None:
+    row = _own_entry(s, who, bank, entry_id, reason)
+    _record(s, who, bank, row, "deleted", reason)
+    s.delete(row)
+    bank.revision += 1
+
+
+def _own_entry(s: Session, who: Principal, bank: BankRow, entry_id: int, reason: str) -> BankEntryRow:
+    if bank.org_id != who.org_id:
+        raise NotFound("no such bank")
+    if not who.can(Role.REVIEWER):
+        raise Forbidden("reviewers and admins change bank entries")
+    if not reason.strip():
+        raise UsageError("give the reason (it is kept in the audit log)")
+    row = s.get(BankEntryRow, entry_id)
+    if row is None or row.bank_id != bank.id:
+        raise NotFound("no such entry")
+    return row
+
+
+def _record(s: Session, who: Principal, bank: BankRow, row: BankEntryRow, action: str, reason: str) -> None:
+    audit.record(
+        s,
+        who.org_id,
+        who.actor,
+        f"bank.entry_{action}",
+        "bank_entry",
+        row.id,
+        {"bank": bank.id, "reason": reason[:500]},
+    )
+    if row.tlp is TLP.CLEAR:
+        transparency.append(
+            s,
+            f"bank.entry_{action}",
+            {"bank": bank.name, "signal_type": row.signal_type, "value": row.value, "reason": reason[:500]},
+        )
+
+
 def visible_entries(s: Session, who: Principal, bank: BankRow, limit: int = 100_000) -> list[BankEntryRow]:
-    q = select(BankEntryRow).where(BankEntryRow.bank_id == bank.id)
+    """The entries ``who`` may read (exports): never a disabled one."""
+    q = select(BankEntryRow).where(BankEntryRow.bank_id == bank.id, BankEntryRow.disabled_at.is_(None))
     if bank.org_id != who.org_id:
         q = q.where(BankEntryRow.tlp.in_(SHARED_WITH_COMMUNITY))
     return list(s.scalars(q.order_by(BankEntryRow.id).limit(limit)))

@@ -342,6 +342,9 @@ class BankEntryRow(Base):
     original_name: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     original_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A disabled entry matches nothing until enabled again (bank hygiene, issue 13): when and why.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    disabled_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     __table_args__ = (UniqueConstraint("bank_id", "signal_type", "value_key"),)
     value_key: Mapped[str] = mapped_column(
         String(64)

@@ -229,7 +229,12 @@ class LiveIndex:
         with self.db.reading() as s:
             rows = {
                 r.id: r
-                for r in s.scalars(select(BankEntryRow).where(BankEntryRow.id.in_({i for _, i, _ in found})))
+                for r in s.scalars(
+                    select(BankEntryRow).where(
+                        BankEntryRow.id.in_({i for _, i, _ in found}),
+                        BankEntryRow.disabled_at.is_(None),  # a disabled entry matches nothing
+                    )
+                )
             }
             public_cases = _public_cases(s, rows.values()) if org_id == PUBLIC_ORG else set()
         out: list[LiveMatch] = []
