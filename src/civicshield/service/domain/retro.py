@@ -5,9 +5,10 @@ HMA's users ask for this: a fake confirmed on Thursday was often uploaded on Mon
 may see the new entries (``banks.visible``: the entry's sharing label) learn of them, each about its own
 items only: an inbox line and the ``match.found`` webhook marked ``"earlier_item": true``. The item a
 fact-check was published from is not reported against its own entries. PDQ within the bank's match distance
-(31) and exact SHA-256 are compared; video and audio hashes are matched on the next look-up instead.
-The scan reads the stored hashes of the ``MAX_ITEMS`` most recent items in the transaction that adds the
-entries: bounded, and enough for a coalition's last months (past that, a background job is the next step).
+(31, one FAISS range search of every earlier item's PDQ against the new entries) and exact SHA-256 are
+compared; video and audio hashes are matched on the next look-up instead. The scan reads the stored hashes
+of the ``MAX_ITEMS`` most recent items in the transaction that adds the entries: bounded, and enough for a
+coalition's last months (past that, a background job is the next step).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.banks.policy import DEFAULT_POLICY
-from civicshield.hashing.pdq import hamming
+from civicshield.hashing.index import FlatPdqIndex
 from civicshield.service.domain import alerts, notifications
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.states import WebhookEvent
@@ -46,24 +47,28 @@ def match_earlier_items(
     if not pdq and not sha:
         return 0
     own_sources = {r.original_sha256 for r in rows if r.original_sha256}
+    by_id = {r.id: r for r in pdq}
+    index = FlatPdqIndex()  # the new entries; every earlier item's PDQ is one query of a single batch
+    index.add([r.value for r in pdq], [r.id for r in pdq])
     found: dict[int, list[tuple[Item, BankEntryRow, int]]] = defaultdict(list)
-    items = s.scalars(select(Item).order_by(Item.id.desc()).limit(MAX_ITEMS))
-    for item in items:
+    queries: list[tuple[Item, str]] = []
+    for item in s.scalars(select(Item).order_by(Item.id.desc()).limit(MAX_ITEMS)):
         if item.sha256 in own_sources:
             continue  # the fact-check's own item
         hit = sha.get((item.sha256 or "").lower())
         if hit is not None and visible(item.org_id, bank.org_id, hit.tlp):
             found[item.org_id].append((item, hit, 0))
             continue
-        for stored in (e for e in (item.hashes or {}).get("entries", []) if e.get("signal_type") == "pdq"):
-            best = min(((hamming(stored["hash"], r.value), r) for r in pdq), default=None, key=lambda p: p[0])
-            if (
-                best
-                and best[0] <= DEFAULT_POLICY.pdq_max_distance
-                and visible(item.org_id, bank.org_id, best[1].tlp)
-            ):
-                found[item.org_id].append((item, best[1], best[0]))
-                break
+        stored = next(
+            (e["hash"] for e in (item.hashes or {}).get("entries", []) if e.get("signal_type") == "pdq"), None
+        )
+        if stored and pdq:
+            queries.append((item, stored))
+    results = index.search_many([h for _, h in queries], DEFAULT_POLICY.pdq_max_distance) if queries else []
+    for (item, _), near in zip(queries, results, strict=True):
+        best = next((h for h in near if visible(item.org_id, bank.org_id, by_id[h.id].tlp)), None)
+        if best is not None:
+            found[item.org_id].append((item, by_id[best.id], best.distance))
     for org_id, hits in found.items():
         _tell(s, org_id, bank, hits, base_url)
     return sum(len(h) for h in found.values())
