@@ -69,6 +69,8 @@ class Settings:
     # library makes), through the egress guard, from public addresses and ``remote_manifest_networks``.
     fetch_remote_manifests: bool = False
     remote_manifest_networks: tuple[str, ...] = ()
+    # Links to posts (``intake.links``) are fetched from public addresses and these networks only.
+    link_networks: tuple[str, ...] = ()
     # The people and domains the ``impersonation`` analyzer looks for (``protection.watchlist``, TOML).
     watchlist: Path | None = None
     # Per-analyzer options (``Analyzer.options``), checked when the engine is built.
@@ -104,6 +106,9 @@ class Settings:
         networks = tuple(
             n.strip() for n in env.get("CIVICSHIELD_REMOTE_MANIFEST_NETWORKS", "").split(",") if n.strip()
         )
+        link_networks = tuple(
+            n.strip() for n in env.get("CIVICSHIELD_LINK_NETWORKS", "").split(",") if n.strip()
+        )
         watchlist = env.get("CIVICSHIELD_WATCHLIST", "").strip()
         return replace(
             base,
@@ -111,6 +116,7 @@ class Settings:
             analyzer_options=_analyzer_options(env),
             fetch_remote_manifests=fetch,
             remote_manifest_networks=networks,
+            link_networks=link_networks,
             plugins=plugins,
             analyzers=only or None,
             required_analyzers=required,

@@ -1,12 +1,16 @@
-"""Submissions: upload a file (analysis runs off-request as a job) and poll the job."""
+"""Submissions: upload a file or a link to a post (analysis runs off-request as a job) and poll the job."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from civicshield.service.api.schemas import ItemOut, JobOut
-from civicshield.service.domain import store
+from civicshield.intake.links import LinkLimits, fetch_post
+from civicshield.service.api.schemas import ItemOut, JobOut, Strict
+from civicshield.service.domain import audit, store
 from civicshield.service.domain.states import JobState
 from civicshield.service.domain.tables import Job
 from civicshield.service.submission import submit_bytes
@@ -64,3 +68,36 @@ def get_item(item_id: IdPath, s: DbDep, who: Viewer) -> ItemOut:
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: IdPath, s: DbDep, who: Viewer) -> JobOut:
     return job_out(store.get_job(s, who, job_id))
+
+
+class LinkIn(Strict):
+    url: str = Field(min_length=8, max_length=2000, description="a post, page or media URL")
+
+
+@router.post("/items/from-link", status_code=202)
+async def submit_link(body: LinkIn, request: Request, rt: RuntimeDep, who: Submitter) -> dict[str, Any]:
+    """Fetch a post through the egress guard, queue the analysis of each image, video or audio it shows,
+    and keep a WARC of what was fetched (its SHA-256 is the evidence of what the page showed)."""
+    post = await run_in_threadpool(
+        fetch_post, body.url, networks=rt.settings.analysis.link_networks, limits=LinkLimits()
+    )
+    warc = await run_in_threadpool(rt.blobs.put, post.warc)
+    items = []
+    for media in post.media:
+        name = media.url.rsplit("/", 1)[-1].split("?")[0] or "linked-media"
+        done = await run_in_threadpool(submit_bytes, rt, request.app.state.celery, who, media.data, name)
+        items.append(
+            {"item_id": done.item_id, "job_id": done.job_id, "url": media.url, "sha256": done.sha256}
+        )
+    with rt.db.session() as s:
+        audit.record(
+            s, who.org_id, who.actor, "item.from_link", "item", items[0]["item_id"],
+            {"url": body.url[:500], "final_url": post.final_url[:500], "warc_sha256": warc},
+        )  # fmt: skip
+    return {
+        "url": body.url,
+        "final_url": post.final_url,
+        "title": post.title,
+        "warc_sha256": warc,
+        "items": items,
+    }
