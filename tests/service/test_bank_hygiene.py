@@ -69,3 +69,82 @@ def test_a_disabled_entry_stops_matching_and_comes_back_when_enabled(world: Worl
         "bank.entry_enabled": "reviewed again: the photo was altered",
         "bank.entry_deleted": "duplicate of another entry",
     }
+
+
+def test_look_ups_are_filtered_by_bank_owner_and_kind(world: World) -> None:
+    reviewer = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "fakes2", "tlp": "GREEN"}, headers=reviewer
+    ).json()
+    world.client.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "hash": PDQ, "quality": 100, "label": "fake"}]},
+        headers=reviewer,
+    )
+    query = {"hashes": [{"signal_type": "pdq", "hash": PDQ, "quality": 100}]}
+    for filters, expected in (
+        ({}, 1),
+        ({"banks": [bank["id"]]}, 1),
+        ({"banks": [bank["id"] + 1000]}, 0),
+        ({"owners": [world.ids["factcheck"]]}, 1),
+        ({"owners": [world.ids["other"]]}, 0),
+        ({"kinds": ["authentic"]}, 0),
+        ({"kinds": ["known_fake"]}, 1),
+    ):
+        r = world.client.post(
+            "/api/v1/match/hashes", json={**query, **filters}, headers=auth(world, "other:viewer")
+        )
+        assert len(r.json()["matches"]) == expected, filters
+
+
+def test_false_positive_reports_quarantine_an_entry_until_its_owner_reviews_it(world: World) -> None:
+    reviewer = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "fakes3", "tlp": "GREEN"}, headers=reviewer
+    ).json()
+    (entry,) = world.client.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "hash": PDQ, "quality": 100, "label": "fake"}]},
+        headers=reviewer,
+    ).json()
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    from civicshield.service.domain import store
+
+    reporters = []
+    with rt.db.session() as s:
+        for n in range(3):
+            org = store.create_org(s, f"newsroom-{n}", "broadcaster")
+            user = store.create_user(
+                s, org.id, f"r{n}@news{n}.test", "R", "reviewer", "correct horse battery"
+            )
+            reporters.append(
+                store.create_api_key(s, store.principal_for(user), "k", ["read", "review", "match"]).token
+            )
+    ok = world.client.post(
+        "/api/v1/match/feedback",
+        json={"entry_id": entry["id"], "verdict": "confirmed"},
+        headers=auth(world, "other:reviewer"),
+    )
+    assert ok.json() == {
+        "entry_id": entry["id"],
+        "confirmations": 1,
+        "false_positives": 0,
+        "quarantined": False,
+    }
+    for n, token in enumerate(reporters):
+        r = world.client.post(
+            "/api/v1/match/feedback",
+            json={"entry_id": entry["id"], "verdict": "false_positive", "note": "a genuine press photo"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["quarantined"] is (n == 2)  # the third report outnumbers the one confirmation
+    assert _matches(world) == 0  # quarantined: matches nothing
+    (note,) = world.client.get("/api/v1/notifications", headers=auth(world, "factcheck:viewer")).json()
+    assert note["kind"] == "entry_quarantined"
+    url = f"/api/v1/banks/{bank['id']}/entries/{entry['id']}/enable"
+    assert (
+        world.client.post(url, json={"reason": "checked: it is the fake"}, headers=reviewer).status_code
+        == 200
+    )
+    assert _matches(world) == 1

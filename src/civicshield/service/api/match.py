@@ -8,6 +8,8 @@ of a matched entry without saying who asked; see ``alerts``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,11 +18,11 @@ from civicshield.banks.verdict import BankVerdict
 from civicshield.errors import UsageError
 from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.media import Media
-from civicshield.service.api.schemas import HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
-from civicshield.service.domain import alerts
+from civicshield.service.api.schemas import FeedbackIn, HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
+from civicshield.service.domain import alerts, banks
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.principal import Principal
-from civicshield.service.web.deps import DbDep, Matcher, RuntimeDep
+from civicshield.service.web.deps import DbDep, Matcher, Reviewer, RuntimeDep
 from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
 
 router = APIRouter(prefix="/api/v1/match", tags=["match"])
@@ -42,26 +44,41 @@ def _result(s: Session, base_url: str, found: list[LiveMatch]) -> MatchResult:
     return MatchResult(matches=out, verdict=BankVerdict.of(m.match for m in found))
 
 
-def _lookup(request: Request, s: Session, who: Principal, hashes: MediaHashes) -> MatchResult:
+def _filtered(found: list[LiveMatch], query: MatchQuery | None) -> list[LiveMatch]:
+    """Only the banks, owners and kinds the query names (each filter optional)."""
+    if query is None:
+        return found
+    return [
+        m
+        for m in found
+        if (query.banks is None or m.meta.bank_id in query.banks)
+        and (query.owners is None or m.meta.owner_org_id in query.owners)
+        and (query.kinds is None or m.match.bank_kind in query.kinds)
+    ]
+
+
+def _lookup(
+    request: Request, s: Session, who: Principal, hashes: MediaHashes, query: MatchQuery | None = None
+) -> MatchResult:
     """Match, queue ``match.found`` when anything matched, answer."""
-    found: list[LiveMatch] = request.app.state.live.match(who.org_id, hashes)
+    found: list[LiveMatch] = _filtered(request.app.state.live.match(who.org_id, hashes), query)
     request.app.state.metrics.match_lookups.labels(outcome="match" if found else "none").inc()
     base_url = request.app.state.rt.settings.base_url
     if found:
-        query = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
-        alerts.matches_found(s, who.org_id, found, base_url=base_url, source={"via": "match_api", **query})
+        asked = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
+        alerts.matches_found(s, who.org_id, found, base_url=base_url, source={"via": "match_api", **asked})
     return _result(s, base_url, found)
 
 
 @router.post("/hashes", response_model=MatchResult)
 def match_hashes(body: MatchQuery, request: Request, s: DbDep, who: Matcher) -> MatchResult:
-    return _lookup(request, s, who, hashes_from(body))
+    return _lookup(request, s, who, hashes_from(body), body)
 
 
 @router.post("/hashes/batch", response_model=list[MatchResult])
 def match_batch(body: MatchBatch, request: Request, s: DbDep, who: Matcher) -> list[MatchResult]:
     queries = [hashes_from(q) for q in body.items]  # a malformed item refuses the batch before any event
-    return [_lookup(request, s, who, hashes) for hashes in queries]
+    return [_lookup(request, s, who, hashes, q) for hashes, q in zip(queries, body.items, strict=True)]
 
 
 @router.post("/file", response_model=MatchResult, openapi_extra=UPLOAD_BODY)
@@ -74,3 +91,16 @@ async def match_file(request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -
         return _lookup(request, s, who, media_hashes(media))
 
     return await run_in_threadpool(hash_and_look_up)
+
+
+@router.post("/feedback")
+def feedback(body: FeedbackIn, s: DbDep, who: Reviewer) -> dict[str, Any]:
+    """Say whether a match was right (``confirmed``) or matched a genuine item (``false_positive``). An
+    entry that several organizations report as false positives is quarantined until its owner reviews it."""
+    row = banks.feedback(s, who, body.entry_id, body.verdict, body.note)
+    return {
+        "entry_id": row.id,
+        "confirmations": row.confirmations,
+        "false_positives": row.false_positives,
+        "quarantined": row.disabled_at is not None and row.disabled_reason.startswith("quarantined"),
+    }

@@ -243,6 +243,17 @@ class EntryChangeIn(Strict):
 
 class MatchQuery(Strict):
     hashes: list[HashIn] = Field(min_length=1, max_length=64)
+    banks: list[int] | None = Field(default=None, max_length=100, description="only these banks (ids)")
+    owners: list[int] | None = Field(default=None, max_length=100, description="only banks of these orgs")
+    kinds: list[Literal["known_fake", "authentic"]] | None = Field(
+        default=None, description="only these kinds"
+    )
+
+
+class FeedbackIn(Strict):
+    entry_id: int = Field(ge=1, le=2_147_483_647)
+    verdict: Literal["confirmed", "false_positive"]
+    note: str = Field(default="", max_length=2000)
 
 
 class MatchBatch(Strict):

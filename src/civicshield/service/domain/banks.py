@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
-from civicshield.service.domain import alerts, audit, retro, transparency
+from civicshield.service.domain import alerts, audit, notifications, retro, transparency
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
-from civicshield.service.domain.tables import BankEntryRow, BankRow, Organization, utcnow
+from civicshield.service.domain.tables import BankEntryRow, BankRow, MatchFeedback, Organization, utcnow
 from civicshield.sharing.tlp import TLP, Audience, labels_for, may_share
 
 #: Labels other organizations of the service may see (TLP:GREEN is for the community, CLEAR for all).
@@ -237,6 +237,63 @@ def set_entry(
     row.disabled_reason = "" if enabled else reason.strip()[:2000]
     action = "enabled" if enabled else "disabled"
     _record(s, who, bank, row, action, reason)
+    return row
+
+
+#: False-positive reports from this many organizations, outnumbering confirmations, quarantine an entry.
+QUARANTINE_REPORTS = 3
+
+
+def feedback(s: Session, who: Principal, entry_id: int, verdict: str, note: str = "") -> BankEntryRow:
+    """A member's verdict on a match of an entry it can see: ``confirmed`` or ``false_positive`` (one per
+    organization; a new one replaces it). The entry's standing follows; when false-positive reports from
+    ``QUARANTINE_REPORTS`` organizations outnumber confirmations, the entry is quarantined (disabled, its
+    owner told) until its owner reviews it."""
+    if not who.can(Role.ANALYST):
+        raise Forbidden("analysts and above give feedback on matches")
+    if verdict not in ("confirmed", "false_positive"):
+        raise UsageError("verdict is confirmed or false_positive")
+    row = s.get(BankEntryRow, entry_id)
+    bank = s.get(BankRow, row.bank_id) if row is not None else None
+    if row is None or bank is None or not visible(who.org_id, bank.org_id, max(row.tlp, bank.tlp)):
+        raise NotFound("no such entry")
+    mine = s.scalar(
+        select(MatchFeedback).where(MatchFeedback.entry_id == row.id, MatchFeedback.org_id == who.org_id)
+    )
+    if mine is None:
+        mine = MatchFeedback(entry_id=row.id, org_id=who.org_id)
+        s.add(mine)
+    mine.verdict, mine.note, mine.actor, mine.at = verdict, note.strip()[:2000], who.actor, utcnow()
+    s.flush()
+    counts = dict(
+        s.execute(
+            select(MatchFeedback.verdict, func.count())
+            .where(MatchFeedback.entry_id == row.id)
+            .group_by(MatchFeedback.verdict)
+        ).all()
+    )
+    row.confirmations, row.false_positives = (
+        int(counts.get("confirmed", 0)),
+        int(counts.get("false_positive", 0)),
+    )
+    audit.record(s, who.org_id, who.actor, "bank.match_feedback", "bank_entry", row.id, {"verdict": verdict})
+    if (
+        row.disabled_at is None
+        and row.false_positives >= QUARANTINE_REPORTS
+        and row.false_positives > row.confirmations
+    ):
+        row.disabled_at = utcnow()
+        row.disabled_reason = f"quarantined: {row.false_positives} organizations reported false positives"
+        notifications.notify(
+            s,
+            bank.org_id,
+            "entry_quarantined",
+            f"An entry of {bank.name} was quarantined",
+            f"{row.false_positives} organizations reported its matches as false positives; it matches "
+            "nothing until you review it (enable it again, or delete it).",
+            {"bank_id": bank.id, "entry_id": row.id},
+        )
+        audit.record(s, bank.org_id, "system", "bank.entry_quarantined", "bank_entry", row.id, {})
     return row
 
 

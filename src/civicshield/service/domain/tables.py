@@ -345,6 +345,9 @@ class BankEntryRow(Base):
     # A disabled entry matches nothing until enabled again (bank hygiene, issue 13): when and why.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     disabled_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Standing from match feedback: members confirm a match or report it as a false positive.
+    confirmations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    false_positives: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (UniqueConstraint("bank_id", "signal_type", "value_key"),)
     value_key: Mapped[str] = mapped_column(
         String(64)
@@ -538,6 +541,20 @@ class IncidentUpdate(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     text: Mapped[str] = mapped_column(Text)
     tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
+
+
+class MatchFeedback(Base):
+    """A member's verdict on a match: the banked entry was right (confirmed) or matched a genuine item."""
+
+    __tablename__ = "match_feedback"
+    __table_args__ = (UniqueConstraint("entry_id", "org_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    verdict: Mapped[str] = mapped_column(String(20))  # confirmed | false_positive
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Notification(Base):
