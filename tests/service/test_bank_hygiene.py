@@ -148,3 +148,36 @@ def test_false_positive_reports_quarantine_an_entry_until_its_owner_reviews_it(w
         == 200
     )
     assert _matches(world) == 1
+
+
+def _flipped(hex_hash: str, bits: int) -> str:
+    value = int(hex_hash, 16) ^ ((1 << bits) - 1)  # the lowest ``bits`` bits flipped: distance ``bits``
+    return f"{value:064x}"
+
+
+def test_a_bank_can_be_stricter_than_the_policy_but_not_looser(world: World) -> None:
+    reviewer = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "posters", "tlp": "GREEN"}, headers=reviewer
+    ).json()
+    world.client.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "hash": PDQ, "quality": 100, "label": "fake poster"}]},
+        headers=reviewer,
+    )
+    near = {"hashes": [{"signal_type": "pdq", "hash": _flipped(PDQ, 20), "quality": 100}]}
+
+    def found() -> int:
+        r = world.client.post("/api/v1/match/hashes", json=near, headers=auth(world, "other:viewer"))
+        return len(r.json()["matches"])
+
+    assert found() == 1  # distance 20 <= 31
+    url = f"/api/v1/banks/{bank['id']}"
+    assert world.client.patch(url, json={"pdq_max_distance": 40}, headers=reviewer).status_code == 422
+    other = world.client.patch(url, json={"pdq_max_distance": 10}, headers=auth(world, "other:reviewer"))
+    assert other.status_code == 403  # another member sees the bank but cannot change it
+    strict = world.client.patch(url, json={"pdq_max_distance": 10}, headers=reviewer)
+    assert strict.status_code == 200 and strict.json()["pdq_max_distance"] == 10
+    assert found() == 0
+    assert world.client.patch(url, json={"pdq_max_distance": None}, headers=reviewer).status_code == 200
+    assert found() == 1

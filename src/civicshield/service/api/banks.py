@@ -9,7 +9,14 @@ from fastapi.responses import PlainTextResponse
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
-from civicshield.service.api.schemas import BankIn, BankOut, EntriesIn, EntryChangeIn, EntryOut
+from civicshield.service.api.schemas import (
+    BankIn,
+    BankOut,
+    BankSettingsIn,
+    EntriesIn,
+    EntryChangeIn,
+    EntryOut,
+)
 from civicshield.service.domain import banks, reads
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankEntryRow, BankRow
@@ -20,7 +27,15 @@ router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 
 def bank_out(s: DbDep, who: Principal, row: BankRow) -> BankOut:
     count = banks.visible_counts(s, who, [row]).get(row.id, 0)
-    return BankOut(id=row.id, org_id=row.org_id, name=row.name, kind=row.kind, tlp=row.tlp, entries=count)
+    return BankOut(
+        id=row.id,
+        org_id=row.org_id,
+        name=row.name,
+        kind=row.kind,
+        tlp=row.tlp,
+        entries=count,
+        pdq_max_distance=row.pdq_max_distance,
+    )
 
 
 def entry_out(row: BankEntryRow) -> EntryOut:
@@ -122,3 +137,10 @@ def delete_entry(
     """Delete an entry, with a reason (``?reason=``)."""
     banks.delete_entry(s, who, banks.get_bank(s, who, bank_id), entry_id, reason=reason)
     return Response(status_code=204)
+
+
+@router.patch("/{bank_id}", response_model=BankOut)
+def settings(bank_id: IdPath, body: BankSettingsIn, s: DbDep, who: Reviewer) -> BankOut:
+    """A stricter PDQ match distance for this bank (a bank of look-alike posters may need one)."""
+    bank = banks.set_threshold(s, who, banks.get_bank(s, who, bank_id), body.pdq_max_distance)
+    return bank_out(s, who, bank)

@@ -206,6 +206,13 @@ class BankOut(BaseModel):
     kind: str
     tlp: TLP
     entries: int = 0
+    pdq_max_distance: int | None = None
+
+
+class BankSettingsIn(Strict):
+    pdq_max_distance: int | None = Field(
+        ge=0, le=31, description="a stricter PDQ match distance for this bank; null for the policy's 31"
+    )
 
 
 class HashIn(Strict):

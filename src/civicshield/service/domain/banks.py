@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind
+from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import alerts, audit, notifications, retro, transparency
 from civicshield.service.domain.principal import Principal
@@ -238,6 +239,18 @@ def set_entry(
     action = "enabled" if enabled else "disabled"
     _record(s, who, bank, row, action, reason)
     return row
+
+
+def set_threshold(s: Session, who: Principal, bank: BankRow, distance: int | None) -> BankRow:
+    """A stricter PDQ match distance for ``bank`` (0-31; ``None`` for the policy's 31)."""
+    if bank.org_id != who.org_id or not who.can(Role.REVIEWER):
+        raise Forbidden("the bank's reviewers and admins set its threshold")
+    if distance is not None and not 0 <= distance <= DEFAULT_POLICY.pdq_max_distance:
+        raise UsageError(f"a bank's PDQ distance is 0 to {DEFAULT_POLICY.pdq_max_distance} (stricter only)")
+    bank.pdq_max_distance = distance
+    s.info[ENTRIES_ADDED] = True  # this process's live index syncs once committed (others within their lag)
+    audit.record(s, who.org_id, who.actor, "bank.threshold", "bank", bank.id, {"pdq_max_distance": distance})
+    return bank
 
 
 #: False-positive reports from this many organizations, outnumbering confirmations, quarantine an entry.

@@ -324,6 +324,8 @@ class BankRow(Base):
     revision: Mapped[int] = mapped_column(
         Integer, default=0
     )  # bumped on every change; live indexes follow it
+    # A stricter PDQ match distance for this bank (None: the policy's 31); never looser than measured.
+    pdq_max_distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
 

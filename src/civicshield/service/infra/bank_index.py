@@ -55,6 +55,7 @@ class _BankInfo:
     kind: str
     tlp: TLP
     revision: int
+    pdq_max_distance: int | None = None  # the bank's own, stricter PDQ distance
 
     def shared_with(self, org_id: int) -> bool:
         """Whether ``org_id`` may see any entry: an entry's label is never laxer than its bank's."""
@@ -223,7 +224,10 @@ class LiveIndex:
         found: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = []
         for live in self._banks.values():
             if live.info.kind in wanted and live.info.shared_with(org_id):
-                found.extend(_bank_matches(live, hashes, codes, queries, self.policy.pdq_max_distance))
+                radius = min(
+                    live.info.pdq_max_distance or self.policy.pdq_max_distance, self.policy.pdq_max_distance
+                )
+                found.extend(_bank_matches(live, hashes, codes, queries, radius))
         if not found:
             return []
         with self.db.reading() as s:
@@ -262,7 +266,15 @@ def _public_cases(s: Session, rows: Iterable[BankEntryRow]) -> set[int]:
     return set(s.scalars(q))
 
 
-_BANK_INFO = select(BankRow.id, BankRow.org_id, BankRow.name, BankRow.kind, BankRow.tlp, BankRow.revision)
+_BANK_INFO = select(
+    BankRow.id,
+    BankRow.org_id,
+    BankRow.name,
+    BankRow.kind,
+    BankRow.tlp,
+    BankRow.revision,
+    BankRow.pdq_max_distance,
+)
 
 
 @dataclass(frozen=True)
