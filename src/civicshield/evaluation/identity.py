@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,18 +129,14 @@ def face_samples(manifest: Path) -> list[Labelled]:
     return [Labelled(manifest.parent / s.path, s.identity) for s in found if s is not None]
 
 
-def pair_scores(
-    vectors: dict[Labelled, np.ndarray], same_group: Callable[[Labelled, Labelled], bool] | None = None
-) -> tuple[list[float], list[float]]:
+def pair_scores(vectors: dict[Labelled, np.ndarray]) -> tuple[list[float], list[float]]:
     """Cosine similarity of every pair of genuine (not cloned) samples, split by same / different identity.
     Different identities are only compared within one labelling source (deepface's people may be among
-    PhotoMaker's). ``same_group`` (when given) skips pairs that are the same recording in another form."""
+    PhotoMaker's)."""
     genuine: list[float] = []
     impostor: list[float] = []
     real = [s for s in vectors if not s.cloned]
     for a, b in itertools.combinations(real, 2):
-        if same_group is not None and same_group(a, b):
-            continue
         if a.identity == b.identity:
             genuine.append(float(vectors[a] @ vectors[b]))
         elif a.source == b.source:  # two sources may hold the same person: "different" only within one

@@ -76,10 +76,10 @@ class SpeakerEncoder:
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         if samples.size < MIN_SPEECH_S * voice_features.SAMPLE_RATE:
             return None
-        frames = voice_features.partials(samples)
         seconds = voice_features.loud_seconds(samples)
-        if seconds < MIN_SPEECH_S:
+        if seconds < MIN_SPEECH_S:  # before any framing: too little sound is not worth a spectrogram
             return None
+        frames = voice_features.partials(samples)
         out = [
             np.asarray(self._session.run([self._output], {self._input: frames[i : i + batch]})[0])
             for i in range(0, len(frames), batch)
