@@ -45,7 +45,7 @@ VOICE_MATCH = 0.75
 Embedding = tuple[float, ...]
 
 
-class ProtectedPerson(Protocol):
+class Likened(Protocol):
     """What a match needs of a protected person (``watchlist.ProtectedPerson`` is one)."""
 
     @property
@@ -73,14 +73,14 @@ def embedding(values: np.ndarray, dim: int) -> Embedding:
 class Likeness:
     """A face or voice in the item that matches a protected person: which, how closely, where."""
 
-    person: ProtectedPerson
+    person: Likened
     kind: str  # "face" or "voice"
     similarity: float
     where: str
 
 
 def matches(
-    people: Sequence[ProtectedPerson], kind: str, found: list[tuple[str, Embedding]]
+    people: Sequence[Likened], kind: str, found: list[tuple[str, Embedding]]
 ) -> list[Likeness]:
     """The best match per protected person among the item's faces or voices (``kind``), at the threshold."""
     threshold = FACE_MATCH if kind == "face" else VOICE_MATCH
