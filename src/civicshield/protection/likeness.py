@@ -79,9 +79,7 @@ class Likeness:
     where: str
 
 
-def matches(
-    people: Sequence[Likened], kind: str, found: list[tuple[str, Embedding]]
-) -> list[Likeness]:
+def matches(people: Sequence[Likened], kind: str, found: list[tuple[str, Embedding]]) -> list[Likeness]:
     """The best match per protected person among the item's faces or voices (``kind``), at the threshold."""
     threshold = FACE_MATCH if kind == "face" else VOICE_MATCH
     out = []

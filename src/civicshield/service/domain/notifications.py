@@ -84,12 +84,7 @@ def impersonation_detected(
         row.count += 1
         row.updated_at = utcnow()
         return row
-    row = Notification(
-        org_id=protected_org_id, kind=KIND, title=title[:300], body=body, detail=detail, fold_key=key
-    )
-    s.add(row)
-    s.flush()
-    audit.record(s, protected_org_id, "system", "notification.raised", "notification", row.id, {"kind": KIND})
+    row = notify(s, protected_org_id, KIND, title, body, detail, fold_key=key)
     payload = {"notification_id": row.id, "title": row.title, **detail}
     alerts.queue_event(
         s, protected_org_id, WebhookEvent.IMPERSONATION_DETECTED, TLP.AMBER, payload, own_org_only=True
@@ -97,9 +92,12 @@ def impersonation_detected(
     return row
 
 
-def notify(s: Session, org_id: int, kind: str, title: str, body: str, detail: dict[str, Any]) -> Notification:
-    """A plain inbox line (an incident declared, a stand-down): no folding, audited."""
-    key = hashlib.sha256(f"{kind}|{org_id}|{title}|{body}".encode()).hexdigest()
+def notify(
+    s: Session, org_id: int, kind: str, title: str, body: str, detail: dict[str, Any], *, fold_key: str = ""
+) -> Notification:
+    """A new inbox line, audited: the one place notifications are written (``impersonation_detected`` folds
+    repeats into an open line first and passes its ``fold_key``)."""
+    key = fold_key or hashlib.sha256(f"{kind}|{org_id}|{title}|{body}".encode()).hexdigest()
     row = Notification(org_id=org_id, kind=kind, title=title[:300], body=body, detail=detail, fold_key=key)
     s.add(row)
     s.flush()
