@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from civicshield.protection.guidance import LANGUAGES, Playbook, guidance
 from civicshield.service.api.schemas import Strict
-from civicshield.service.domain import enrolment, notifications
+from civicshield.service.domain import enrolment
 from civicshield.service.domain import guidance as posture_plans
 from civicshield.service.domain.tables import MitigationPlan, ProtectionEnrolment
 from civicshield.service.web.deps import DbDep, IdPath, Operator, OrgAdmin, Reviewer, Viewer
@@ -230,6 +230,4 @@ def close_plan(plan_id: IdPath, s: DbDep, who: Reviewer) -> dict[str, Any]:
 @router.post("/notifications/{notification_id}/plan", status_code=201)
 def plan_for_notification(notification_id: IdPath, s: DbDep, who: Reviewer) -> dict[str, Any]:
     """Open (or reopen) the plan of the playbook a notification names, in one call."""
-    row = notifications.own(s, who, notification_id)
-    playbook = str((row.detail or {}).get("playbook") or "candidate-deepfake")
-    return _plan(posture_plans.open_plan(s, who, playbook, notification_id=notification_id), "en")
+    return _plan(posture_plans.plan_for_notification(s, who, notification_id), "en")

@@ -29,6 +29,7 @@ __all__ = [
     "close_plan",
     "complete_step",
     "open_plan",
+    "plan_for_notification",
     "plan_of",
     "plans",
     "posture",
@@ -132,6 +133,16 @@ def open_plan(
         s, who.org_id, who.actor, "plan.opened", "mitigation_plan", row.id, {"playbook": playbook_id}
     )
     return row
+
+
+def plan_for_notification(s: Session, who: Principal, notification_id: int) -> MitigationPlan:
+    """The plan of the playbook a notification names (a candidate deepfake when it names none), opened in
+    one call, or the one already open for it."""
+    note = s.get(Notification, notification_id)
+    if note is None or note.org_id != who.org_id:
+        raise NotFound("no such notification")
+    playbook = str((note.detail or {}).get("playbook") or "candidate-deepfake")
+    return open_plan(s, who, playbook, notification_id=notification_id)
 
 
 def plans(s: Session, who: Principal) -> list[MitigationPlan]:

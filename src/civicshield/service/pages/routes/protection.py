@@ -110,9 +110,7 @@ def notification_action(
     request: Request, member: MemberDep, s: DbDep, notification_id: int, action: str
 ) -> Response:
     if action == "plan":
-        row = notifications.own(s, member.who, notification_id)
-        playbook = str((row.detail or {}).get("playbook") or "candidate-deepfake")
-        plan = posture_plans.open_plan(s, member.who, playbook, notification_id=notification_id)
+        plan = posture_plans.plan_for_notification(s, member.who, notification_id)
         notifications.acknowledge(s, member.who, notification_id)
         return RedirectResponse(f"{HOME}/plans/{plan.id}", status_code=303)
     if action == "acknowledge":
