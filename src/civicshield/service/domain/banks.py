@@ -181,12 +181,7 @@ def withdraw(s: Session, who: Principal, rows: Sequence[BankEntryRow], *, reason
         if bank is None or bank.org_id != who.org_id:
             continue
         touched[bank.id] = bank
-        if row.tlp is TLP.CLEAR:
-            transparency.append(
-                s,
-                "bank.entry_withdrawn",
-                {"bank": bank.name, "signal_type": row.signal_type, "value": row.value, "reason": reason},
-            )
+        _log_public(s, bank, row, "withdrawn", reason)
         s.delete(row)
     for bank in touched.values():
         bank.revision += 1
@@ -340,6 +335,11 @@ def _record(s: Session, who: Principal, bank: BankRow, row: BankEntryRow, action
         row.id,
         {"bank": bank.id, "reason": reason[:500]},
     )
+    _log_public(s, bank, row, action, reason)
+
+
+def _log_public(s: Session, bank: BankRow, row: BankEntryRow, action: str, reason: str) -> None:
+    """A change to a public (TLP:CLEAR) entry goes into the transparency log; others never do."""
     if row.tlp is TLP.CLEAR:
         transparency.append(
             s,
