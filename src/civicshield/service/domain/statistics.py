@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from civicshield.service.domain.reads import PUBLIC_FACT_CHECK
@@ -65,16 +65,19 @@ def stats(s: Session, *, year: int | None = None) -> Stats:
         weeks[f"{iso.year}-W{iso.week:02d}"] += 1
     ratings = Counter(str(case.rating) for case, _, _ in published if case.rating is not None)
     hours = [max(0.0, (at - submitted).total_seconds() / 3600) for _, at, submitted in published]
-    log = list(s.scalars(select(TransparencyEntry)))
-    if year is not None:
-        log = [e for e in log if e.at.startswith(str(year))]
+    in_year = TransparencyEntry.at.like(f"{year}-%") if year is not None else true()
+    counts = dict(
+        s.execute(
+            select(TransparencyEntry.kind, func.count()).where(in_year).group_by(TransparencyEntry.kind)
+        ).all()
+    )
     return Stats(
         fact_checks=len(published),
         per_week=tuple(sorted(weeks.items())),
         ratings=tuple(sorted(ratings.items(), key=lambda kv: (-kv[1], kv[0]))),
         median_hours_to_publication=round(statistics.median(hours), 1) if hours else None,
-        bank_entries=sum(1 for e in log if e.kind == "bank.entry_added"),
-        log_size=len(log),
+        bank_entries=int(counts.get("bank.entry_added", 0)),
+        log_size=int(sum(counts.values())),
         year=year,
     )
 
