@@ -41,6 +41,36 @@ def test_logistic_stays_finite_on_separable_data() -> None:
     assert model.probability(np.array([[3.0]]))[0] > 0.9
 
 
+def test_logistic_with_a_prior_is_stationary_around_the_prior() -> None:
+    x, y = _data(seed=4)
+    prior = fit_logistic(x, y)
+    new_x, new_y = _data(n=60, seed=5)
+    model = fit_logistic(new_x, new_y, l2=3.0, balanced=False, prior=prior)
+    np.testing.assert_array_equal(model.mean, prior.mean)  # the prior's standardisation is kept
+    xs = (new_x - model.mean) / model.scale
+    p = sigmoid(xs @ model.weights + model.bias)
+    gradient = xs.T @ (p - new_y) + 3.0 * (model.weights - prior.weights)
+    assert np.abs(gradient).max() < 1e-6
+
+
+def test_a_strong_prior_keeps_the_model_and_a_weak_one_follows_the_new_rows() -> None:
+    x, y = _data(seed=6)
+    prior = fit_logistic(x, y)
+    flipped_x, flipped_y = _data(n=80, seed=7)
+    flipped_y = ~flipped_y  # rows that disagree with everything the prior learnt
+    kept = fit_logistic(flipped_x, flipped_y, l2=1e6, prior=prior)
+    np.testing.assert_allclose(kept.weights, prior.weights, atol=1e-3)
+    followed = fit_logistic(flipped_x, flipped_y, l2=0.01, prior=prior)
+    assert metrics.auc(flipped_y, followed.logit(flipped_x)) > 0.7 > metrics.auc(flipped_y, prior.logit(flipped_x))
+
+
+def test_a_prior_of_another_width_is_refused() -> None:
+    x, y = _data(d=5)
+    prior = fit_logistic(x, y)
+    with pytest.raises(ValueError, match="5 weights for 3 features"):
+        fit_logistic(x[:, :3], y, prior=prior)
+
+
 def test_platt_recovers_a_known_calibration() -> None:
     rng = np.random.default_rng(1)
     z = rng.normal(scale=2.0, size=20_000)

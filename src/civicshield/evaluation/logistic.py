@@ -78,15 +78,27 @@ def fit_logistic(
     balanced: bool = True,
     max_iter: int = 50,
     tol: float = 1e-7,
+    prior: LogisticModel | None = None,
 ) -> LogisticModel:
     """Fit by Newton's method on standardised features, each step solved by conjugate gradients on
     Hessian-vector products (never forming the d x d Hessian, which is what made plain Newton slow for a
-    thousand features) and guarded by a backtracking line search, so it always descends."""
+    thousand features) and guarded by a backtracking line search, so it always descends.
+
+    ``prior``: learn *from* an existing model instead of from nothing. Its standardisation is kept and the
+    penalty pulls the weights towards its weights (``l2 / 2 * |w - w_prior|^2``), so a few dozen new rows
+    correct the model where they disagree with it without forgetting what it learnt from thousands."""
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels, dtype=bool)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
+    if prior is None:
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        anchor = np.zeros(x.shape[1] + 1)
+    else:
+        if prior.weights.shape[0] != x.shape[1]:
+            raise ValueError(f"prior has {prior.weights.shape[0]} weights for {x.shape[1]} features")
+        mean, scale = prior.mean, prior.scale
+        anchor = np.append(prior.weights, prior.bias)
     xs = np.hstack([(x - mean) / scale, np.ones((x.shape[0], 1))])
     sw = _balanced_weights(y) if balanced else np.ones(y.size)
     penalty = np.full(xs.shape[1], l2)
@@ -94,13 +106,13 @@ def fit_logistic(
 
     def loss(theta: np.ndarray) -> float:
         z = xs @ theta
-        return float(sw @ (np.logaddexp(0.0, z) - y * z)) + 0.5 * float(penalty @ theta**2)
+        return float(sw @ (np.logaddexp(0.0, z) - y * z)) + 0.5 * float(penalty @ (theta - anchor) ** 2)
 
-    theta = np.zeros(xs.shape[1])
+    theta = anchor.copy()
     current = loss(theta)
     for _ in range(max_iter):
         p = sigmoid(xs @ theta)
-        grad = xs.T @ (sw * (p - y)) + penalty * theta
+        grad = xs.T @ (sw * (p - y)) + penalty * (theta - anchor)
         size = float(np.abs(grad).max())
         if size < tol:
             break
