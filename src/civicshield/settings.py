@@ -80,6 +80,11 @@ class Settings:
     def banks_dir(self) -> Path:
         return self.data_dir / "banks"
 
+    @property
+    def models_dir(self) -> Path:
+        """The deployment's model registry (``civicshield.learning.registry``)."""
+        return self.data_dir / "models"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

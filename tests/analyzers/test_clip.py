@@ -4,6 +4,8 @@ place from ``../shared/datasets/dev``; never copied into the repository)."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -204,3 +206,68 @@ def test_genuine_photos_as_they_arrive_are_rarely_accused(detector: ClipDetector
                 accused.add(path.name)
     assert scored >= 0.9 * 2 * len(held)
     assert len(accused) <= 1, accused
+
+
+def _register_variant(registry_root: Path, version: str, synthetic: float) -> None:
+    """The shipped head with another version name and synthetic threshold, registered as a candidate."""
+    from civicshield.analyzers.ml.clip_head import ProbeHead
+    from civicshield.learning.promotion import Comparison, Tally
+    from civicshield.learning.registry import ModelRegistry
+
+    head = ProbeHead.load(HEAD)
+    thresholds = replace(
+        head.thresholds, synthetic=synthetic, authentic=min(head.thresholds.authentic, synthetic / 2)
+    )
+    variant = replace(head, version=version, thresholds=thresholds)
+    data = (json.dumps(variant.to_dict(), indent=1) + "\n").encode()
+    approved = Comparison(
+        "shipped", Tally(40, 20, 40, 0), Tally(40, 30, 40, 0), Tally(0, 0, 96, 0), Tally(0, 0, 96, 0)
+    )
+    ModelRegistry(registry_root).register(
+        "clip_detector",
+        version,
+        model_file=data,
+        card="# test\n",
+        comparison=approved,
+        sha256=hashlib.sha256(data).hexdigest(),
+        actor="test",
+    )
+
+
+def test_the_registry_shadow_head_scores_alongside_and_decides_nothing(tmp_path: Path) -> None:
+    from civicshield.learning.registry import ModelRegistry
+    from civicshield.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    registry = ModelRegistry(settings.models_dir)
+    _register_variant(settings.models_dir, "fb-1", synthetic=0.01)  # flags nearly everything
+    registry.start_shadow("clip_detector", "fb-1", actor="test")
+    detector = ClipDetector.from_settings(settings)
+    assert detector.version == "clip-probe-2"  # the shipped head still decides
+    row = next(r for r in _dev_rows() if r["label"] == "real")
+    signal = detector.analyze(Media.open(DEV / row["path"]))
+    shadow = signal.evidence["shadow"]
+    assert isinstance(shadow, dict)
+    assert shadow["model_version"] == "fb-1"
+    assert shadow["probability"] == pytest.approx(signal.score, abs=1e-4)  # same weights
+    assert shadow["synthetic"] is True  # the shadow would have flagged it ...
+    assert not signal.has(SYNTHETIC)  # ... and the decision is the active head's
+
+
+def test_a_promoted_registry_head_decides_and_an_altered_one_does_not_load(tmp_path: Path) -> None:
+    from civicshield.learning.registry import ModelRegistry
+    from civicshield.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    registry = ModelRegistry(settings.models_dir)
+    _register_variant(settings.models_dir, "fb-1", synthetic=0.97)
+    registry.start_shadow("clip_detector", "fb-1", actor="test")
+    registry.promote("clip_detector", "fb-1", actor="test")
+    detector = ClipDetector.from_settings(settings)
+    assert detector.version == "fb-1"
+    assert detector.head.thresholds.synthetic == 0.97
+    assert detector.shadow is None
+    entry = registry.get("clip_detector", "fb-1")
+    entry.file.write_text(entry.file.read_text().replace('"fb-1"', '"fb-9"'))
+    with pytest.raises(AnalyzerUnavailable, match="altered"):
+        ClipDetector.from_settings(settings)

@@ -61,7 +61,11 @@ def test_a_strong_prior_keeps_the_model_and_a_weak_one_follows_the_new_rows() ->
     kept = fit_logistic(flipped_x, flipped_y, l2=1e6, prior=prior)
     np.testing.assert_allclose(kept.weights, prior.weights, atol=1e-3)
     followed = fit_logistic(flipped_x, flipped_y, l2=0.01, prior=prior)
-    assert metrics.auc(flipped_y, followed.logit(flipped_x)) > 0.7 > metrics.auc(flipped_y, prior.logit(flipped_x))
+    assert (
+        metrics.auc(flipped_y, followed.logit(flipped_x))
+        > 0.7
+        > metrics.auc(flipped_y, prior.logit(flipped_x))
+    )
 
 
 def test_a_prior_of_another_width_is_refused() -> None:

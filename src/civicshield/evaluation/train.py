@@ -39,7 +39,14 @@ from civicshield.evaluation.probe import Candidate, build_features, fit_calibrat
 from civicshield.evaluation.reference import Sahu65Head
 from civicshield.evaluation.splits import Fold, held_out_real, logo_folds
 
-__all__ = ["ArrivalCheck", "TrainConfig", "TrainOutcome", "train_image_probe"]
+__all__ = [
+    "ArrivalCheck",
+    "TrainConfig",
+    "TrainOutcome",
+    "check_arrivals",
+    "split_arrivals",
+    "train_image_probe",
+]
 
 Tick = Callable[[str, int, int], None]
 ROBUSTNESS = ("jpeg70", "down50")
@@ -161,7 +168,7 @@ def _thresholds(
     )
 
 
-def _split_arrivals(
+def split_arrivals(
     arrivals: Sequence[LabelledItem], share: float
 ) -> tuple[list[LabelledItem], list[LabelledItem]]:
     if any(item.positive for item in arrivals):
@@ -172,7 +179,7 @@ def _split_arrivals(
     return train, test
 
 
-def _check_arrivals(
+def check_arrivals(
     test: Sequence[LabelledItem], cache: EmbeddingCache, head: ProbeHead, tick: Tick | None
 ) -> list[ArrivalCheck]:
     checks = []
@@ -220,7 +227,7 @@ def train_image_probe(
 ) -> TrainOutcome:
     if not any(i.positive for i in items) or all(i.positive for i in items):
         raise UsageError("training needs both real and AI images")
-    arrivals_train, arrivals_test = _split_arrivals(arrivals, config.arrival_test_share)
+    arrivals_train, arrivals_test = split_arrivals(arrivals, config.arrival_test_share)
     folds = logo_folds(items, real_test_share=config.real_test_share)
     if not folds:
         raise UsageError("no AI image names its generator: leave-one-generator-out needs generators")
@@ -247,7 +254,7 @@ def train_image_probe(
         thresholds=_thresholds(chosen, everything, config, arrival_oof),
         info=_info(everything, results, shipped.name, config, (len(arrivals_train), len(arrivals_test))),
     )
-    checks = _check_arrivals(arrivals_test, cache, head, tick) if arrivals_test else []
+    checks = check_arrivals(arrivals_test, cache, head, tick) if arrivals_test else []
     if checks:
         head = replace(
             head,

@@ -27,12 +27,13 @@ from PIL import Image
 
 from civicshield.analyzers.base import Analyzer
 from civicshield.analyzers.ml.clip_encoder import ENCODER, ClipEncoder
-from civicshield.analyzers.ml.clip_features import ViewEmbeddings
+from civicshield.analyzers.ml.clip_features import FeatureRecipe, ViewEmbeddings
 from civicshield.analyzers.ml.clip_head import ProbeHead
 from civicshield.analyzers.ml.clip_screen import ScreenRule, check_screen
 from civicshield.analyzers.ml.clip_views import canonical, render
 from civicshield.analyzers.ml.weights import shipped_file, verified
 from civicshield.errors import AnalyzerUnavailable
+from civicshield.learning.registry import ModelRegistry
 from civicshield.media import Media, MediaKind, decode_image
 from civicshield.settings import Option, Settings
 from civicshield.signals import Finding, Signal
@@ -75,14 +76,23 @@ class ClipDetector(Analyzer):
         }
     )
 
-    def __init__(self, encoder: ClipEncoder, head: ProbeHead, policy: ClipPolicy | None = None) -> None:
-        if head.encoder_sha256 != ENCODER.sha256:
-            raise AnalyzerUnavailable(
-                f"{self.name}: head {head.version} was fitted on encoder {head.encoder_sha256[:12]}…, "
-                f"not the installed {ENCODER.sha256[:12]}…"
-            )
+    def __init__(
+        self,
+        encoder: ClipEncoder,
+        head: ProbeHead,
+        policy: ClipPolicy | None = None,
+        *,
+        shadow: ProbeHead | None = None,
+    ) -> None:
+        for h in (head, shadow):
+            if h is not None and h.encoder_sha256 != ENCODER.sha256:
+                raise AnalyzerUnavailable(
+                    f"{self.name}: head {h.version} was fitted on encoder {h.encoder_sha256[:12]}…, "
+                    f"not the installed {ENCODER.sha256[:12]}…"
+                )
         self.encoder = encoder
         self.head = head
+        self.shadow = shadow
         self.policy = policy or ClipPolicy()
 
     @classmethod
@@ -92,8 +102,10 @@ class ClipDetector(Analyzer):
         head_path: Path | None = None,
         head_sha256: str = HEAD_SHA256,
         policy: ClipPolicy | None = None,
+        shadow: ProbeHead | None = None,
     ) -> Self:
-        """The shipped head (or ``head_path``), both verified by sha256 before anything is parsed."""
+        """The shipped head (or ``head_path``), both verified by sha256 before anything is parsed;
+        ``shadow``: a head scored alongside that decides nothing."""
         policy = policy or ClipPolicy()
         path = (
             shipped_file(HEAD_FILE, head_sha256, cls.name)
@@ -101,11 +113,23 @@ class ClipDetector(Analyzer):
             else verified(head_path, head_sha256, cls.name)
         )
         head = ProbeHead.load(path, what=cls.name)
-        return cls(ClipEncoder.from_package(threads=policy.threads, what=cls.name), head, policy)
+        encoder = ClipEncoder.from_package(threads=policy.threads, what=cls.name)
+        return cls(encoder, head, policy, shadow=shadow)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls.load(policy=cls.configured(ClipPolicy(), settings))
+        """The deployment's promoted head if its model registry has one (else the shipped head), and the
+        head it runs in shadow, both verified against the sha256 recorded when they were registered."""
+        policy = cls.configured(ClipPolicy(), settings)
+        registry = ModelRegistry(settings.models_dir)
+        active, shadow = registry.active(cls.name), registry.shadow(cls.name)
+        what = f"{cls.name} (shadow {shadow.version})" if shadow else cls.name
+        return cls.load(
+            policy=policy,
+            head_path=active.file if active else None,
+            head_sha256=active.sha256 if active else HEAD_SHA256,
+            shadow=ProbeHead.load(verified(shadow.file, shadow.sha256, what), what=what) if shadow else None,
+        )
 
     @property
     def version(self) -> str:
@@ -115,6 +139,20 @@ class ClipDetector(Analyzer):
         """Calibrated P(synthetic) for any RGB image (a face crop, a video frame), with no abstention
         checks: callers decide what is in domain. Accuracy was measured on whole images >= 256 px only."""
         return float(self.head.probability(self._features(image))[0])
+
+    def _shadow_evidence(self, image: Image.Image, features: np.ndarray) -> dict[str, object] | None:
+        """What the shadow head (a candidate being measured) says of ``image``, or ``None`` without one.
+        It is recorded beside the decision for the comparison report and never changes the decision."""
+        if self.shadow is None:
+            return None
+        if self.shadow.recipe != self.head.recipe:
+            features = self._features(image, self.shadow.recipe)
+        p = float(self.shadow.probability(features)[0])
+        return {
+            "model_version": self.shadow.version,
+            "probability": round(p, 4),
+            "synthetic": p >= self.shadow.thresholds.synthetic,
+        }
 
     def out_of_domain(self, image: Image.Image) -> str | None:
         """Why this decoded image is outside what the detector was measured on (too small, screenshot,
@@ -129,15 +167,16 @@ class ClipDetector(Analyzer):
             "too small for the detector (its accuracy was measured on larger images)"
         )
 
-    def _features(self, image: Image.Image) -> np.ndarray:
+    def _features(self, image: Image.Image, recipe: FeatureRecipe | None = None) -> np.ndarray:
+        recipe = recipe or self.head.recipe
         canon = canonical(image)
-        views = self.head.recipe.views
+        views = recipe.views
         batch = self.encoder.encode(np.stack([render(canon, v) for v in views]))
         emb = {
             v.key: ViewEmbeddings(batch.pooled[i], batch.patch_mean[i], batch.cls[i])
             for i, v in enumerate(views)
         }
-        return self.head.recipe.vector(emb)[None, :]
+        return recipe.vector(emb)[None, :]
 
     def analyze(self, media: Media) -> Signal:
         evidence: dict[str, object] = {"model_version": self.version, "encoder": ENCODER.version_id}
@@ -149,13 +188,17 @@ class ClipDetector(Analyzer):
         evidence["screen"] = screen.to_evidence()
         if screen.reason is not None:
             return Signal.abstain(self.name, screen.reason, evidence=evidence)
-        p = self.score_image(image)
+        features = self._features(image)
+        p = float(self.head.probability(features)[0])
         thresholds = self.head.thresholds
         evidence.update(
             probability=round(p, 4),
             synthetic_threshold=thresholds.synthetic,
             authentic_threshold=thresholds.authentic,
         )
+        shadow = self._shadow_evidence(image, features)
+        if shadow is not None:
+            evidence["shadow"] = shadow
         return Signal(
             analyzer=self.name,
             score=p,
