@@ -140,5 +140,5 @@ def test_a_damaged_index_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="unreadable"):
         ModelRegistry(root).active(MODEL)
     (root / "registry.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
-    with pytest.raises(ConfigurationError, match="not a civicshield.model-registry/1"):
+    with pytest.raises(ConfigurationError, match="not a civicshield model-registry"):
         ModelRegistry(root).active(MODEL)

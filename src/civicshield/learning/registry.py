@@ -84,7 +84,7 @@ class ModelRegistry:
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"model registry {self._index} is unreadable: {exc}") from exc
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ConfigurationError(f"{self._index} is not a {FORMAT} file")
+            raise ConfigurationError(f"{self._index} is not a civicshield model-registry file ({FORMAT})")
         return raw
 
     def _model(self, data: Mapping[str, Any], model: str) -> dict[str, Any]:
