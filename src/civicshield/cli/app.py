@@ -17,7 +17,18 @@ import sys
 import typer
 
 from civicshield import __version__
-from civicshield.cli import admin, analyze, bank, evaluate, phishing, service, sign, transparency, watchlist
+from civicshield.cli import (
+    admin,
+    analyze,
+    bank,
+    evaluate,
+    models,
+    phishing,
+    service,
+    sign,
+    transparency,
+    watchlist,
+)
 from civicshield.cli.console import out
 from civicshield.cli.errors import render_error
 from civicshield.errors import CivicShieldError
@@ -43,6 +54,7 @@ app.add_typer(bank.bank_app, name="bank")
 app.add_typer(admin.admin_app, name="admin")
 app.add_typer(watchlist.watchlist_app, name="watchlist")
 app.add_typer(transparency.transparency_app, name="transparency")
+app.add_typer(models.models_app, name="models")
 evaluate.register(app)
 
 

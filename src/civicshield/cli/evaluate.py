@@ -1,5 +1,5 @@
-"""``civicshield eval``, ``train image-probe`` and ``train face-crops``: measure detectors, fit the CLIP
-probe, measure it on face crops.
+"""``civicshield eval``, ``train image-probe``, ``train feedback-probe`` and ``train face-crops``: measure
+detectors, fit the CLIP probe, learn a candidate from reviewers' labels, measure it on face crops.
 
 The main app registers them with ``register(app)``; ``python -m civicshield.cli.evaluate`` runs them on their
 own. Both print Markdown tables (the model card quotes them verbatim) and write their files under ``--out``
@@ -8,6 +8,7 @@ own. Both print Markdown tables (the model card quotes them verbatim) and write 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +18,13 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256
+from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256, ClipDetector
 from civicshield.analyzers.ml.clip_head import ProbeHead
 from civicshield.analyzers.ml.clip_views import MESSAGING
-from civicshield.analyzers.ml.weights import sha256_of, shipped_file
+from civicshield.analyzers.ml.weights import sha256_of, shipped_file, verified
 from civicshield.banks.policy import DEFAULT_POLICY, RESEMBLES_DISTANCE
 from civicshield.cli.errors import handled
+from civicshield.cli.models import comparison_table, registry_of
 from civicshield.errors import UsageError
 from civicshield.evaluation.candidates import BASELINE, EXPLORE, SHIPPED, by_name
 from civicshield.evaluation.dataset import LabelledItem, load_labelled
@@ -30,6 +32,7 @@ from civicshield.evaluation.embeddings import EmbeddingCache
 from civicshield.evaluation.face_crops import FaceCropCache
 from civicshield.evaluation.face_logo import evaluate_face_crops, faces_of_test_images
 from civicshield.evaluation.face_report import face_report, face_report_json
+from civicshield.evaluation.feedback import FeedbackConfig, train_feedback_probe
 from civicshield.evaluation.identity import measure_faces, measure_voices
 from civicshield.evaluation.matching import measure_matching
 from civicshield.evaluation.plots import reliability_png, roc_png
@@ -37,6 +40,7 @@ from civicshield.evaluation.report import arrival_table, copy_table, flag_table,
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
 from civicshield.evaluation.train import TrainConfig, TrainOutcome, train_image_probe
+from civicshield.learning.promotion import PromotionPolicy
 from civicshield.protection.likeness import FACE_MATCH, VOICE_MATCH
 from civicshield.settings import Settings
 
@@ -239,6 +243,79 @@ def train_image_probe_cmd(
         t = outcome.head.thresholds
         out.print(f"\nthresholds: synthetic >= {t.synthetic:.4f}, authentic <= {t.authentic:.4f}")
         out.print(f"head: {head_out} sha256 {sha256_of(head_out)}")
+
+
+@train_app.command("feedback-probe")
+def train_feedback_probe_cmd(
+    reviewed: Annotated[
+        Path,
+        typer.Argument(
+            help="Reviewers' labelled items: the manifest.csv of `civicshield admin learning-export`."
+        ),
+    ],
+    genuine_check: Annotated[
+        Path,
+        typer.Option(
+            "--genuine-check",
+            help="Genuine camera photos (a real-only manifest or folder): the held-out devices measure false "
+            "accusations; the others join the fit as genuine.",
+        ),
+    ],
+    version: Annotated[str, typer.Option(help="Name of the new version (never reused).")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The deployment's data folder.")] = None,
+    check_share: Annotated[
+        float, typer.Option(help="Share of the genuine photos (whole devices) held out as the check.")
+    ] = 0.35,
+    register_it: Annotated[
+        bool, typer.Option("--register/--no-register", help="Add the candidate to the model registry.")
+    ] = True,
+    cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
+) -> None:
+    """Learn a candidate CLIP probe from reviewers' labels, starting from the model in use, measure both on
+    the same items, and register it as a candidate (promotion is a separate, gated step)."""
+    with handled():
+        items = load_labelled(reviewed, modality="image")
+        genuine = load_labelled(genuine_check, modality="image", all_real=genuine_check.is_dir())
+        registry = registry_of(data_dir)
+        in_use = registry.active(ClipDetector.name)
+        active = ProbeHead.load(
+            verified(in_use.file, in_use.sha256, ClipDetector.name)
+            if in_use
+            else shipped_file(HEAD_FILE, HEAD_SHA256, ClipDetector.name)
+        )
+        config = FeedbackConfig(
+            version=version,
+            active_version=in_use.version if in_use else "shipped",
+            check_share=check_share,
+            data_name=str(reviewed),
+            check_name=str(genuine_check),
+        )
+        outcome = train_feedback_probe(items, active, genuine, EmbeddingCache(cache), config, _tick)
+        out.print("\n".join(comparison_table(outcome.comparison)))
+        out.print(
+            f"AUC on reviewed items: in use {outcome.auc_active:.3f}, candidate {outcome.auc_candidate:.3f}"
+        )
+        t = outcome.head.thresholds
+        out.print(f"thresholds: synthetic >= {t.synthetic:.4f}, authentic <= {t.authentic:.4f}")
+        decision = PromotionPolicy().decide(outcome.comparison)
+        out.print("the promotion rule would " + ("accept it:" if decision.approved else "refuse it:"))
+        for reason in decision.reasons:
+            out.print(f"  - {reason}")
+        if register_it:
+            data = (json.dumps(outcome.head.to_dict(), indent=1) + "\n").encode("utf-8")
+            registry.register(
+                ClipDetector.name,
+                version,
+                model_file=data,
+                card=outcome.card,
+                comparison=outcome.comparison,
+                sha256=hashlib.sha256(data).hexdigest(),
+                actor="cli:train feedback-probe",
+                note=f"learnt from {reviewed}",
+            )
+            out.print(
+                f"registered {ClipDetector.name} {version} as a candidate (next: civicshield models shadow)"
+            )
 
 
 @train_app.command("face-crops")
