@@ -290,3 +290,32 @@ def purge_now() -> None:
             s, BlobStore(settings.blob_dir), settings.retention, store.PUBLIC_INTAKE_ORG
         )
     out.print(", ".join(f"{k}: {v}" for k, v in removed.items()))
+
+
+@admin_app.command("learning-export")
+def learning_export(
+    out_dir: Annotated[Path, typer.Argument(help="A new folder for manifest.csv and the media.")],
+    org_id: Annotated[
+        int | None,
+        typer.Option(
+            "--org", help="One organization's own set (up to AMBER+STRICT); default: the coalition's."
+        ),
+    ] = None,
+) -> None:
+    """Reviewers' labelled images of organizations that consented, within TLP, for `train feedback-probe`."""
+    from civicshield.service.domain import learning
+    from civicshield.service.infra.blobs import BlobStore
+    from civicshield.service.infra.training_export import write_training_set
+
+    with _session() as (s, settings):
+        ts = learning.training_set(s, org_id=org_id)
+        written = write_training_set(ts, BlobStore(settings.blob_dir), out_dir)
+        learning.record_export(s, ts.examples, "console:operator", str(out_dir))
+    labels = [e.label for e in ts.examples]
+    out.print(
+        f"{out_dir / 'manifest.csv'}: {written} items ({labels.count('ai')} AI-generated, "
+        f"{labels.count('real')} genuine)",
+        highlight=False,
+    )
+    for reason, n in sorted(ts.left_out.items()):
+        out.print(f"  left out: {n} ({reason})", highlight=False)

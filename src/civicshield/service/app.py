@@ -17,6 +17,7 @@ from civicshield.service.api import (
     events,
     incidents,
     items,
+    learning,
     match,
     notifications,
     programme,
@@ -86,6 +87,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         transparency.router,
         incidents.router,
         notifications.router,
+        learning.router,
     ):
         app.include_router(router)
     pages.install(app)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from civicshield.learning.labels import Origin
 from civicshield.service.domain.states import (
     CaseState,
     DeliveryState,
@@ -79,6 +80,9 @@ class Organization(Base):
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Every member needs a second factor (admins and operators always do).
     mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Consent, given by an admin, that its reviewers' origin labels may train the coalition's detectors.
+    training_consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    training_consent_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class AccountToken(Base):
@@ -543,6 +547,19 @@ class IncidentUpdate(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     text: Mapped[str] = mapped_column(Text)
     tlp: Mapped[TLP] = mapped_column(Named(TLP), default=TLP.AMBER)
+
+
+class ItemLabel(Base):
+    """A reviewer's conclusion on where an item came from (one per item; a new one replaces it, audited)."""
+
+    __tablename__ = "item_labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    origin: Mapped[Origin] = mapped_column(Named(Origin))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class MatchFeedback(Base):
