@@ -39,6 +39,7 @@ __all__ = [
     "TrainingExample",
     "TrainingSet",
     "label_item",
+    "label_of",
     "labels_of",
     "record_export",
     "set_consent",
@@ -66,6 +67,11 @@ def label_item(s: Session, who: Principal, item_id: int, origin: Origin, note: s
     payload: dict[str, Any] = {"origin": str(origin), "before": str(before) if before else None}
     audit.record(s, who.org_id, who.actor, "item.label", "item", item.id, payload)
     return row
+
+
+def label_of(s: Session, who: Principal, item_id: int) -> ItemLabel | None:
+    """The label of one of the organization's items, if a reviewer recorded one."""
+    return s.scalar(select(ItemLabel).where(ItemLabel.item_id == item_id, ItemLabel.org_id == who.org_id))
 
 
 def labels_of(s: Session, who: Principal) -> list[ItemLabel]:

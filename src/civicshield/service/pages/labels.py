@@ -89,6 +89,13 @@ TLP_HELP: dict[str, str] = {
     "RED": N_("named people only"),
 }
 
+ORIGINS: dict[str, str] = {
+    "ai_generated": N_("AI-generated (made by a generator)"),
+    "genuine": N_("Genuine (a camera photo, not generated)"),
+    "edited": N_("Edited (generated or pasted parts in a real photo)"),
+    "unsure": N_("Cannot tell"),
+}
+
 BANK_KINDS: dict[str, str] = {"known_fake": N_("Known fakes"), "authentic": N_("Official media")}
 
 

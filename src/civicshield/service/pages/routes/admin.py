@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from civicshield.errors import Forbidden
-from civicshield.service.domain import onboarding, reads, store, subscriptions
+from civicshield.service.domain import learning, onboarding, reads, store, subscriptions
 from civicshield.service.domain.security import Role, Scope
 from civicshield.service.infra.mail import Mailer
 from civicshield.service.pages.routing import page_router
@@ -93,6 +93,15 @@ def mfa_policy(
 ) -> Response:
     store.set_mfa_policy(s, member.who, required == "yes")
     flash(request, "success", translate(request, "Second-factor policy saved."))
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/training-consent")
+def training_consent(
+    request: Request, member: MemberDep, s: DbDep, consent: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
+    learning.set_consent(s, member.who, consent == "yes")
+    flash(request, "success", translate(request, "Training consent saved."))
     return RedirectResponse(BACK, status_code=303)
 
 

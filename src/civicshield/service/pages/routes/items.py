@@ -5,20 +5,21 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import File, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from civicshield.errors import CivicShieldError, Forbidden, MediaError
+from civicshield.learning.labels import Origin
 from civicshield.media import Media
 from civicshield.report.thumbnails import thumbnail
-from civicshield.service.domain import reads, store
+from civicshield.service.domain import learning, reads, store
 from civicshield.service.domain.security import Role
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.pages import views
 from civicshield.service.pages.routing import page_router
-from civicshield.service.pages.session import MemberDep
-from civicshield.service.pages.templating import is_htmx, render
+from civicshield.service.pages.session import MemberDep, flash
+from civicshield.service.pages.templating import is_htmx, render, translate
 from civicshield.service.submission import submit_bytes
 from civicshield.service.web.deps import DbDep, runtime
 from civicshield.service.web.uploads import read_limited
@@ -99,7 +100,23 @@ def report(request: Request, member: MemberDep, s: DbDep, item_id: int) -> Respo
         default_tlp=org.default_tlp if org else "AMBER",
         can_open=member.can(Role.ANALYST),
         tlps=list(TLP),
+        origin=learning.label_of(s, who, item.id),
+        can_label=member.can(Role.REVIEWER),
     )
+
+
+@router.post("/items/{item_id}/label")
+def label_item(
+    request: Request,
+    member: MemberDep,
+    s: DbDep,
+    item_id: int,
+    origin: Annotated[Origin, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    learning.label_item(s, member.who, item_id, origin, note)
+    flash(request, "success", translate(request, "Conclusion saved."))
+    return RedirectResponse(f"/ui/items/{item_id}#origin-h", status_code=303)
 
 
 @lru_cache(maxsize=64)
