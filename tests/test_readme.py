@@ -24,7 +24,7 @@ SHELL = [
     for line in body.replace("\\\n", " ").splitlines()
     if line.strip()
 ]
-GROUPS = {"bank", "admin", "train"}
+GROUPS = {"bank", "admin", "train", "models"}
 SUBGROUPS = {("admin", "org"), ("admin", "user"), ("admin", "key")}
 
 
