@@ -141,11 +141,18 @@ def test_the_training_set_respects_consent_and_sharing_labels(
     with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
         exports = s.scalars(select(AuditEvent.payload).where(AuditEvent.action == "learning.export")).all()
     assert [e["items"] for e in exports] == [1, 2]
-    refused = CliRunner().invoke(
-        __import__("civicshield.cli.app", fromlist=["app"]).app,
-        ["admin", "learning-export", str(tmp_path / "own")],
-    )
+    from civicshield.cli.app import app as cli
+
+    refused = CliRunner().invoke(cli, ["admin", "learning-export", str(tmp_path / "own")])
     assert refused.exit_code == 2 and "not empty" in refused.output
+    # The export is what the trainer reads; two items are far too few to learn from or to measure.
+    genuine = str(DATASETS / "realcam" / "manifest.csv")
+    args = ["train", "feedback-probe", str(tmp_path / "own" / "manifest.csv"), "--genuine-check", genuine]
+    trained = CliRunner().invoke(cli, [*args, "--version", "fb-1", "--data-dir", str(tmp_path / "models")])
+    assert trained.exit_code == 2
+    assert "too few reviewed items to learn from and measure: 1 AI-generated and 1 genuine" in " ".join(
+        trained.output.split()
+    )
 
 
 @pytest.fixture
