@@ -245,3 +245,17 @@ def test_a_vpdq_entry_reads_every_form_and_shares_one() -> None:
     from_shared = BankEntry.create("vpdq", shared, "x")
     assert from_shared.shared_hash == shared
     assert [(f.quality, f.timestamp_s) for f in from_shared.video.frames] == [(100, 0.0), (98, 1.0)]
+
+
+def test_an_allowlist_match_sets_known_fakes_aside_but_not_official_media() -> None:
+    from civicshield.banks import BankEntry, BankMatch
+    from civicshield.banks.verdict import BankVerdict
+
+    entry = BankEntry.create("sha256", "ab" * 32, "x")
+    fake = BankMatch("fakes", BankKind.KNOWN_FAKE, entry, exact=True)
+    allowed = BankMatch("allow", BankKind.ALLOWLIST, entry, exact=True)
+    official = BankMatch("official", BankKind.AUTHENTIC, entry, exact=True)
+    assert BankVerdict.of([fake]) is BankVerdict.KNOWN_FAKE
+    assert BankVerdict.of([fake, allowed]) is BankVerdict.ALLOWLISTED
+    assert BankVerdict.of([allowed]) is BankVerdict.ALLOWLISTED
+    assert BankVerdict.of([fake, allowed, official]) is BankVerdict.AUTHENTIC_OFFICIAL

@@ -173,3 +173,24 @@ def test_a_lightly_cropped_copy_resembles_a_known_fake_without_deciding(
     (finding,) = signal.findings
     assert finding.code == "known_fakes.resembles"
     assert 31 < finding.detail["distance"] <= 48
+
+
+def test_an_allowlisted_picture_is_never_called_a_known_fake(
+    settings: Settings, store: BankStore, bridge: Path
+) -> None:
+    """A genuine photo banked as a fake by mistake: once it is on an allowlist, its copies' known-fake
+    matches are set aside (named for review) instead of deciding."""
+    store.create("debunked", BankKind.KNOWN_FAKE)
+    store.add_media("debunked", Media.open(bridge), "Fake: bridge collapse", "https://fc.example/42")
+    original = Image.open(bridge)
+    copy = jpeg(original.resize((original.width // 2, original.height // 2)), "shared.jpg", quality=75)
+    assert KnownFakesAnalyzer.from_settings(settings).analyze(copy).score == pytest.approx(0.97, abs=0.03)
+    store.create("genuine-widely-shared", BankKind.ALLOWLIST)
+    store.add_media("genuine-widely-shared", Media.open(bridge), "Agency photo of the bridge", "")
+    signal = KnownFakesAnalyzer.from_settings(settings).analyze(copy)
+    assert signal.abstained and signal.score is None
+    (finding,) = signal.findings
+    assert finding.code == "known_fakes.allowlisted"
+    assert finding.detail["allowlist"]["bank"] == "genuine-widely-shared"
+    assert finding.detail["set_aside"][0]["label"] == "Fake: bridge collapse"
+    assert "review the known-fake entry" in (signal.abstain_reason or "")

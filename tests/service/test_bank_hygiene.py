@@ -181,3 +181,68 @@ def test_a_bank_can_be_stricter_than_the_policy_but_not_looser(world: World) -> 
     assert found() == 0
     assert world.client.patch(url, json={"pdq_max_distance": None}, headers=reviewer).status_code == 200
     assert found() == 1
+
+
+def test_an_allowlist_sets_a_wrongly_banked_picture_aside(world: World) -> None:
+    """A genuine picture banked as a fake by mistake: the owner of an allowlist (media that must never
+    match as fake) lists it, and from then on copies of it read as allowlisted, not as a known fake, in
+    look-ups and in analyses; the known-fake entry is named for review. The PDQ hashes are the reference
+    ``pdqhash`` library's, not ours."""
+    import io
+
+    from civicshield.service.infra.jobs import run_job
+
+    from .test_retro import _picture, _reference_pdq
+
+    pdq = _reference_pdq(_picture())
+    reviewer = auth(world, "factcheck:reviewer")
+    fakes = world.client.post(
+        "/api/v1/banks", json={"name": "fakes3", "tlp": "GREEN"}, headers=reviewer
+    ).json()
+    world.client.post(
+        f"/api/v1/banks/{fakes['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "hash": pdq, "quality": 100, "label": "polls fake"}]},
+        headers=reviewer,
+    )
+
+    def look_up() -> dict[str, object]:
+        r = world.client.post(
+            "/api/v1/match/hashes",
+            json={"hashes": [{"signal_type": "pdq", "hash": pdq, "quality": 100}]},
+            headers=auth(world, "other:viewer"),
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def analyze() -> dict[str, object]:
+        buf = io.BytesIO()
+        _picture().save(buf, format="JPEG", quality=80)
+        up = world.client.post(
+            "/api/v1/items",
+            files={"file": ("copy.jpg", buf.getvalue())},
+            headers=auth(world, "other:analyst"),
+        ).json()
+        assert run_job(world.client.app.state.rt, up["job"]["id"]) == "done"  # type: ignore[attr-defined]
+        job = world.client.get(f"/api/v1/jobs/{up['job']['id']}", headers=auth(world, "other:viewer")).json()
+        return dict(job)
+
+    assert look_up()["verdict"] == "known_fake"
+    assert analyze()["label"] == "known_fake"
+    allow = world.client.post(
+        "/api/v1/banks", json={"name": "genuine", "kind": "allowlist", "tlp": "GREEN"}, headers=reviewer
+    )
+    assert allow.status_code == 201, allow.text
+    world.client.post(
+        f"/api/v1/banks/{allow.json()['id']}/entries",
+        json={"entries": [{"signal_type": "pdq", "hash": pdq, "quality": 100, "label": "agency photo"}]},
+        headers=reviewer,
+    )
+    answer = look_up()
+    assert answer["verdict"] == "allowlisted"
+    kinds = sorted(m["bank_kind"] for m in answer["matches"])  # type: ignore[attr-defined]
+    assert kinds == ["allowlist", "known_fake"]  # both shown: the fake entry is there to be reviewed
+    job = analyze()
+    assert job["label"] != "known_fake"
+    signal = next(s for s in job["report"]["signals"] if s["analyzer"] == "known_fakes")  # type: ignore[index]
+    assert signal["score"] is None
+    assert [f["code"] for f in signal["findings"]] == ["known_fakes.allowlisted"]

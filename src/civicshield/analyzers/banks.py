@@ -127,7 +127,26 @@ class KnownFakesAnalyzer(_BankAnalyzer):
     bank_kind = BankKind.KNOWN_FAKE
     miss_reason = "not in any known-fake bank; unseen fakes are not caught by this check"
 
+    def __init__(self, matcher: BankSource, *, allowlist: BankSource | None = None) -> None:
+        super().__init__(matcher)
+        self.allowlist = allowlist
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        fakes = super().from_settings(settings)
+        store = BankStore.from_settings(settings)
+        try:
+            allowed = store.load_all(BankKind.ALLOWLIST)
+        except BankError as exc:
+            raise AnalyzerUnavailable(
+                f"{cls.name}: cannot load allowlists from {store.root}: {exc.message}"
+            ) from exc
+        return cls(fakes.matcher, allowlist=BankMatcher(allowed)) if allowed else fakes
+
     def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
+        allowed = self.allowlist.match(hashes) if self.allowlist is not None and len(self.allowlist) else []
+        if allowed:
+            return self._set_aside(matches, allowed, evidence)
         p = self.matcher.policy
         best = matches[0]
         findings = [
@@ -148,6 +167,25 @@ class KnownFakesAnalyzer(_BankAnalyzer):
             findings=tuple(findings),
             evidence=evidence,
         )
+
+    def _set_aside(
+        self, matches: list[BankMatch], allowed: list[BankMatch], evidence: dict[str, Any]
+    ) -> Signal:
+        """The item is on an allowlist: its known-fake matches decide nothing and are named for review."""
+        ok = allowed[0]
+        evidence["matches"] = [m.detail() for m in matches[:MAX_FINDINGS]]
+        evidence["allowlisted"] = [m.detail() for m in allowed[:MAX_FINDINGS]]
+        reason = (
+            f"on allowlist {ok.bank!r} as {ok.entry.label!r} ({_how(ok)}): its {len(matches)} known-fake "
+            f"match(es), first {matches[0].entry.label!r} in bank {matches[0].bank!r}, are set aside; review "
+            "the known-fake entry"
+        )
+        finding = Finding(
+            "known_fakes.allowlisted",
+            reason,
+            {"allowlist": ok.detail(), "set_aside": [m.detail() for m in matches[:MAX_FINDINGS]]},
+        )
+        return Signal.abstain(self.name, reason, findings=[finding], evidence=evidence)
 
 
 class OfficialMediaAnalyzer(_BankAnalyzer):

@@ -39,6 +39,9 @@ MAX_TEXT = 2000
 class BankKind(StrEnum):
     KNOWN_FAKE = "known_fake"
     AUTHENTIC = "authentic"
+    # Media that must never match as a fake (official images, widely shared genuine photos): a match here
+    # sets aside the item's known-fake matches, for a person to review the entry that caused them.
+    ALLOWLIST = "allowlist"
 
 
 class SignalType(StrEnum):

@@ -4,8 +4,10 @@ The match API's ``verdict`` and the pages' badges read it; the full analysis goe
 reads ``known_fakes.match``, ``official_media.altered`` and ``official_media.exact`` findings beside every
 other line of evidence, and calls an identical official copy ``authentic_provenance``).
 
-A known fake wins over official media (an item can match both: a fake built from an official photo). Among
-official matches, any identical copy makes the item the official item itself.
+A known fake wins over official media (an item can match both: a fake built from an official photo), unless
+the item is also on an allowlist, which sets every known-fake match aside (HMA's allowlist banks: a genuine
+photo wrongly banked must not be called a fake while the entry is reviewed). Among official matches, any
+identical copy makes the item the official item itself.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class BankVerdict(StrEnum):
     KNOWN_FAKE = "known_fake"
     ALTERED_OFFICIAL = "altered_official"  # a near-duplicate of registered official media, bytes differ
     AUTHENTIC_OFFICIAL = "authentic_official"  # the registered official item itself (identical bytes)
+    ALLOWLISTED = "allowlisted"  # on an allowlist: any known-fake match is set aside
     NO_MATCH = "no_match"
 
     @classmethod
@@ -45,9 +48,10 @@ class BankVerdict(StrEnum):
         (<BankVerdict.KNOWN_FAKE: 'known_fake'>, <BankVerdict.NO_MATCH: 'no_match'>)
         """
         seen = list(matches)
-        if any(m.bank_kind == BankKind.KNOWN_FAKE for m in seen):
+        allowed = any(m.bank_kind == BankKind.ALLOWLIST for m in seen)
+        if not allowed and any(m.bank_kind == BankKind.KNOWN_FAKE for m in seen):
             return cls.KNOWN_FAKE
         official = [m for m in seen if m.bank_kind == BankKind.AUTHENTIC]
-        if not official:
-            return cls.NO_MATCH
-        return cls.AUTHENTIC_OFFICIAL if any(m.exact for m in official) else cls.ALTERED_OFFICIAL
+        if official:
+            return cls.AUTHENTIC_OFFICIAL if any(m.exact for m in official) else cls.ALTERED_OFFICIAL
+        return cls.ALLOWLISTED if allowed else cls.NO_MATCH

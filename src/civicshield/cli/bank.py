@@ -24,7 +24,9 @@ out = Console()
 err = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where banks live (default .civicshield).")]
-KindOpt = Annotated[str, typer.Option("--kind", help="known_fake or authentic (used when the bank is new).")]
+KindOpt = Annotated[
+    str, typer.Option("--kind", help="known_fake, authentic or allowlist (used when the bank is new).")
+]
 
 
 def _store(data_dir: Path | None) -> BankStore:
@@ -38,7 +40,7 @@ def _kind(kind: str) -> BankKind:
     try:
         return BankKind(kind)
     except ValueError:
-        raise UsageError(f"--kind must be known_fake or authentic, not {kind!r}") from None
+        raise UsageError(f"--kind must be known_fake, authentic or allowlist, not {kind!r}") from None
 
 
 @bank_app.command("list")

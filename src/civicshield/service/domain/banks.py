@@ -49,7 +49,7 @@ def create_bank(s: Session, who: Principal, name: str, kind: str, tlp: TLP | str
     if not who.can(Role.REVIEWER):
         raise Forbidden("reviewers and admins create banks")
     if kind not in set(BankKind):
-        raise UsageError("kind must be known_fake or authentic")
+        raise UsageError("kind must be known_fake, authentic or allowlist")
     tlp = TLP.parse(tlp)
     Bank(name, BankKind(kind))  # validates the name
     if s.scalar(select(BankRow).where(BankRow.org_id == who.org_id, BankRow.name == name)):

@@ -214,7 +214,7 @@ class LiveIndex:
         )
 
     def match(
-        self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = ("known_fake", "authentic")
+        self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = tuple(BankKind)
     ) -> list[LiveMatch]:
         """Every entry ``org_id`` may see that the item matches, best first."""
         wanted = set(kinds)

@@ -56,8 +56,12 @@ def analyze_for(rt: Runtime, org_id: int, media: Media) -> tuple[Verdict, list[L
     the ``impersonation`` analyzer looking for the organization's protected people and domains; and what the
     bank analyzers matched, which queues ``match.found`` once the job's result is stored."""
     known = OrgBanks(rt.live, org_id, BankKind.KNOWN_FAKE)
+    allowed = OrgBanks(rt.live, org_id, BankKind.ALLOWLIST)
     official = OrgBanks(rt.live, org_id, BankKind.AUTHENTIC)
-    substitutes: tuple[Analyzer, ...] = (KnownFakesAnalyzer(known), OfficialMediaAnalyzer(official))
+    substitutes: tuple[Analyzer, ...] = (
+        KnownFakesAnalyzer(known, allowlist=allowed),
+        OfficialMediaAnalyzer(official),
+    )
     with rt.db.reading() as s:
         watchlist = protection.watchlist_of(s, org_id)
     if len(watchlist):  # the organization's own protected people and domains (else the deployment's file)

@@ -23,6 +23,7 @@ VERDICT_WORDS: dict[str, str] = {
     # verdicts of a match against the banks (public verification page)
     "authentic_official": N_("Identical to official media"),
     "no_match": N_("No known match"),
+    "allowlisted": N_("On an allowlist: not a known fake"),
 }
 #: Colour family per label (only ever paired with the symbol and the words).
 VERDICT_TONE: dict[str, str] = {
@@ -37,8 +38,9 @@ VERDICT_TONE: dict[str, str] = {
     "authentic_official": "good",
     "inconclusive": "neutral",
     "no_match": "neutral",
+    "allowlisted": "neutral",
 }
-_EXTRA_SYMBOLS = {"authentic_official": "✔", "no_match": "○"}
+_EXTRA_SYMBOLS = {"authentic_official": "✔", "no_match": "○", "allowlisted": "◇"}
 
 CASE_STATES: dict[str, str] = {
     "new": N_("New"),
@@ -96,7 +98,11 @@ ORIGINS: dict[str, str] = {
     "unsure": N_("Cannot tell"),
 }
 
-BANK_KINDS: dict[str, str] = {"known_fake": N_("Known fakes"), "authentic": N_("Official media")}
+BANK_KINDS: dict[str, str] = {
+    "known_fake": N_("Known fakes"),
+    "authentic": N_("Official media"),
+    "allowlist": N_("Allowlist (never a fake)"),
+}
 
 
 def verdict_symbol(label: str) -> str:
@@ -118,6 +124,10 @@ PUBLIC_EXPLAIN: dict[str, str] = {
         "their web address, or names them while other evidence says it was generated or altered."
     ),
     "authentic_official": N_("This file is an exact copy of media registered by an official source."),
+    "allowlisted": N_(
+        "Fact-checkers listed this picture as one that must never be called a fake: any match with a "
+        "known fake is set aside while they review it. That alone does not prove it is authentic."
+    ),
     "tampered": N_("This file carries Content Credentials, but it was changed after it was signed."),
     "ai_generated_declared": N_("The file itself declares that it was made or edited with AI."),
     "likely_synthetic": N_(
