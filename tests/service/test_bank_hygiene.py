@@ -246,3 +246,56 @@ def test_an_allowlist_sets_a_wrongly_banked_picture_aside(world: World) -> None:
     signal = next(s for s in job["report"]["signals"] if s["analyzer"] == "known_fakes")  # type: ignore[index]
     assert signal["score"] is None
     assert [f["code"] for f in signal["findings"]] == ["known_fakes.allowlisted"]
+
+
+def test_an_entry_whose_match_rate_surges_is_quarantined(world: World) -> None:
+    """Two known-fake entries are looked up 50 times today. One usually matches about 5 times a day (50 is
+    ten times that): quarantined, its owner told. The other usually matches 10 times a day: still
+    matching."""
+    import datetime as dt
+
+    from civicshield.service.domain import match_rates
+    from civicshield.service.domain.tables import EntryMatchDay
+
+    surging, steady = PDQ, "".join(f"{15 - int(c, 16):x}" for c in PDQ)  # the complement: far apart
+    reviewer = auth(world, "factcheck:reviewer")
+    bank = world.client.post(
+        "/api/v1/banks", json={"name": "fakes5", "tlp": "GREEN"}, headers=reviewer
+    ).json()
+    entries = world.client.post(
+        f"/api/v1/banks/{bank['id']}/entries",
+        json={
+            "entries": [
+                {"signal_type": "pdq", "hash": h, "quality": 100, "label": name}
+                for h, name in ((surging, "surging"), (steady, "steady"))
+            ]
+        },
+        headers=reviewer,
+    ).json()
+    ids = {e["label"]: e["id"] for e in entries}
+    today = dt.datetime.now(dt.UTC).date()
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        for days_ago in range(1, match_rates.BASELINE_DAYS + 1):
+            day = today - dt.timedelta(days=days_ago)
+            s.add(EntryMatchDay(entry_id=ids["surging"], day=day, matches=5))
+            s.add(EntryMatchDay(entry_id=ids["steady"], day=day, matches=10))
+
+    def batch(h: str) -> list[dict[str, object]]:
+        query = {"hashes": [{"signal_type": "pdq", "hash": h, "quality": 100}]}
+        r = world.client.post(
+            "/api/v1/match/hashes/batch", json={"items": [query] * 50}, headers=auth(world, "other:viewer")
+        )
+        assert r.status_code == 200, r.text
+        return list(r.json())
+
+    assert all(r["verdict"] == "known_fake" for r in batch(surging))
+    assert all(r["verdict"] == "known_fake" for r in batch(steady))
+    assert _matches(world) == 0  # the surging entry (PDQ) is quarantined ...
+    from civicshield.service.domain.tables import BankEntryRow
+
+    with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
+        surged, kept = (s.get(BankEntryRow, ids[name]) for name in ("surging", "steady"))
+        assert surged.disabled_reason.startswith("quarantined: matched 50 times today")
+        assert kept.disabled_at is None  # ... the steady one keeps matching
+    inbox = world.client.get("/api/v1/notifications", headers=reviewer).json()
+    assert any(n["kind"] == "entry_quarantined" and "50 times today" in n["body"] for n in inbox)

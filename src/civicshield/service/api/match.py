@@ -19,7 +19,7 @@ from civicshield.errors import UsageError
 from civicshield.hashing.cache import MediaHashes, media_hashes
 from civicshield.media import Media
 from civicshield.service.api.schemas import FeedbackIn, HashIn, MatchBatch, MatchOut, MatchQuery, MatchResult
-from civicshield.service.domain import alerts, banks
+from civicshield.service.domain import alerts, banks, match_rates
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.principal import Principal
 from civicshield.service.web.deps import DbDep, Matcher, Reviewer, RuntimeDep
@@ -67,6 +67,7 @@ def _lookup(
     if found:
         asked = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
         alerts.matches_found(s, who.org_id, found, base_url=base_url, source={"via": "match_api", **asked})
+        match_rates.record(s, found)
     return _result(s, base_url, found)
 
 

@@ -252,7 +252,7 @@ class MatchQuery(Strict):
     hashes: list[HashIn] = Field(min_length=1, max_length=64)
     banks: list[int] | None = Field(default=None, max_length=100, description="only these banks (ids)")
     owners: list[int] | None = Field(default=None, max_length=100, description="only banks of these orgs")
-    kinds: list[Literal["known_fake", "authentic"]] | None = Field(
+    kinds: list[Literal["known_fake", "authentic", "allowlist"]] | None = Field(
         default=None, description="only these kinds"
     )
 

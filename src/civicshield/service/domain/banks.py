@@ -290,19 +290,29 @@ def feedback(s: Session, who: Principal, entry_id: int, verdict: str, note: str 
         and row.false_positives >= QUARANTINE_REPORTS
         and row.false_positives > row.confirmations
     ):
-        row.disabled_at = utcnow()
-        row.disabled_reason = f"quarantined: {row.false_positives} organizations reported false positives"
-        notifications.notify(
+        quarantine(
             s,
-            bank.org_id,
-            "entry_quarantined",
-            f"An entry of {bank.name} was quarantined",
-            f"{row.false_positives} organizations reported its matches as false positives; it matches "
-            "nothing until you review it (enable it again, or delete it).",
-            {"bank_id": bank.id, "entry_id": row.id},
+            bank,
+            row,
+            f"{row.false_positives} organizations reported false positives",
+            f"{row.false_positives} organizations reported its matches as false positives",
         )
-        audit.record(s, bank.org_id, "system", "bank.entry_quarantined", "bank_entry", row.id, {})
     return row
+
+
+def quarantine(s: Session, bank: BankRow, row: BankEntryRow, why: str, told: str) -> None:
+    """Stop an entry matching until its owner reviews it, and tell the owner (inbox, audit log)."""
+    row.disabled_at = utcnow()
+    row.disabled_reason = f"quarantined: {why}"
+    notifications.notify(
+        s,
+        bank.org_id,
+        "entry_quarantined",
+        f"An entry of {bank.name} was quarantined",
+        f"{told}; it matches nothing until you review it (enable it again, or delete it).",
+        {"bank_id": bank.id, "entry_id": row.id},
+    )
+    audit.record(s, bank.org_id, "system", "bank.entry_quarantined", "bank_entry", row.id, {"why": why})
 
 
 def delete_entry(s: Session, who: Principal, bank: BankRow, entry_id: int, *, reason: str) -> None:

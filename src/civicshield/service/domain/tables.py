@@ -562,6 +562,15 @@ class ItemLabel(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class EntryMatchDay(Base):
+    """How many times an entry matched on one day (UTC): the usual rate a sudden surge is measured against."""
+
+    __tablename__ = "entry_match_days"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    matches: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class MatchFeedback(Base):
     """A member's verdict on a match: the banked entry was right (confirmed) or matched a genuine item."""
 

@@ -28,7 +28,7 @@ from civicshield.errors import CivicShieldError, MediaError
 from civicshield.fusion import Label, fuse
 from civicshield.media import Media
 from civicshield.protection.watchlist import Watchlist
-from civicshield.service.domain import alerts, incidents, notifications, protection
+from civicshield.service.domain import alerts, incidents, match_rates, notifications, protection
 from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
@@ -193,6 +193,7 @@ def run_job(rt: Runtime, job_id: int) -> str:
         if matches and error is None:
             source = {"via": "analysis", "item_id": job.item_id, "job_id": job.id, "sha256": sha}
             alerts.matches_found(s, org_id, matches, base_url=rt.settings.base_url, source=source)
+            match_rates.record(s, matches)
         mail: list[Outgoing] = []
         for protected_org, signal in impersonated if error is None else []:
             raised = notifications.impersonation_detected(
