@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from civicshield.banks.io import bank_from_json, bank_to_json, entries_from_csv, entries_from_json
+from civicshield.banks.exchange import read_bank_text
+from civicshield.banks.io import bank_from_json, bank_to_json
 from civicshield.banks.model import Bank, BankEntry, BankKind, SignalType, is_bank_name, validate_bank_name
 from civicshield.banks.threatexchange import entries_from_te
 from civicshield.errors import BankError, BankFormatError, BankNotFound
@@ -156,10 +157,8 @@ class BankStore:
         entries: Sequence[BankEntry]
         if te_label is not None:
             entries, _ = entries_from_te(text, source=src.name, label=te_label)
-        elif src.suffix.lower() == ".csv":
-            entries = entries_from_csv(text, source=src.name)
-        elif src.suffix.lower() == ".json":
-            entries = entries_from_json(text, source=src.name)
+        elif src.suffix.lower() in (".csv", ".json"):
+            entries = read_bank_text(text, source=src.name).entries  # .json: ours, STIX/TAXII or MISP
         else:
             raise BankFormatError(f"{src}: import reads .csv or .json files (or threatexchange signal files)")
         return self.add_entries(name, entries)

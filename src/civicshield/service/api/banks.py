@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
@@ -21,6 +22,8 @@ from civicshield.service.domain import banks, reads
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.tables import BankEntryRow, BankRow
 from civicshield.service.web.deps import DbDep, IdPath, Reviewer, RuntimeDep, Viewer
+from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
+from civicshield.sharing.tlp import TLP
 
 router = APIRouter(prefix="/api/v1/banks", tags=["banks"])
 
@@ -81,6 +84,32 @@ def add_entries(bank_id: IdPath, body: EntriesIn, s: DbDep, rt: RuntimeDep, who:
     ]
     rows = banks.add_entries(s, who, bank, entries, tlp=body.tlp, base_url=rt.settings.base_url)
     return [entry_out(r) for r in rows]
+
+
+@router.post("/{bank_id}/import", openapi_extra=UPLOAD_BODY)
+async def import_file(
+    bank_id: IdPath, request: Request, rt: RuntimeDep, who: Reviewer, tlp: TLP | None = None
+) -> dict[str, Any]:
+    """Add the entries of a file (multipart field ``file``): another coalition's STIX 2.1 bundle or TAXII
+    envelope, a MISP event, a bank file or entry list (JSON), a python-threatexchange signal file, or CSV.
+    All or nothing; a file marked more restrictively than the bank is refused."""
+    data, name = await uploaded_file(request, banks.MAX_IMPORT_BYTES)
+
+    def import_now() -> dict[str, Any]:
+        with rt.db.session() as s:
+            bank = banks.get_bank(s, who, bank_id)
+            added, imported = banks.import_file(
+                s, who, bank, data, name, tlp=tlp, base_url=rt.settings.base_url
+            )
+            return {
+                "format": imported.format,
+                "entries": len(imported.entries),
+                "added": added,
+                "tlp": imported.tlp,
+                "skipped": dict(imported.skipped),
+            }
+
+    return await run_in_threadpool(import_now)
 
 
 @router.get("/{bank_id}/export")

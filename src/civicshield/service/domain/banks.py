@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from civicshield.banks import Bank, BankEntry, BankKind
+from civicshield.banks.exchange import Imported, read_bank_text
 from civicshield.banks.policy import DEFAULT_POLICY
 from civicshield.errors import Conflict, Forbidden, NotFound, UsageError
 from civicshield.service.domain import alerts, audit, notifications, retro, transparency
@@ -298,6 +299,31 @@ def feedback(s: Session, who: Principal, entry_id: int, verdict: str, note: str 
             f"{row.false_positives} organizations reported its matches as false positives",
         )
     return row
+
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def import_file(
+    s: Session, who: Principal, bank: BankRow, data: bytes, name: str, *, tlp: str | None, base_url: str
+) -> tuple[int, Imported]:
+    """Add the entries of an uploaded file of any format banks read (``banks.exchange.read_bank_text``):
+    another coalition's STIX bundle, TAXII envelope or MISP event, a bank file, a threatexchange signal
+    file, CSV. A file marked more restrictively than the bank is refused (importing it would widen who
+    sees it); its entries keep its marking. Parsed whole before anything is written: all or nothing."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError("the file is not UTF-8 text") from exc
+    imported = read_bank_text(text, source=name)
+    if imported.tlp > bank.tlp:
+        raise UsageError(
+            f"{name} is marked TLP:{imported.tlp}: import it into a bank labelled TLP:{imported.tlp} or "
+            f"stricter, not TLP:{bank.tlp}"
+        )
+    label = max(TLP.parse(tlp), imported.tlp) if tlp else imported.tlp
+    added = add_entries(s, who, bank, imported.entries, tlp=label, base_url=base_url)
+    return len(added), imported
 
 
 def quarantine(s: Session, bank: BankRow, row: BankEntryRow, why: str, told: str) -> None:

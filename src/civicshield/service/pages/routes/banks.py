@@ -12,9 +12,7 @@ from fastapi import File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from civicshield.banks import entries_from_csv, entries_from_json, entries_to_csv, entries_to_json
-from civicshield.banks.threatexchange import entries_from_te, looks_like_te
-from civicshield.errors import UsageError
+from civicshield.banks import entries_to_csv, entries_to_json
 from civicshield.service.domain import banks, reads
 from civicshield.service.domain.security import Role
 from civicshield.service.pages.routing import page_router
@@ -26,7 +24,6 @@ from civicshield.sharing.tlp import TLP
 
 router = page_router("/ui/banks")
 SHOWN_ENTRIES = 200
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 @router.get("")
@@ -90,29 +87,19 @@ async def import_entries(
     tlp: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """CSV (header row naming the columns), JSON (a list of entries or a whole bank file, e.g. one the
-    ``civicshield bank`` command wrote), or a python-threatexchange signal file (labelled with its name)."""
-    data = await read_limited(file, MAX_IMPORT_BYTES)
+    ``civicshield bank`` command wrote), a python-threatexchange signal file (labelled with its name), or
+    another coalition's STIX bundle, TAXII envelope or MISP event."""
+    data = await read_limited(file, banks.MAX_IMPORT_BYTES)
     name = file.filename or "upload"
     rt = runtime(request)
 
     def import_now() -> tuple[int, int]:  # parsing and writing block: a worker thread, not the event loop
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UsageError("the file is not UTF-8 text") from exc
-        is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}
-        if is_json:
-            entries = entries_from_json(text, source=name)
-        elif looks_like_te(text):
-            entries = list(entries_from_te(text, source=name, label=f"imported from {name}")[0])
-        else:
-            entries = entries_from_csv(text, source=name)
         with rt.db.session() as s:
             bank = banks.get_bank(s, member.who, bank_id)
-            added = banks.add_entries(
-                s, member.who, bank, entries, tlp=tlp or None, base_url=rt.settings.base_url
+            added, imported = banks.import_file(
+                s, member.who, bank, data, name, tlp=tlp or None, base_url=rt.settings.base_url
             )
-            return len(added), len(entries)
+            return added, len(imported.entries)
 
     added, total = await run_in_threadpool(import_now)
     flash(
