@@ -146,3 +146,63 @@ def test_a_file_bank_imports_a_partners_bundle(tmp_path: Path) -> None:
     added = store.import_file("partners", path)
     assert len(added) == 2
     assert read_bank_text("signal_type,hash,label\n", source="x.csv").entries == ()  # CSV still reads as CSV
+
+
+class _Collection:
+    """A TAXII 2.1 collection's ``objects`` endpoint on loopback: two pages, a bearer token."""
+
+    def __init__(self, pages: list[dict[str, object]]) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.seen: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.seen.append(self.path)
+                if self.headers.get("Authorization") != "Bearer sesame":
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                page = pages[1] if "next=p2" in self.path else pages[0]
+                body = json.dumps(page).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/taxii2/api1/collections/c1/objects/"
+
+
+def test_a_taxii_collection_is_pulled_page_by_page_through_the_egress_guard(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from civicshield.cli.app import app
+
+    objects = json.loads(_stix_bundle())["objects"]
+    collection = _Collection(
+        [{"more": True, "next": "p2", "objects": objects[:1]}, {"more": False, "objects": objects[1:]}]
+    )
+    try:
+        run = CliRunner()
+        base = ["bank", "pull", "partners", collection.url, "--data-dir", str(tmp_path)]
+        refused = run.invoke(app, [*base, "--token", "sesame"])
+        assert refused.exit_code == 2 and collection.seen == []  # loopback is private: not even asked
+        denied = run.invoke(app, [*base, "--token", "wrong", "--allow-network", "127.0.0.1/32"])
+        assert denied.exit_code == 2 and "HTTP 401" in denied.output
+        pulled = run.invoke(app, [*base, "--token", "sesame", "--allow-network", "127.0.0.1/32"])
+        assert pulled.exit_code == 0, pulled.output
+        assert "pulled 2 entries" in pulled.output and "2 new" in pulled.output
+        assert collection.seen[-1].endswith("?next=p2")
+        store = BankStore.from_settings(Settings(data_dir=tmp_path))
+        assert sorted(str(e.signal_type) for e in store.load("partners").entries) == ["pdq", "sha256"]
+    finally:
+        collection.server.shutdown()
+        collection.server.server_close()

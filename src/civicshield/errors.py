@@ -147,7 +147,8 @@ class BankNotFound(BankError):
 
 
 class RemoteFetchFailed(CivicShieldError):
-    """Remotely stored Content Credentials could not be fetched (off, refused address, HTTP error, size)."""
+    """Something remote could not be fetched (stored Content Credentials, a partner's TAXII collection): off,
+    refused address, HTTP error, size."""
 
     code = "remote_manifest_fetch_failed"
     http_status = 502

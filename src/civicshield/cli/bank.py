@@ -80,13 +80,47 @@ def import_bank(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Import entries (hash, signal_type, label, link, ...) from CSV or JSON, or from a python-threatexchange
-    signal file (pdq, vpdq, video_sha256)."""
+    """Import entries (hash, signal_type, label, link, ...) from CSV or JSON, another coalition's STIX 2.1
+    bundle, TAXII 2.1 envelope or MISP event (.json), or a python-threatexchange signal file (pdq, vpdq,
+    video_sha256)."""
     with handled():
         store = _store(data_dir)
         store.ensure(bank, _kind(kind))
         added = store.import_file(bank, file, te_label=te_label)
         err.print(f"imported {len(added)} new entries into {bank}")
+
+
+@bank_app.command("pull")
+def pull_bank(
+    bank: Annotated[str, typer.Argument(help="Bank name (created when missing).")],
+    url: Annotated[
+        str, typer.Argument(help="A TAXII 2.1 collection's objects URL (…/collections/ID/objects/).")
+    ],
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="CIVICSHIELD_TAXII_TOKEN", help="Bearer token, if any.")
+    ] = None,
+    networks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-network", help="Also allow this private network (CIDR); public ones always are."
+        ),
+    ] = None,
+    kind: KindOpt = "known_fake",
+    data_dir: DataDir = None,
+) -> None:
+    """Pull another coalition's TAXII 2.1 collection (every page) into a bank: its file-hash and
+    perceptual-hash indicators become entries; nothing is added when any page is malformed."""
+    from civicshield.banks.taxii_pull import pull
+
+    with handled():
+        store = _store(data_dir)
+        imported = pull(url, token=token, networks=networks or ())
+        store.ensure(bank, _kind(kind))
+        added = store.add_entries(bank, imported.entries)
+        err.print(
+            f"pulled {len(imported.entries)} entries (TLP:{imported.tlp}), {len(added)} new, into {bank}"
+            + "".join(f"; skipped {n} ({why})" for why, n in sorted(imported.skipped.items()))
+        )
 
 
 @bank_app.command("export")

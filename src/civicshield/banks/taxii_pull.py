@@ -1,0 +1,99 @@
+"""Pull another coalition's TAXII 2.1 collection into a bank.
+
+``pull(url)`` GETs a collection's ``objects`` endpoint (``…/collections/<id>/objects/``) as TAXII 2.1
+specifies (``Accept: application/taxii+json;version=2.1``, optional bearer token or basic credentials),
+follows the envelope's ``more``/``next`` pages, and reads every page with ``banks.exchange`` (all pages are
+read before anything is returned: a bad page imports nothing). Requests go through the egress guard (public
+addresses, plus the networks the caller allows), bounded in size, pages and time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from civicshield.banks.exchange import Imported, entries_from_exchange
+from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
+from civicshield.errors import BankFormatError, RemoteFetchFailed
+from civicshield.sharing.tlp import most_restrictive
+
+__all__ = ["PullLimits", "pull"]
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+
+
+@dataclass(frozen=True)
+class PullLimits:
+    max_pages: int = 50
+    max_page_bytes: int = 8 * 1024 * 1024
+    timeout_s: float = 20.0
+
+
+def _page(client: httpx.Client, url: str, params: dict[str, str], limits: PullLimits) -> str:
+    with client.stream("GET", url, params=params) as response:
+        if response.status_code != 200:
+            raise RemoteFetchFailed(f"{url[:200]} answered HTTP {response.status_code}")
+        kind = response.headers.get("content-type", "").lower()
+        if "taxii+json" not in kind and "application/json" not in kind and "stix+json" not in kind:
+            raise RemoteFetchFailed(f"{url[:200]}: not a TAXII answer ({kind or 'no content type'})")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limits.max_page_bytes:
+                raise RemoteFetchFailed(f"{url[:200]}: a page larger than {limits.max_page_bytes} bytes")
+    return body.decode("utf-8", errors="strict")
+
+
+def pull(
+    url: str,
+    *,
+    token: str | None = None,
+    networks: Iterable[str] = (),
+    limits: PullLimits | None = None,
+) -> Imported:
+    """Every page of the collection at ``url`` as bank entries (``RemoteFetchFailed`` when the server
+    cannot be reached or answers wrongly, ``BankFormatError`` for a malformed page)."""
+    limits = limits or PullLimits()
+    if not url.lower().startswith(("http://", "https://")):
+        raise RemoteFetchFailed(f"not an http(s) address: {url[:200]!r}")
+    headers = {"Accept": TAXII_MEDIA_TYPE}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    pages: list[Imported] = []
+    params: dict[str, str] = {}
+    try:
+        with httpx.Client(
+            transport=GuardedTransport(EgressPolicy.parse(networks)),
+            timeout=limits.timeout_s,
+            follow_redirects=False,
+            headers=headers,
+        ) as client:
+            for n in range(limits.max_pages):
+                text = _page(client, url, params, limits)
+                pages.append(entries_from_exchange(text, source=f"{url} page {n + 1}"))
+                envelope = json.loads(text)
+                if not envelope.get("more"):
+                    break
+                following = envelope.get("next")
+                if not isinstance(following, str) or not following:
+                    raise BankFormatError(f"{url} page {n + 1}: 'more' is true but there is no 'next'")
+                params = {"next": following}
+            else:
+                raise RemoteFetchFailed(f"{url[:200]}: more than {limits.max_pages} pages")
+    except AddressNotAllowed as exc:
+        raise RemoteFetchFailed(f"{url[:200]}: {exc.message}") from exc
+    except httpx.HTTPError as exc:
+        raise RemoteFetchFailed(f"{url[:200]}: {type(exc).__name__}: {exc}") from exc
+    skipped: Counter[str] = Counter()
+    for page in pages:
+        skipped.update(page.skipped)
+    return Imported(
+        entries=tuple(e for page in pages for e in page.entries),
+        tlp=most_restrictive(p.tlp for p in pages),
+        skipped=dict(skipped),
+        format="taxii",
+    )
