@@ -144,7 +144,7 @@ def test_retention_removes_old_anonymous_submissions_and_ended_sessions(world: W
         s.add(LoginThrottle(key="address:203.0.113.9", failures=3, last_failure_at=long_ago))
     with rt.db.session() as s:
         removed = lifecycle.purge(s, rt.blobs, rt.settings.retention, store.PUBLIC_INTAKE_ORG)
-    assert removed == {"public_submissions": 1, "sessions": 1, "links": 0, "throttle": 1}
+    assert removed == {"public_submissions": 1, "sessions": 1, "links": 0, "throttle": 1, "tip_requesters": 0}
     assert not rt.blobs.exists(old.sha256) and _rows(world, Item) == 1
 
 

@@ -24,6 +24,7 @@ from civicshield.service.api import (
     protection,
     public,
     taxii,
+    tiplines,
     transparency,
     webhooks,
 )
@@ -88,6 +89,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         incidents.router,
         notifications.router,
         learning.router,
+        tiplines.router,
     ):
         app.include_router(router)
     pages.install(app)

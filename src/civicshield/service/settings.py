@@ -41,6 +41,38 @@ class RetentionPolicy:
 
 
 @dataclass(frozen=True)
+class TiplineSettings:
+    """Messaging tiplines (``intake.channels``): which organization receives the tips, and each platform's
+    credentials and API address (the platforms' own by default; a local server in tests)."""
+
+    org: str = ""  # the receiving organization's name; "" = tiplines off
+    networks: tuple[str, ...] = ()  # private networks the platform APIs may be reached on (tests, proxies)
+    telegram_token: str = field(default="", repr=False)
+    telegram_secret: str = field(default="", repr=False)
+    telegram_api: str = "https://api.telegram.org"
+    whatsapp_token: str = field(default="", repr=False)
+    whatsapp_app_secret: str = field(default="", repr=False)
+    whatsapp_verify_token: str = field(default="", repr=False)
+    whatsapp_phone_id: str = ""
+    whatsapp_api: str = "https://graph.facebook.com/v21.0"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> TiplineSettings:
+        return cls(
+            org=env.get("CIVICSHIELD_TIPLINE_ORG", ""),
+            networks=split_networks(env.get("CIVICSHIELD_TIPLINE_NETWORKS", "")),
+            telegram_token=env.get("CIVICSHIELD_TELEGRAM_TOKEN", ""),
+            telegram_secret=env.get("CIVICSHIELD_TELEGRAM_SECRET", ""),
+            telegram_api=env.get("CIVICSHIELD_TELEGRAM_API", cls.telegram_api),
+            whatsapp_token=env.get("CIVICSHIELD_WHATSAPP_TOKEN", ""),
+            whatsapp_app_secret=env.get("CIVICSHIELD_WHATSAPP_APP_SECRET", ""),
+            whatsapp_verify_token=env.get("CIVICSHIELD_WHATSAPP_VERIFY_TOKEN", ""),
+            whatsapp_phone_id=env.get("CIVICSHIELD_WHATSAPP_PHONE_ID", ""),
+            whatsapp_api=env.get("CIVICSHIELD_WHATSAPP_API", cls.whatsapp_api),
+        )
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     data_dir: Path = field(default_factory=lambda: Path(".civicshield"))
     database_url: str = ""  # "" = SQLite file in data_dir
@@ -79,6 +111,7 @@ class ServiceSettings:
     # The Ed25519 key signing audit checkpoints, kept outside the database ("": data_dir/audit-signing.key).
     audit_key_file: str = ""
     audit_checkpoint_s: int = 300  # how often the worker signs the organizations' audit heads
+    tiplines: TiplineSettings = field(default_factory=TiplineSettings)
 
     def __post_init__(self) -> None:
         EgressPolicy.parse(self.webhook_allowed_networks)  # a bad network fails at startup, not on a delivery
@@ -135,6 +168,7 @@ class ServiceSettings:
                 password=env.get("CIVICSHIELD_SMTP_PASSWORD", ""),
             ),
             public_concurrency=_int(env, "CIVICSHIELD_PUBLIC_CONCURRENCY", base.public_concurrency),
+            tiplines=TiplineSettings.from_env(env),
             sessions=SessionPolicy(
                 max_age_s=_int(env, "CIVICSHIELD_SESSION_MAX_AGE_S", base.sessions.max_age_s),
                 idle_s=_int(env, "CIVICSHIELD_SESSION_IDLE_S", base.sessions.idle_s),

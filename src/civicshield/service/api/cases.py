@@ -23,7 +23,7 @@ from civicshield.service.api.schemas import (
     TechniquesIn,
     TransitionIn,
 )
-from civicshield.service.domain import links, publication, store
+from civicshield.service.domain import links, publication, store, tips
 from civicshield.service.domain.states import CaseState
 from civicshield.service.domain.tables import Case
 from civicshield.service.web.deps import CaseDep, DbDep, Reviewer, RuntimeDep, Submitter, Viewer
@@ -35,6 +35,8 @@ def case_out(s: Session, case: Case, with_comments: bool = False) -> CaseOut:
     job = store.latest_job_for_item_id(s, case.item_id)
     out = CaseOut.model_validate(case, from_attributes=True)
     out.machine_label = job.label if job else None
+    asked = tips.demand(s, case.id)
+    out.requests, out.first_requested_at = asked.requests, asked.first_seen
     if with_comments:
         out.comments = [CommentOut.model_validate(c, from_attributes=True) for c in store.comments(s, case)]
     return out

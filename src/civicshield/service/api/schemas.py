@@ -178,6 +178,8 @@ class CaseOut(BaseModel):
     retracted_at: dt.datetime | None = None
     retraction_reason: str = ""
     disarm: list[str] = []
+    requests: int = 0  # tips asking about it, through any channel
+    first_requested_at: dt.datetime | None = None
 
 
 class CorrectionIn(Strict):

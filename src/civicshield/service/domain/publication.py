@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from civicshield.banks import BankEntry
 from civicshield.errors import BankFormatError, Conflict, Forbidden, UsageError
-from civicshield.service.domain import alerts, audit, banks, store, transparency
+from civicshield.service.domain import alerts, audit, banks, store, tips, transparency
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
@@ -81,6 +81,7 @@ def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
         bank_id = bank.id
 
     alerts.queue_event(s, who.org_id, WebhookEvent.CASE_PUBLISHED, case.tlp, case_payload(s, case, base_url))
+    _tell_requesters(s, case, "published", base_url)
     if case.tlp is TLP.CLEAR:  # public: it enters the public log (issue 15)
         org = s.get(Organization, case.org_id)
         transparency.append(
@@ -116,6 +117,7 @@ def correct(
     if after is not None and not after.debunks:
         banks.withdraw(s, who, list(entries), reason=f"fact-check corrected to {after}")
     _announce(s, who, case, base_url, WebhookEvent.FACT_CHECK_CORRECTED, {"note": note.strip()[:2000]})
+    _tell_requesters(s, case, "corrected", base_url)
     return case
 
 
@@ -134,7 +136,14 @@ def retract(s: Session, who: Principal, case: Case, base_url: str, *, reason: st
     _announce(
         s, who, case, base_url, WebhookEvent.FACT_CHECK_RETRACTED, {"reason": case.retraction_reason[:2000]}
     )
+    _tell_requesters(s, case, "retracted", base_url)
     return case
+
+
+def _tell_requesters(s: Session, case: Case, event: str, base_url: str) -> None:
+    """The people who sent this case in as tips hear of it through their channel (after the commit)."""
+    if tips.answer_case(s, case, event, base_url):
+        alerts.announce_after_commit(s)  # wakes the worker that sends deliveries and replies
 
 
 def tag_techniques(s: Session, who: Principal, case: Case, techniques: list[str]) -> Case:

@@ -93,8 +93,12 @@ def credentials_sentence(s: Session, item: Item) -> str | None:
     return plain_sentence(job.report) if job is not None else None
 
 
-def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> list[Similar]:
-    """Earlier items of the organization with the same sha256, or a PDQ hash within the bank match radius."""
+def similar_items(
+    s: Session, who: Principal, item: Item, limit: int = 10, radius: int | None = None
+) -> list[Similar]:
+    """Earlier items of the organization with the same sha256, or a PDQ hash within ``radius`` (the bank
+    match distance unless a caller asks for another)."""
+    radius = DEFAULT_POLICY.pdq_max_distance if radius is None else radius
     pdq = pdq_of(item)
     found: list[Similar] = []
     q = (
@@ -111,7 +115,7 @@ def similar_items(s: Session, who: Principal, item: Item, limit: int = 10) -> li
         other_pdq = pdq_of(other)
         if pdq and other_pdq:
             distance = hamming(pdq, other_pdq)
-            if distance <= DEFAULT_POLICY.pdq_max_distance:
+            if distance <= radius:
                 cases = tuple(cases_for_item(s, who, other.id))
                 found.append(Similar(other, "pdq", distance, cases, credentials_sentence(s, other)))
         if len(found) >= limit:

@@ -300,7 +300,7 @@ def add_item(
 ) -> Item:
     item = Item(
         org_id=who.org_id,
-        submitted_by=who.user_id,
+        submitted_by=who.user_id or None,  # 0: the service itself (a tipline), not a member
         sha256=sha256,
         filename=filename[:300],
         media_kind=media_kind,

@@ -562,6 +562,55 @@ class ItemLabel(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class TipRequest(Base):
+    """A tip: someone asked, through a channel, whether a piece of media is real (issue 13, part 3).
+
+    The requester is a pseudonym (an HMAC of channel and platform id under the deployment's secret); the
+    address replies go to and the message text are personal data, cleared when ``expires_at`` passes."""
+
+    __tablename__ = "tip_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    requester: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    opted_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelEvent(Base):
+    """A platform delivery already handled: the same ``event_id`` again is a replay, and is ignored."""
+
+    __tablename__ = "channel_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TipReply(Base):
+    """A message to a requester, sent by the tipline worker after the transaction that wrote it commits."""
+
+    __tablename__ = "tip_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tip_requests.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class EntryMatchDay(Base):
     """How many times an entry matched on one day (UTC): the usual rate a sudden surge is measured against."""
 

@@ -46,6 +46,7 @@ from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
 from civicshield.service.domain import alerts, subscriptions
 from civicshield.service.domain.tables import Delivery, Webhook, as_utc, utcnow
 from civicshield.service.infra.runtime import Runtime
+from civicshield.service.infra.tiplines import send_pending
 from civicshield.sharing import RetryPolicy, sign_delivery
 
 log = logging.getLogger(__name__)
@@ -385,6 +386,7 @@ def bind(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=TASK, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
     def deliver_webhooks() -> int:
+        send_pending(rt)  # tip replies ride on the same wake-up (a publication queues both)
         outcomes = deliver_due(rt)
         if len(outcomes) >= BATCH:  # a full batch: there may be more waiting
             celery.send_task(TASK)

@@ -28,7 +28,7 @@ from civicshield.errors import CivicShieldError, MediaError
 from civicshield.fusion import Label, fuse
 from civicshield.media import Media
 from civicshield.protection.watchlist import Watchlist
-from civicshield.service.domain import alerts, incidents, match_rates, notifications, protection
+from civicshield.service.domain import alerts, incidents, match_rates, notifications, protection, tips
 from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.states import JobState
@@ -37,6 +37,7 @@ from civicshield.service.infra import delivery
 from civicshield.service.infra.bank_index import OrgBanks
 from civicshield.service.infra.mail import Mailer
 from civicshield.service.infra.runtime import Runtime
+from civicshield.service.infra.tiplines import send_pending
 from civicshield.service.settings import ServiceSettings
 from civicshield.signals import Signal
 from civicshield.verdict import Verdict
@@ -201,8 +202,11 @@ def run_job(rt: Runtime, job_id: int) -> str:
             )
             if raised.count == 1:  # a new notification, not a repeat folded into an open one
                 mail += notifications.mail_for(s, raised, rt.settings.base_url)
+        placed = tips.place(s, item, rt.settings.base_url) if item is not None and error is None else []
         state = job.state
     _send(Mailer(rt.settings.mail), mail)  # once the notifications are committed; mail never fails a job
+    if placed:
+        send_pending(rt)  # the tips this item answers or acknowledges
     return state
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicshield.errors import Conflict, NotFound
-from civicshield.service.domain import audit
+from civicshield.service.domain import audit, tips
 from civicshield.service.domain.tables import (
     AccountToken,
     Base,
@@ -203,6 +203,7 @@ def purge(s: Session, blobs: BlobStore, policy: RetentionPolicy, public_org_name
     done["links"] = _count_delete(s, AccountToken.__table__, links)
     stale = LoginThrottle.last_failure_at < now - dt.timedelta(hours=policy.throttle_hours)
     done["throttle"] = _count_delete(s, LoginThrottle.__table__, stale)
+    done["tip_requesters"] = tips.purge_expired(s, now)  # address and text; the counts stay
     return done
 
 
