@@ -327,3 +327,67 @@ def test_a_tip_whose_media_cannot_be_fetched_is_retried_not_lost(
     _run_jobs(world)
     send_pending(rt)
     assert platforms.sent == [("telegram", "601", tips.WORDS["de"]["received"])]
+
+
+@pytest.fixture
+def mail_world(database_url: str, tmp_path: Path, mailbox: Any) -> Iterator[World]:
+    from civicshield.service.settings import MailSettings
+
+    settings = ServiceSettings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret",
+        base_url="https://factcheck.example",
+        analysis=core_analysis(tmp_path / "data"),
+        enforce_mfa=False,
+        mail=MailSettings(host=mailbox.host, port=mailbox.port),
+        tiplines=TiplineSettings(org="factcheck-org", email=True),
+    )
+    app = create_app(settings)
+    yield _seed(settings, app)
+    app.state.rt.db.dispose()
+
+
+def test_a_tip_by_email_is_received_over_smtp_and_answered_by_mail(mail_world: World, mailbox: Any) -> None:
+    """A real SMTP conversation with the tipline's receiver (aiosmtpd); the reply arrives at a real SMTP
+    server. A message that is not one (no sender) is refused with a permanent error."""
+    import smtplib
+    import socket
+    from email.message import EmailMessage
+
+    from civicshield.service import tipline_smtp
+
+    world = mail_world
+    rt = world.client.app.state.rt  # type: ignore[attr-defined]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    receiver = tipline_smtp.start(rt, world.client.app.state.celery, "127.0.0.1", port)  # type: ignore[attr-defined]
+    try:
+        tip = EmailMessage()
+        tip["From"] = "Leser <leser@example.org>"
+        tip["To"] = "tips@factcheck.example"
+        tip["Subject"] = "Ist dieses Foto echt?"
+        tip["Message-ID"] = "<tip-1@example.org>"
+        tip.set_content("Das wird gerade überall geteilt.")
+        tip.add_attachment(_jpeg(), maintype="image", subtype="jpeg", filename="foto.jpg")
+        tip["Content-Language"] = "de"  # after: the standard library drops it when it makes the mixed part
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.send_message(tip)
+            smtp.send_message(tip)  # the same message again: one tip
+            nameless = EmailMessage()
+            nameless["Subject"] = "no sender"
+            nameless.set_content("x")
+            with pytest.raises(smtplib.SMTPDataError) as refused:
+                smtp.sendmail("x@example.org", ["tips@factcheck.example"], nameless.as_bytes())
+            assert refused.value.smtp_code == 550
+    finally:
+        receiver.stop()
+    with rt.db.reading() as s:
+        (request,) = s.scalars(select(TipRequest)).all()
+        assert request.channel == "email" and request.language == "de" and request.item_id is not None
+        assert "Ist dieses Foto echt?" in request.text
+    _run_jobs(world)
+    send_pending(rt)
+    (reply,) = mailbox.to("leser@example.org")
+    assert reply.get_content().strip() == tips.WORDS["de"]["received"]

@@ -136,3 +136,28 @@ def worker(
         if queues not in ("all", "surge"):
             raise UsageError("--queues is all or surge")
         run_worker(ServiceSettings.from_env(), concurrency=concurrency, hostname=hostname, queues=queues)
+
+
+def tipline_smtp(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (put it behind your mail server).")] = 2525,
+) -> None:
+    """Receive tips by e-mail (SMTP) for $CIVICSHIELD_TIPLINE_ORG, with CIVICSHIELD_TIPLINE_EMAIL=1; replies
+    go out through $CIVICSHIELD_SMTP_HOST. Runs until interrupted."""
+    with handled():
+        import time
+
+        from civicshield.service import compose, tipline_smtp
+        from civicshield.service.settings import ServiceSettings
+
+        settings = ServiceSettings.from_env()
+        if not (settings.tiplines.org and settings.tiplines.email):
+            raise ConfigurationError("set CIVICSHIELD_TIPLINE_ORG and CIVICSHIELD_TIPLINE_EMAIL=1 first")
+        rt = compose.runtime(settings)
+        controller = tipline_smtp.start(rt, compose.queue(rt), host, port)
+        out.print(f"e-mail tipline listening on {host}:{port}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            controller.stop()

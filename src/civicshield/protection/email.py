@@ -70,6 +70,10 @@ class EmailFacts:
     authentication: tuple[tuple[str, str], ...]  # ("dkim", "fail") as the receiving server wrote them
     attachments: tuple[Attachment, ...]
     raw: bytes = field(repr=False)
+    sender_address: str = ""  # From, lower-cased (where a reply goes)
+    message_id: str = ""
+    language: str = ""  # Content-Language, when the sender's program set it
+    text: str = ""  # the first text part, bounded
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,21 @@ def read_email(data: bytes, limits: EmailLimits = EmailLimits()) -> EmailFacts:
         authentication=tuple(dict.fromkeys(auth)),
         attachments=tuple(attachments),
         raw=data,
+        sender_address=parseaddr(str(message.get("From", "")))[1].strip().lower()[:300],
+        message_id=str(message.get("Message-ID", "")).strip()[:300],
+        language=_language(message),
+        text=(texts[0] if texts else "")[:4000],
     )
+
+
+def _language(message: EmailMessage) -> str:
+    """``Content-Language`` of the message or of its first part that has one (a mail program that turns a
+    message into ``multipart/mixed`` moves the header onto the text part)."""
+    for part in (message, *message.iter_parts()) if message.is_multipart() else (message,):
+        found = str(part.get("Content-Language", "")).split(",")[0].strip()
+        if found:
+            return found[:8]
+    return ""
 
 
 def _check_structure(data: bytes, limits: EmailLimits) -> None:

@@ -13,7 +13,7 @@ from civicshield.egress import EgressPolicy
 from civicshield.errors import ConfigurationError
 from civicshield.service.domain.sessions import SessionPolicy
 from civicshield.service.domain.throttle import ThrottlePolicy
-from civicshield.settings import Limits
+from civicshield.settings import TRUE_WORDS, Limits
 from civicshield.settings import Settings as AnalysisSettings
 
 LogFormat = Literal["json", "text"]
@@ -55,6 +55,7 @@ class TiplineSettings:
     whatsapp_verify_token: str = field(default="", repr=False)
     whatsapp_phone_id: str = ""
     whatsapp_api: str = "https://graph.facebook.com/v21.0"
+    email: bool = False  # tips by e-mail, through the SMTP receiver (``civicshield tipline-smtp``)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> TiplineSettings:
@@ -69,6 +70,7 @@ class TiplineSettings:
             whatsapp_verify_token=env.get("CIVICSHIELD_WHATSAPP_VERIFY_TOKEN", ""),
             whatsapp_phone_id=env.get("CIVICSHIELD_WHATSAPP_PHONE_ID", ""),
             whatsapp_api=env.get("CIVICSHIELD_WHATSAPP_API", cls.whatsapp_api),
+            email=env.get("CIVICSHIELD_TIPLINE_EMAIL", "").strip().lower() in TRUE_WORDS,
         )
 
 

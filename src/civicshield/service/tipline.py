@@ -30,7 +30,7 @@ __all__ = ["channel_of", "receive"]
 
 def channel_of(rt: Runtime, name: str) -> Channel:
     """The configured channel called ``name`` (404 when this deployment has no such tipline)."""
-    found = channels(rt.settings.tiplines).get(name)
+    found = channels(rt.settings).get(name)
     if found is None:
         raise NotFound(f"no {name} tipline here")
     return found
@@ -69,7 +69,7 @@ def receive(rt: Runtime, celery: Celery, channel: Channel, headers: Mapping[str,
     for message in messages:
         if _handled(rt, message):
             continue
-        files = [channel.download(ref) for ref in message.media]
+        files = [*message.files, *(channel.download(ref) for ref in message.media)]
         submitted: list[Submitted] = []
         for file in files:
             try:

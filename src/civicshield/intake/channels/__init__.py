@@ -7,7 +7,8 @@ What a tip becomes (a request, grouped into a case, answered) is the service's b
 """
 
 from civicshield.intake.channels.base import Channel, Downloaded, Inbound, PlatformClient
+from civicshield.intake.channels.email import EmailTipline
 from civicshield.intake.channels.telegram import Telegram
 from civicshield.intake.channels.whatsapp import WhatsApp
 
-__all__ = ["Channel", "Downloaded", "Inbound", "PlatformClient", "Telegram", "WhatsApp"]
+__all__ = ["Channel", "Downloaded", "EmailTipline", "Inbound", "PlatformClient", "Telegram", "WhatsApp"]

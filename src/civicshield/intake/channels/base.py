@@ -19,6 +19,12 @@ TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
+class Downloaded:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One message as the platform delivered it (nothing downloaded yet)."""
 
@@ -29,12 +35,7 @@ class Inbound:
     language: str  # the person's language when the platform says it ("nl"), else ""
     text: str
     media: tuple[str, ...]  # the platform's ids of the attached files
-
-
-@dataclass(frozen=True)
-class Downloaded:
-    name: str
-    data: bytes
+    files: tuple[Downloaded, ...] = ()  # files the message carried itself (e-mail attachments)
 
 
 class Channel(Protocol):

@@ -11,21 +11,27 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from civicshield.errors import CivicShieldError
-from civicshield.intake.channels import Channel, Telegram, WhatsApp
+from civicshield.intake.channels import Channel, EmailTipline, Telegram, WhatsApp
+from civicshield.service.domain.mailbox import Outgoing
 from civicshield.service.domain.tables import TipReply, TipRequest, utcnow
+from civicshield.service.infra.mail import Mailer
 from civicshield.service.infra.runtime import Runtime
-from civicshield.service.settings import TiplineSettings
+from civicshield.service.settings import ServiceSettings
 
 __all__ = ["MAX_ATTEMPTS", "channels", "send_pending"]
 
 MAX_ATTEMPTS = 5
 
 
-def channels(settings: TiplineSettings) -> dict[str, Channel]:
-    """The channels whose credentials are configured (none while ``settings.org`` is empty)."""
+def channels(service: ServiceSettings) -> dict[str, Channel]:
+    """The channels whose credentials are configured (none while no organization receives tips)."""
+    settings = service.tiplines
     if not settings.org:
         return {}
     found: dict[str, Channel] = {}
+    if settings.email:
+        mailer = Mailer(service.mail)
+        found["email"] = EmailTipline(lambda to, text: _mail(mailer, to, text))
     if settings.telegram_token:
         found["telegram"] = Telegram(
             settings.telegram_token,
@@ -45,9 +51,13 @@ def channels(settings: TiplineSettings) -> dict[str, Channel]:
     return found
 
 
+def _mail(mailer: Mailer, to: str, text: str) -> None:
+    mailer.send(Outgoing(to=to, subject="Your tip / Uw tip / Votre signalement / Ihr Hinweis", body=text))
+
+
 def send_pending(rt: Runtime, limit: int = 50) -> int:
     """Send up to ``limit`` pending replies; how many went out."""
-    available = channels(rt.settings.tiplines)
+    available = channels(rt.settings)
     sent = 0
     with rt.db.session() as s:
         rows = s.execute(
