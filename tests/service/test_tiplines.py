@@ -391,3 +391,67 @@ def test_a_tip_by_email_is_received_over_smtp_and_answered_by_mail(mail_world: W
     send_pending(rt)
     (reply,) = mailbox.to("leser@example.org")
     assert reply.get_content().strip() == tips.WORDS["de"]["received"]
+
+
+def _reencoded(source: Path, target: Path, size: tuple[int, int]) -> Path:
+    """What a messaging app does to a clip: smaller, re-encoded, its sound dropped (PyAV)."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), mode="w") as dst:
+        out = dst.add_stream("libx264", rate=10)
+        out.width, out.height, out.pix_fmt = size[0], size[1], "yuv420p"
+        for frame in src.decode(src.streams.video[0]):
+            picture = av.VideoFrame.from_image(frame.to_image().resize(size))
+            for packet in out.encode(picture):
+                dst.mux(packet)
+        for packet in out.encode():
+            dst.mux(packet)
+    return target
+
+
+def test_two_tips_of_one_clip_at_different_sizes_join_one_case(
+    tip_world: World, platforms: Platforms, tmp_path: Path
+) -> None:
+    """Video tips group by what the bank matcher calls the same clip (vPDQ), not only by identical bytes."""
+    from civicshield.demo import synth
+
+    world = tip_world
+    big = synth.write_video(tmp_path / "big.mp4", seconds=3.0, size=(320, 240), text="RIOT")
+    small = _reencoded(big, tmp_path / "small.mp4", (240, 180))
+    other = synth.write_video(tmp_path / "other.mp4", seconds=3.0, size=(320, 240), seed=99, text="CALM")
+    platforms.files.update(
+        {"v-big": big.read_bytes(), "v-small": small.read_bytes(), "v-other": other.read_bytes()}
+    )
+
+    def video_tip(update_id: int, user: int, file_id: str) -> None:
+        update = {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1765000000,
+                "chat": {"id": user, "type": "private"},
+                "from": {"id": user, "is_bot": False, "first_name": "C", "language_code": "en"},
+                "video": {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 320,
+                    "height": 240,
+                    "duration": 3,
+                },
+                "caption": "real?",
+            },
+        }
+        r = world.client.post(
+            "/tiplines/telegram",
+            content=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        )
+        assert r.status_code == 200 and r.json()["new"] == 1, r.text
+        _run_jobs(world)
+
+    video_tip(10, 701, "v-big")
+    video_tip(11, 702, "v-small")
+    video_tip(12, 703, "v-other")
+    with world.client.app.state.rt.db.reading() as s:  # type: ignore[attr-defined]
+        cases = [r.case_id for r in s.scalars(select(TipRequest).order_by(TipRequest.id))]
+    assert cases[0] is not None and cases[0] == cases[1] != cases[2]

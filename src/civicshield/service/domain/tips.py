@@ -3,10 +3,10 @@
 A message to a tipline becomes a ``TipRequest`` of the organization that runs it: the channel, a pseudonymous
 requester (HMAC of channel and platform id), the requester's language when the platform says it, the text,
 and the submitted item. When the item has been analyzed, ``place`` puts the request in a case: the case of
-the same item, else of an earlier item with the same bytes or a PDQ hash within the match distance (an
-original, its re-encodes and mild crops join one case: ``GROUPING_DISTANCE``), else a new case opened from
-the tip. A text-only
-tip joins a case whose claim reads the same. The case then shows how many asked and since when.
+the same item, else of an earlier item with the same bytes or a PDQ hash within the grouping distance (an
+original, its re-encodes and mild crops join one case: ``GROUPING_DISTANCE``), or for video and audio an
+earlier clip the bank matcher calls the same (vPDQ, Chromaprint), else a new case opened from the tip. A
+text-only tip joins a case whose claim reads the same. The case then shows how many asked and since when.
 
 Answers: a tip about something already published is answered at once with the fact-check's rating and
 link, in the requester's language; otherwise the requester hears that the tip arrived. When the case is
@@ -29,7 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civicshield.banks import Bank, BankEntry, BankKind, BankMatcher
 from civicshield.banks.policy import RESEMBLES_DISTANCE
+from civicshield.errors import BankFormatError, UsageError
+from civicshield.hashing.cache import MediaHashes
 from civicshield.service.domain import reads, store
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
@@ -58,6 +61,7 @@ SAME_CLAIM = 0.9  # difflib ratio of two normalised claim texts that count as th
 #: two different pictures of the 693 measured came that close (``civicshield eval-matching``: 0 of 239,778
 #: pairs).
 GROUPING_DISTANCE = RESEMBLES_DISTANCE
+CLIP_SCAN = 500  # earlier cased clips compared with a new video or audio tip
 
 #: What a requester is told, per language; ``{rating}`` and ``{url}`` come from the fact-check.
 WORDS: dict[str, dict[str, str]] = {
@@ -216,6 +220,8 @@ def place(s: Session, item: Item, base_url: str) -> list[TipRequest]:
             if similar.cases:
                 case = s.get(Case, similar.cases[0].id)
                 break
+    if case is None and item.media_kind in ("video", "audio"):
+        case = _case_of_same_clip(s, item)
     if case is None:
         text = next((r.text for r in waiting if r.text), "")
         title = f"Tip: {text[:80]}" if text else f"Tip: {item.filename}"
@@ -223,6 +229,50 @@ def place(s: Session, item: Item, base_url: str) -> list[TipRequest]:
     for request in waiting:
         _attach(s, request, case, base_url)
     return waiting
+
+
+def _travelling(item: Item) -> dict[str, tuple[str, int | None]]:
+    found: dict[str, tuple[str, int | None]] = {}
+    for entry in item.hashes.get("entries", []) if isinstance(item.hashes, dict) else []:
+        kind = entry.get("signal_type") if isinstance(entry, dict) else None
+        if (
+            kind in ("pdq", "vpdq", "chromaprint")
+            and kind not in found
+            and isinstance(entry.get("hash"), str)
+        ):
+            found[kind] = (entry["hash"], entry.get("quality"))
+    return found
+
+
+def _case_of_same_clip(s: Session, item: Item) -> Case | None:
+    """The case of an earlier video or audio item of the organization that the bank matcher would call the
+    same clip (vPDQ: the frames match both ways; audio: the Chromaprint fingerprint), or ``None``."""
+    mine = _travelling(item)
+    if "vpdq" not in mine and "chromaprint" not in mine:
+        return None
+    try:
+        hashes = MediaHashes.from_texts(mine, sha256=item.sha256 or "")
+    except UsageError:
+        return None
+    cased = s.execute(
+        select(Item, Case.id)
+        .join(Case, Case.item_id == Item.id)
+        .where(Case.org_id == item.org_id, Item.id != item.id, Item.media_kind == item.media_kind)
+        .order_by(Case.id.desc())
+        .limit(CLIP_SCAN)
+    ).all()
+    entries = []
+    for other, case_id in cased:
+        for kind, (value, quality) in _travelling(other).items():
+            if kind != "pdq":
+                try:
+                    entries.append(BankEntry.create(kind, value, str(case_id), quality=quality))
+                except BankFormatError:
+                    continue  # an unreadable stored hash: that item cannot be compared
+    if not entries:
+        return None
+    matches = BankMatcher([Bank("earlier-clips", BankKind.KNOWN_FAKE, tuple(entries))]).match(hashes)
+    return s.get(Case, int(matches[0].entry.label)) if matches else None
 
 
 def answer_case(s: Session, case: Case, event: str, base_url: str) -> int:
