@@ -216,6 +216,15 @@ def test_tips_through_both_channels_group_into_one_case_and_everyone_hears_the_o
         "media-reenc": _jpeg(scale=0.75, quality=60),
         "crop": _jpeg(crop=0.02),
     }
+    from civicshield.service.domain.tables import Organization
+    from civicshield.sharing.tlp import TLP
+
+    with (
+        rt.db.session() as s
+    ):  # cases opened from tips are public once published: they count in the statistics
+        org = s.scalar(select(Organization).where(Organization.name == "factcheck-org"))
+        assert org is not None
+        org.default_tlp = TLP.CLEAR
 
     assert _telegram(world, 1, 501, "nl", "Is deze foto echt? Stembussen in brand", "orig").json()["new"] == 1
     _run_jobs(world)
@@ -299,6 +308,11 @@ def test_tips_through_both_channels_group_into_one_case_and_everyone_hears_the_o
         "De factcheck waarnaar u vroeg is gecorrigeerd: Gemanipuleerd"
     )
     assert told[("whatsapp", "31611111111")].startswith("The fact-check you asked about was corrected")
+
+    stats = world.client.get("/api/v1/transparency/stats").json()
+    assert stats["requests"] == 4 and stats["channels"] == {"telegram": 3, "whatsapp": 1}
+    assert stats["languages"] == {"": 1, "en": 1, "fr": 1, "nl": 1}  # WhatsApp does not say
+    assert stats["corrections"] == 1 and stats["fact_checks"] == 1
 
     # after the retention period the personal data goes, the counts stay
     import datetime as dt

@@ -2,8 +2,8 @@
 and what entered the public banks, week by week and per year. Built from public (TLP:CLEAR) records only,
 so the page and its downloads can be open to everyone.
 
-"Time to publication" runs from the moment the item was first submitted to the service to the fact-check's
-publication (tip requests, once they exist, will give the time from the first request).
+"Time to publication" runs from the first tip that asked about it (or, without tips, from the moment the item
+was submitted) to the fact-check's publication. Tips are counted per channel and language.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from civicshield.service.domain.reads import PUBLIC_FACT_CHECK
-from civicshield.service.domain.tables import Case, Item, TransparencyEntry
+from civicshield.service.domain.tables import Case, CaseRevision, Item, TipRequest, TransparencyEntry
 
 __all__ = ["Stats", "stats", "to_csv"]
 
@@ -32,6 +32,11 @@ class Stats:
     bank_entries: int
     log_size: int
     year: int | None
+    requests: int = 0  # tips that asked about the public fact-checks
+    channels: tuple[tuple[str, int], ...] = ()  # tip channel -> requests
+    languages: tuple[tuple[str, int], ...] = ()  # requesters' languages ("" when the channel did not say)
+    corrections: int = 0
+    retractions: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +47,11 @@ class Stats:
             "median_hours_to_publication": self.median_hours_to_publication,
             "public_bank_entries": self.bank_entries,
             "transparency_log_entries": self.log_size,
+            "requests": self.requests,
+            "channels": dict(self.channels),
+            "languages": dict(self.languages),
+            "corrections": self.corrections,
+            "retractions": self.retractions,
         }
 
 
@@ -64,7 +74,24 @@ def stats(s: Session, *, year: int | None = None) -> Stats:
         iso = at.isocalendar()
         weeks[f"{iso.year}-W{iso.week:02d}"] += 1
     ratings = Counter(str(case.rating) for case, _, _ in published if case.rating is not None)
-    hours = [max(0.0, (at - submitted).total_seconds() / 3600) for _, at, submitted in published]
+    case_ids = [case.id for case, _, _ in published]
+    tips = list(
+        s.execute(
+            select(TipRequest.case_id, TipRequest.channel, TipRequest.language, TipRequest.created_at).where(
+                TipRequest.case_id.in_(case_ids)
+            )
+        )
+    )
+    first: dict[int, dt.datetime] = {}
+    for case_id, _, _, at_ in tips:
+        if case_id is not None:
+            first[case_id] = min(first.get(case_id, _utc(at_)), _utc(at_))
+    # From the first request when people asked, else from the moment the item was submitted.
+    hours = [
+        max(0.0, (at - min(first.get(case.id, submitted), submitted)).total_seconds() / 3600)
+        for case, at, submitted in published
+    ]
+    revisions = Counter(s.scalars(select(CaseRevision.kind).where(CaseRevision.case_id.in_(case_ids))).all())
     in_year = TransparencyEntry.at.like(f"{year}-%") if year is not None else true()
     counts = dict(
         s.execute(
@@ -79,6 +106,11 @@ def stats(s: Session, *, year: int | None = None) -> Stats:
         bank_entries=int(counts.get("bank.entry_added", 0)),
         log_size=int(sum(counts.values())),
         year=year,
+        requests=len(tips),
+        channels=tuple(sorted(Counter(str(t[1]) for t in tips).items())),
+        languages=tuple(sorted(Counter(str(t[2]) for t in tips).items())),
+        corrections=revisions.get("corrected", 0),
+        retractions=revisions.get("retracted", 0),
     )
 
 
