@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Self
 
 from civicshield.analyzers.base import Analyzer, Example
 from civicshield.banks.matcher import BankMatch, BankMatcher
-from civicshield.banks.model import BankKind, SignalType
+from civicshield.banks.model import Bank, BankKind, SignalType
 from civicshield.banks.policy import RESEMBLES_DISTANCE
 from civicshield.banks.source import BankSource
 from civicshield.banks.store import BankStore
@@ -61,14 +61,18 @@ class _BankAnalyzer(Analyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
+        return cls(BankMatcher(cls._banks(settings, cls.bank_kind)))
+
+    @classmethod
+    def _banks(cls, settings: Settings, kind: BankKind) -> list[Bank]:
+        """The bank files of ``kind``; a malformed one makes the analyzer unavailable, naming it."""
         store = BankStore.from_settings(settings)
         try:
-            banks = store.load_all(cls.bank_kind)
+            return store.load_all(kind)
         except BankError as exc:
             raise AnalyzerUnavailable(
                 f"{cls.name}: cannot load banks from {store.root}: {exc.message}"
             ) from exc
-        return cls(BankMatcher(banks))
 
     def _base_evidence(self) -> dict[str, Any]:
         return self.matcher.describe()
@@ -133,15 +137,9 @@ class KnownFakesAnalyzer(_BankAnalyzer):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        fakes = super().from_settings(settings)
-        store = BankStore.from_settings(settings)
-        try:
-            allowed = store.load_all(BankKind.ALLOWLIST)
-        except BankError as exc:
-            raise AnalyzerUnavailable(
-                f"{cls.name}: cannot load allowlists from {store.root}: {exc.message}"
-            ) from exc
-        return cls(fakes.matcher, allowlist=BankMatcher(allowed)) if allowed else fakes
+        allowed = cls._banks(settings, BankKind.ALLOWLIST)
+        fakes = BankMatcher(cls._banks(settings, cls.bank_kind))
+        return cls(fakes, allowlist=BankMatcher(allowed) if allowed else None)
 
     def _matched(self, hashes: MediaHashes, matches: list[BankMatch], evidence: dict[str, Any]) -> Signal:
         allowed = self.allowlist.match(hashes) if self.allowlist is not None and len(self.allowlist) else []
