@@ -24,21 +24,23 @@ address it checked, so a name that resolved to a public address at subscription 
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 import httpx
 
-from civicshield.errors import ConfigurationError, UsageError
+from civicshield.errors import ConfigurationError, RemoteFetchFailed, UsageError
 
 __all__ = [
     "LOOPBACK",
     "AddressNotAllowed",
     "EgressPolicy",
     "GuardedBackend",
+    "GuardedClient",
     "GuardedTransport",
     "refusal",
     "resolve",
@@ -210,3 +212,57 @@ class GuardedTransport(httpx.HTTPTransport):
             keepalive_expiry=5.0,
             network_backend=GuardedBackend(policy),
         )
+
+
+class GuardedClient:
+    """Bounded requests through the guard, for the library's own outgoing calls (tipline platforms, partners'
+    TAXII collections): no redirects, no proxy or ``.netrc`` from the environment, at most ``max_bytes`` read,
+    and every failure a ``RemoteFetchFailed`` saying what was being fetched."""
+
+    def __init__(
+        self,
+        networks: Iterable[str] = (),
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout_s: float = 20.0,
+        max_bytes: int = 25 * 1024 * 1024,
+    ) -> None:
+        self.policy = EgressPolicy.parse(networks)
+        self.headers = dict(headers or {})
+        self.timeout_s, self.max_bytes = timeout_s, max_bytes
+
+    def fetch(self, method: str, url: str, *, what: str, **kwargs: Any) -> tuple[bytes, str]:
+        """The body and ``Content-Type`` of a 2xx answer."""
+        try:
+            with (
+                httpx.Client(
+                    transport=GuardedTransport(self.policy),
+                    timeout=self.timeout_s,
+                    follow_redirects=False,
+                    trust_env=False,
+                    headers=self.headers,
+                ) as client,
+                client.stream(method, url, **kwargs) as response,
+            ):
+                if response.status_code >= 300:
+                    raise RemoteFetchFailed(f"{what}: HTTP {response.status_code}")
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise RemoteFetchFailed(f"{what}: larger than {self.max_bytes} bytes")
+                return bytes(body), response.headers.get("content-type", "").lower()
+        except AddressNotAllowed as exc:
+            raise RemoteFetchFailed(f"{what}: {exc.message}") from exc
+        except httpx.HTTPError as exc:
+            raise RemoteFetchFailed(f"{what}: {type(exc).__name__}") from exc
+
+    def json(self, method: str, url: str, *, what: str, **kwargs: Any) -> dict[str, Any]:
+        """A 2xx answer that must be a JSON object."""
+        try:
+            value = json.loads(self.fetch(method, url, what=what, **kwargs)[0])
+        except ValueError as exc:
+            raise RemoteFetchFailed(f"{what}: the answer is not JSON") from exc
+        if not isinstance(value, dict):
+            raise RemoteFetchFailed(f"{what}: the answer is not a JSON object")
+        return value

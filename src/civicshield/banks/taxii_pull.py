@@ -14,10 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import httpx
-
 from civicshield.banks.exchange import Imported, entries_from_exchange
-from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
+from civicshield.egress import GuardedClient
 from civicshield.errors import BankFormatError, RemoteFetchFailed
 from civicshield.sharing.tlp import most_restrictive
 
@@ -33,19 +31,14 @@ class PullLimits:
     timeout_s: float = 20.0
 
 
-def _page(client: httpx.Client, url: str, params: dict[str, str], limits: PullLimits) -> str:
-    with client.stream("GET", url, params=params) as response:
-        if response.status_code != 200:
-            raise RemoteFetchFailed(f"{url[:200]} answered HTTP {response.status_code}")
-        kind = response.headers.get("content-type", "").lower()
-        if "taxii+json" not in kind and "application/json" not in kind and "stix+json" not in kind:
-            raise RemoteFetchFailed(f"{url[:200]}: not a TAXII answer ({kind or 'no content type'})")
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > limits.max_page_bytes:
-                raise RemoteFetchFailed(f"{url[:200]}: a page larger than {limits.max_page_bytes} bytes")
-    return body.decode("utf-8", errors="strict")
+def _page(client: GuardedClient, url: str, params: dict[str, str]) -> str:
+    body, kind = client.fetch("GET", url, what=url[:200], params=params)
+    if "taxii+json" not in kind and "application/json" not in kind and "stix+json" not in kind:
+        raise RemoteFetchFailed(f"{url[:200]}: not a TAXII answer ({kind or 'no content type'})")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BankFormatError(f"{url[:200]}: the answer is not UTF-8") from exc
 
 
 def pull(
@@ -65,29 +58,21 @@ def pull(
         headers["Authorization"] = f"Bearer {token}"
     pages: list[Imported] = []
     params: dict[str, str] = {}
-    try:
-        with httpx.Client(
-            transport=GuardedTransport(EgressPolicy.parse(networks)),
-            timeout=limits.timeout_s,
-            follow_redirects=False,
-            headers=headers,
-        ) as client:
-            for n in range(limits.max_pages):
-                text = _page(client, url, params, limits)
-                pages.append(entries_from_exchange(text, source=f"{url} page {n + 1}"))
-                envelope = json.loads(text)
-                if not envelope.get("more"):
-                    break
-                following = envelope.get("next")
-                if not isinstance(following, str) or not following:
-                    raise BankFormatError(f"{url} page {n + 1}: 'more' is true but there is no 'next'")
-                params = {"next": following}
-            else:
-                raise RemoteFetchFailed(f"{url[:200]}: more than {limits.max_pages} pages")
-    except AddressNotAllowed as exc:
-        raise RemoteFetchFailed(f"{url[:200]}: {exc.message}") from exc
-    except httpx.HTTPError as exc:
-        raise RemoteFetchFailed(f"{url[:200]}: {type(exc).__name__}: {exc}") from exc
+    client = GuardedClient(
+        networks, headers=headers, timeout_s=limits.timeout_s, max_bytes=limits.max_page_bytes
+    )
+    for n in range(limits.max_pages):
+        text = _page(client, url, params)
+        pages.append(entries_from_exchange(text, source=f"{url} page {n + 1}"))
+        envelope = json.loads(text)
+        if not envelope.get("more"):
+            break
+        following = envelope.get("next")
+        if not isinstance(following, str) or not following:
+            raise BankFormatError(f"{url} page {n + 1}: 'more' is true but there is no 'next'")
+        params = {"next": following}
+    else:
+        raise RemoteFetchFailed(f"{url[:200]}: more than {limits.max_pages} pages")
     skipped: Counter[str] = Counter()
     for page in pages:
         skipped.update(page.skipped)

@@ -6,9 +6,9 @@ the deployment configures (the platforms' own, or a local server implementing th
 What a tip becomes (a request, grouped into a case, answered) is the service's business.
 """
 
-from civicshield.intake.channels.base import Channel, Downloaded, Inbound, PlatformClient
+from civicshield.intake.channels.base import Channel, Downloaded, Inbound
 from civicshield.intake.channels.email import EmailTipline
 from civicshield.intake.channels.telegram import Telegram
 from civicshield.intake.channels.whatsapp import WhatsApp
 
-__all__ = ["Channel", "Downloaded", "EmailTipline", "Inbound", "PlatformClient", "Telegram", "WhatsApp"]
+__all__ = ["Channel", "Downloaded", "EmailTipline", "Inbound", "Telegram", "WhatsApp"]

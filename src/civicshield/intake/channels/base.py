@@ -1,21 +1,13 @@
-"""What every tipline channel provides, and the bounded HTTP client they share."""
+"""What every tipline channel provides. Their HTTP calls go through ``egress.GuardedClient`` (bounded, no
+redirects, only the addresses the deployment allows)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import httpx
-
-from civicshield.egress import AddressNotAllowed, EgressPolicy, GuardedTransport
-from civicshield.errors import RemoteFetchFailed
-
-__all__ = ["Channel", "Downloaded", "Inbound", "PlatformClient"]
-
-MAX_MEDIA_BYTES = 25 * 1024 * 1024
-TIMEOUT_S = 20.0
+__all__ = ["Channel", "Downloaded", "Inbound"]
 
 
 @dataclass(frozen=True)
@@ -56,45 +48,3 @@ class Channel(Protocol):
     def send(self, address: str, text: str) -> None:
         """A text reply to ``address`` (``RemoteFetchFailed`` when the platform refuses it)."""
         ...
-
-
-class PlatformClient:
-    """httpx through the egress guard, with a size cap on downloads and errors as ``RemoteFetchFailed``."""
-
-    def __init__(self, networks: Iterable[str] = (), headers: Mapping[str, str] | None = None) -> None:
-        self.policy = EgressPolicy.parse(networks)
-        self.headers = dict(headers or {})
-
-    def _client(self) -> httpx.Client:
-        return httpx.Client(
-            transport=GuardedTransport(self.policy),
-            timeout=TIMEOUT_S,
-            follow_redirects=False,
-            trust_env=False,
-            headers=self.headers,
-        )
-
-    def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> bytes:
-        try:
-            with self._client() as client, client.stream(method, url, **kwargs) as response:
-                if response.status_code >= 300:
-                    raise RemoteFetchFailed(f"{what}: HTTP {response.status_code}")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_MEDIA_BYTES:
-                        raise RemoteFetchFailed(f"{what}: larger than {MAX_MEDIA_BYTES} bytes")
-                return bytes(body)
-        except AddressNotAllowed as exc:
-            raise RemoteFetchFailed(f"{what}: {exc.message}") from exc
-        except httpx.HTTPError as exc:
-            raise RemoteFetchFailed(f"{what}: {type(exc).__name__}") from exc
-
-    def json(self, method: str, url: str, *, what: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            value = json.loads(self.request(method, url, what=what, **kwargs))
-        except ValueError as exc:
-            raise RemoteFetchFailed(f"{what}: the answer is not JSON") from exc
-        if not isinstance(value, dict):
-            raise RemoteFetchFailed(f"{what}: the answer is not a JSON object")
-        return value

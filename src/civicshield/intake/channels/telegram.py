@@ -17,8 +17,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from civicshield.egress import GuardedClient
 from civicshield.errors import Forbidden, RemoteFetchFailed, UsageError
-from civicshield.intake.channels.base import Downloaded, Inbound, PlatformClient
+from civicshield.intake.channels.base import Downloaded, Inbound
 
 __all__ = ["Telegram"]
 
@@ -34,7 +35,7 @@ class Telegram:
         if not token or not secret:
             raise UsageError("the Telegram tipline needs a bot token and a webhook secret")
         self.token, self.secret, self.api = token, secret, api.rstrip("/")
-        self.http = PlatformClient(networks)
+        self.http = GuardedClient(networks)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         given = headers.get("x-telegram-bot-api-secret-token", "")
@@ -85,7 +86,7 @@ class Telegram:
         path = (answer.get("result") or {}).get("file_path") if answer.get("ok") else None
         if not isinstance(path, str) or not path or ".." in path:
             raise RemoteFetchFailed(f"{what}: no file path for {media_id[:40]}")
-        data = self.http.request(
+        data, _ = self.http.fetch(
             "GET", f"{self.api}/file/bot{self.token}/{path}", what="Telegram file download"
         )
         return Downloaded(path.rsplit("/", 1)[-1], data)

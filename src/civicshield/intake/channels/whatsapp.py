@@ -21,8 +21,9 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 
+from civicshield.egress import GuardedClient
 from civicshield.errors import Forbidden, RemoteFetchFailed, UsageError
-from civicshield.intake.channels.base import Downloaded, Inbound, PlatformClient
+from civicshield.intake.channels.base import Downloaded, Inbound
 
 __all__ = ["WhatsApp"]
 
@@ -55,7 +56,7 @@ class WhatsApp:
             )
         self.app_secret, self.verify_token = app_secret, verify_token
         self.phone_number_id, self.api = phone_number_id, api.rstrip("/")
-        self.http = PlatformClient(networks, headers={"Authorization": f"Bearer {token}"})
+        self.http = GuardedClient(networks, headers={"Authorization": f"Bearer {token}"})
 
     def challenge(self, mode: str, token: str, challenge: str) -> str:
         """The answer to the dashboard's verification request."""
@@ -106,7 +107,7 @@ class WhatsApp:
         url = info.get("url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise RemoteFetchFailed("WhatsApp media: no download URL")
-        data = self.http.request("GET", url, what="WhatsApp media download")
+        data, _ = self.http.fetch("GET", url, what="WhatsApp media download")
         extension = _EXTENSIONS.get(str(info.get("mime_type", "")).split(";")[0], "bin")
         return Downloaded(f"{media_id}.{extension}", data)
 
