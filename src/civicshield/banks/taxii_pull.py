@@ -1,7 +1,7 @@
 """Pull another coalition's TAXII 2.1 collection into a bank.
 
 ``pull(url)`` GETs a collection's ``objects`` endpoint (``…/collections/<id>/objects/``) as TAXII 2.1
-specifies (``Accept: application/taxii+json;version=2.1``, optional bearer token or basic credentials),
+specifies (``Accept: application/taxii+json;version=2.1``, an optional bearer token),
 follows the envelope's ``more``/``next`` pages, and reads every page with ``banks.exchange`` (all pages are
 read before anything is returned: a bad page imports nothing). Requests go through the egress guard (public
 addresses, plus the networks the caller allows), bounded in size, pages and time.
