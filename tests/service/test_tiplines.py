@@ -109,9 +109,7 @@ def platforms() -> Iterator[Platforms]:
     found.close()
 
 
-@pytest.fixture
-def tip_world(database_url: str, tmp_path: Path, platforms: Platforms) -> Iterator[World]:
-    api = f"http://127.0.0.1:{platforms.port}"
+def _world(database_url: str, tmp_path: Path, **changes: Any) -> World:
     settings = ServiceSettings(
         data_dir=tmp_path / "data",
         database_url=database_url,
@@ -119,22 +117,29 @@ def tip_world(database_url: str, tmp_path: Path, platforms: Platforms) -> Iterat
         base_url="https://factcheck.example",
         analysis=core_analysis(tmp_path / "data"),
         enforce_mfa=False,
-        tiplines=TiplineSettings(
-            org="factcheck-org",
-            networks=LOOPBACK,
-            telegram_token=TOKEN,
-            telegram_secret=SECRET,
-            telegram_api=api,
-            whatsapp_token="wa-token",
-            whatsapp_app_secret=APP_SECRET,
-            whatsapp_verify_token=VERIFY,
-            whatsapp_phone_id="4242",
-            whatsapp_api=f"{api}/v21.0",
-        ),
+        **changes,
     )
-    app = create_app(settings)
-    yield _seed(settings, app)
-    app.state.rt.db.dispose()
+    return _seed(settings, create_app(settings))
+
+
+@pytest.fixture
+def tip_world(database_url: str, tmp_path: Path, platforms: Platforms) -> Iterator[World]:
+    api = f"http://127.0.0.1:{platforms.port}"
+    tiplines = TiplineSettings(
+        org="factcheck-org",
+        networks=LOOPBACK,
+        telegram_token=TOKEN,
+        telegram_secret=SECRET,
+        telegram_api=api,
+        whatsapp_token="wa-token",
+        whatsapp_app_secret=APP_SECRET,
+        whatsapp_verify_token=VERIFY,
+        whatsapp_phone_id="4242",
+        whatsapp_api=f"{api}/v21.0",
+    )
+    world = _world(database_url, tmp_path, tiplines=tiplines)
+    yield world
+    world.client.app.state.rt.db.dispose()  # type: ignore[attr-defined]
 
 
 def _telegram(world: World, update_id: int, user: int, lang: str, text: str, file_id: str | None) -> Any:
@@ -347,19 +352,12 @@ def test_a_tip_whose_media_cannot_be_fetched_is_retried_not_lost(
 def mail_world(database_url: str, tmp_path: Path, mailbox: Any) -> Iterator[World]:
     from civicshield.service.settings import MailSettings
 
-    settings = ServiceSettings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret",
-        base_url="https://factcheck.example",
-        analysis=core_analysis(tmp_path / "data"),
-        enforce_mfa=False,
-        mail=MailSettings(host=mailbox.host, port=mailbox.port),
-        tiplines=TiplineSettings(org="factcheck-org", email=True),
+    mail = MailSettings(host=mailbox.host, port=mailbox.port)
+    world = _world(
+        database_url, tmp_path, mail=mail, tiplines=TiplineSettings(org="factcheck-org", email=True)
     )
-    app = create_app(settings)
-    yield _seed(settings, app)
-    app.state.rt.db.dispose()
+    yield world
+    world.client.app.state.rt.db.dispose()  # type: ignore[attr-defined]
 
 
 def test_a_tip_by_email_is_received_over_smtp_and_answered_by_mail(mail_world: World, mailbox: Any) -> None:
