@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from civicshield.banks import BankEntry, entries_to_csv, entries_to_json
 from civicshield.banks.threatexchange import entries_to_te
+from civicshield.errors import NotFound
 from civicshield.service.api.schemas import (
     BankIn,
     BankOut,
@@ -93,6 +94,13 @@ async def import_file(
     """Add the entries of a file (multipart field ``file``): another coalition's STIX 2.1 bundle or TAXII
     envelope, a MISP event, a bank file or entry list (JSON), a python-threatexchange signal file, or CSV.
     All or nothing; a file marked more restrictively than the bank is refused."""
+
+    def owned() -> None:  # another organization's bank is a 404 before any upload is read
+        with rt.db.reading() as s:
+            if banks.get_bank(s, who, bank_id).org_id != who.org_id:
+                raise NotFound("no such bank")
+
+    await run_in_threadpool(owned)
     data, name = await uploaded_file(request, banks.MAX_IMPORT_BYTES)
 
     def import_now() -> dict[str, Any]:
