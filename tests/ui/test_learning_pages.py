@@ -4,6 +4,7 @@ organization's page. Both confirmed on the page and refused to those who may not
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from civicshield.service.infra.jobs import run_job
 from civicshield.service.submission import submit_bytes
@@ -54,3 +55,20 @@ def test_an_admin_gives_training_consent(pages: Pages) -> None:
     r = pages.client.post("/ui/admin/training-consent", data={"csrf_token": csrf})
     assert "Training consent saved." in r.text
     assert not re.search(r'id="training-consent"[^>]* checked', r.text)  # withdrawn
+
+
+def test_a_report_page_gives_the_verdict_in_the_pages_language(pages: Pages, testdata: Path) -> None:
+    """Adobe Firefly's own file, whose credentials declare AI generation: in French on a French page."""
+    from civicshield.report import messages
+
+    rt = pages.app.state.rt
+    who = principal(pages.app, pages.ids["factcheck:analyst"])
+    data = (testdata / "c2pa-real" / "contentauth-example-assets" / "Firefly_tabby_cat.jpg").read_bytes()
+    done = submit_bytes(rt, pages.app.state.celery, who, data, "cat.jpg")
+    assert run_job(rt, done.job_id) == "done"
+    pages.login("factcheck:analyst")
+    french = pages.client.get(f"/ui/items/{done.item_id}?lang=fr").text
+    assert messages.catalogue("fr")["headline"]["ai_generated_declared"] in french
+    assert "Les Content Credentials déclarent une génération par IA" in french
+    english = pages.client.get(f"/ui/items/{done.item_id}?lang=en").text
+    assert "The file itself declares or carries a trace of AI generation." in english

@@ -22,6 +22,7 @@ from civicshield.fusion import CAUTIONS
 from civicshield.media import Media
 from civicshield.pipeline import Engine
 from civicshield.report import ReportItem, render_html
+from civicshield.report.messages import LANGUAGES, translated
 from civicshield.report.thumbnails import thumbnail
 from civicshield.settings import TRUST_PROFILES, Settings
 from civicshield.verdict import Verdict
@@ -130,9 +131,14 @@ def analyze(
             "lookalikes of their domains are flagged (or $CIVICSHIELD_WATCHLIST).",
         ),
     ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Headlines and reasons in en, nl, fr or de (table and report).")
+    ] = "en",
 ) -> None:
     """Analyze media and print an explained verdict per item."""
     with handled():
+        if lang not in LANGUAGES:
+            raise UsageError(f"--lang must be one of {', '.join(LANGUAGES)}")
         settings = _settings(trust, trust_anchors, data_dir, analyzer)
         if fetch_remote:
             settings = settings.with_(fetch_remote_manifests=True)
@@ -164,10 +170,10 @@ def analyze(
         if as_json:
             _print_json(items)
         else:
-            print_table(items, verbose)
+            print_table(items, verbose, lang)
         if report is not None:
             report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(render_html(items), encoding="utf-8")
+            report.write_text(render_html(items, lang=lang), encoding="utf-8")
             err.print(f"report written to {report}")
     labels = {str(i.verdict.label) for i in items if i.verdict is not None}
     if fail_on and labels & set(fail_on):
@@ -202,7 +208,7 @@ def _label_cell(verdict: Verdict) -> str:
     return f"[bold {colour}]{icon} {text}[/]"
 
 
-def print_table(items: list[ReportItem], verbose: bool) -> None:
+def print_table(items: list[ReportItem], verbose: bool, lang: str = "en") -> None:
     table = Table(show_lines=True, title="CivicShield verdicts")
     table.add_column("item", overflow="fold", max_width=40)
     table.add_column("verdict")
@@ -215,12 +221,15 @@ def print_table(items: list[ReportItem], verbose: bool) -> None:
         if item.verdict is None:
             continue
         v = item.verdict
+        reasons = translated(v.to_dict(), lang)["verdict"]["reasons"]
         shown = (
-            list(v.reasons)
+            reasons
             if verbose
-            else [r for r in v.reasons if r.decisive or r.code in CAUTIONS] or list(v.reasons[:3])
+            else [r for r in reasons if r["decisive"] or r["code"] in CAUTIONS] or reasons[:3]
         )
-        why = "\n".join(f"{'▶ ' if r.decisive else '• '}[dim]{r.analyzer}[/] {r.text}" for r in shown)
+        why = "\n".join(
+            f"{'▶ ' if r['decisive'] else '• '}[dim]{r['analyzer']}[/] {r['text']}" for r in shown
+        )
         if v.unavailable:
             why += "\n[yellow]not checked:[/] " + ", ".join(u.analyzer for u in v.unavailable)
         table.add_row(item.source, _label_cell(v), f"{100 * v.confidence:.0f} %", why)

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader
 from civicshield import __version__
 from civicshield.errors import MediaError
 from civicshield.report.jinja import html_environment
+from civicshield.report.messages import translated
 from civicshield.verdict import Verdict
 
 LABEL_TEXT = {
@@ -54,7 +55,7 @@ def _env() -> Environment:
     return env
 
 
-def _item_context(item: ReportItem) -> dict[str, Any]:
+def _item_context(item: ReportItem, lang: str = "en") -> dict[str, Any]:
     ctx: dict[str, Any] = {"source": item.source, "thumbnail": item.thumbnail_png, "error": None}
     if item.error is not None:
         ctx["error"] = {"code": item.error.code, "message": item.error.message}
@@ -62,17 +63,18 @@ def _item_context(item: ReportItem) -> dict[str, Any]:
     v = item.verdict
     if v is None:
         return ctx
-    ctx["verdict"] = v.to_dict()
+    ctx["verdict"] = translated(v.to_dict(), lang)
     ctx["label"] = str(v.label)
     ctx["artefacts"] = {s.analyzer: s.artefacts for s in v.signals}
     return ctx
 
 
-def render_html(items: Sequence[ReportItem], *, title: str = "CivicShield report") -> str:
+def render_html(items: Sequence[ReportItem], *, title: str = "CivicShield report", lang: str = "en") -> str:
+    """The report; ``lang`` (en, nl, fr, de) translates each verdict's headline and reasons."""
     template = _env().get_template("report.html.j2")
     return template.render(
         title=title,
-        items=[_item_context(i) for i in items],
+        items=[_item_context(i, lang) for i in items],
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )

@@ -12,11 +12,12 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from civicshield.errors import CivicShieldError, Forbidden, MediaError
 from civicshield.learning.labels import Origin
 from civicshield.media import Media
+from civicshield.report import messages
 from civicshield.report.thumbnails import thumbnail
 from civicshield.service.domain import learning, reads, store
 from civicshield.service.domain.security import Role
 from civicshield.service.infra.blobs import BlobStore
-from civicshield.service.pages import views
+from civicshield.service.pages import i18n, views
 from civicshield.service.pages.routing import page_router
 from civicshield.service.pages.session import MemberDep, flash
 from civicshield.service.pages.templating import is_htmx, render, translate
@@ -89,7 +90,7 @@ def report(request: Request, member: MemberDep, s: DbDep, item_id: int) -> Respo
         member=member,
         item=item,
         job=job,
-        report=result,
+        report=messages.translated(result, i18n.request_language(request)) if result else None,
         tree=views.manifest_tree(views.credentials(result)),
         credentials=views.credentials(result),
         matches=matches,
