@@ -498,3 +498,26 @@ def test_a_command_line_bank_and_a_threatexchange_file_import_into_the_service(
     assert "Imported entries: 1 new of 2." in r.text  # the PDQ was already there
     found = pages.client.get(f"/ui/banks?value={'cd' * 32}").text
     assert "imported from partner.te.txt" in found
+
+
+def test_the_bank_behind_a_match_is_one_click_away(pages: Pages) -> None:
+    """A member of another organization uploads a copy of a published fake: the report names the bank that
+    matched as a link to that bank's page, which it may open (the bank is shared, TLP:GREEN)."""
+    from civicshield.service.infra.jobs import run_job
+    from civicshield.service.submission import submit_bytes
+
+    from .conftest import principal, reencoded
+
+    original = poster_bytes("BALLOTS BURNED", 21)
+    publish_fake(pages.app, pages.ids, original, "Ballots were not burned")
+    rt = pages.app.state.rt
+    who = principal(pages.app, pages.ids["other:analyst"])
+    done = submit_bytes(rt, pages.app.state.celery, who, reencoded(original), "copy.jpg")
+    assert run_job(rt, done.job_id) == "done"
+    pages.login("other:analyst")
+    report = pages.client.get(f"/ui/items/{done.item_id}").text
+    link = report.split('<a href="/ui/banks/', 1)
+    assert len(link) == 2, "the matching bank is not linked"
+    bank_id = link[1].split('"', 1)[0]
+    page = pages.client.get(f"/ui/banks/{bank_id}")
+    assert page.status_code == 200 and "fact-checks" in page.text

@@ -93,6 +93,7 @@ class MatchView:
     fact_check_url: str | None
     detail: dict[str, Any] = field(default_factory=dict)
     source_item_id: int | None = None  # the item whose published case added the entry
+    bank_id: int | None = None  # set where the viewer may open the bank's page (members, not the public)
 
     @property
     def verdict(self) -> BankVerdict:
@@ -151,6 +152,7 @@ def match_views(
                 fact_check_url=url,
                 detail=lm.match.detail() if not public else {},
                 source_item_id=case.item_id if case is not None and not public else None,
+                bank_id=lm.meta.bank_id if bank and shown and not public else None,
             )
         )
     return out
