@@ -36,6 +36,7 @@ from civicshield.evaluation.feedback import FeedbackConfig, train_feedback_probe
 from civicshield.evaluation.identity import measure_faces, measure_voices
 from civicshield.evaluation.matching import measure_matching
 from civicshield.evaluation.plots import reliability_png, roc_png
+from civicshield.evaluation.probe import build_features
 from civicshield.evaluation.report import arrival_table, copy_table, flag_table, group_table, summary_table
 from civicshield.evaluation.runner import run_eval
 from civicshield.evaluation.splits import logo_folds
@@ -386,9 +387,33 @@ def evaluate_identity(
             err.print(f"skipped {line}")
 
 
+def evaluate_lowlevel(
+    manifest: Annotated[Path, typer.Argument(help="The dev set's manifest.csv (or any labelled set).")],
+    cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
+) -> None:
+    """Measure whether low-level up-sampling traces (NPR residuals, spectral peaks) add to the CLIP
+    features, per held-out generator family (leave-one-generator-out AUC). Prints a Markdown table."""
+    with handled():
+        from civicshield.evaluation.lowlevel import measure_lowlevel
+
+        items = load_labelled(manifest, modality="image")
+        head = ProbeHead.load(shipped_file(HEAD_FILE, HEAD_SHA256, ClipDetector.name))
+        clip = build_features(items, EmbeddingCache(cache), head.recipe, tick=_tick).clean
+        rows = measure_lowlevel(items, clip)
+        out.print("| held-out family | AI images | CLIP | low-level | CLIP + low-level |")
+        out.print("|---|---|---|---|---|")
+        for family, n, a, b, c in rows:
+            out.print(f"| {family} | {n} | {a:.3f} | {b:.3f} | {c:.3f} |")
+        means = [float(np.mean([r[k] for r in rows])) for k in (2, 3, 4)]
+        out.print(
+            f"| **mean over {len(rows)} families** | | {means[0]:.3f} | {means[1]:.3f} | {means[2]:.3f} |"
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``eval`` and ``train`` to the main command line."""
     app.command("eval")(evaluate)
+    app.command("eval-lowlevel")(evaluate_lowlevel)
     app.command("eval-identity")(evaluate_identity)
     app.command("eval-matching")(evaluate_matching)
     app.add_typer(train_app, name="train")
