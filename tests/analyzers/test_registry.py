@@ -59,3 +59,21 @@ def test_non_analyzer_entry_point_is_a_failure() -> None:
 def test_unknown_name() -> None:
     with pytest.raises(AnalyzerUnavailable, match="no analyzer named"):
         AnalyzerRegistry.discover([]).get("nope")
+
+
+def test_an_opt_in_analyzer_runs_only_when_named() -> None:
+    """The video detector is at chance on face swaps and costs about a second per second of video: off by
+    default, on when a deployment names it."""
+    from civicshield.analyzers.registry import AnalyzerRegistry
+
+    registry = AnalyzerRegistry.discover()
+    assert "video_detector" in registry.names()
+    assert "video_detector" not in registry.default_names()
+    named = registry.assemble(Settings(analyzers=("video_detector",)), ("video_detector",))
+    assert [a.name for a in named.analyzers] + [u.analyzer for u in named.unavailable] == ["video_detector"]
+    default = registry.assemble(Settings(), None)
+    assert "video_detector" not in [a.name for a in default.analyzers] + [
+        u.analyzer for u in default.unavailable
+    ]
+    for analyzer in [*named.analyzers, *default.analyzers]:
+        analyzer.close()

@@ -59,6 +59,9 @@ class Analyzer(ABC):
     options: ClassVar[Mapping[str, Option]] = {}
     #: Items it must recognise (the contract tests run them); empty only with a reason in those tests.
     examples: ClassVar[tuple[Example, ...]] = ()
+    #: Off unless a deployment names it (``Settings.analyzers`` / ``-a``): for an analyzer whose cost is not
+    #: yet repaid by what it measures. The model card says why.
+    opt_in: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

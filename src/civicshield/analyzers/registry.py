@@ -111,14 +111,18 @@ class AnalyzerRegistry:
 
     def build(self, settings: Settings, names: Iterable[str] | None = None) -> list[Analyzer]:
         """Configured instances. With explicit ``names`` every one must load; otherwise all that load."""
-        wanted = list(names) if names is not None else self.names()
+        wanted = list(names) if names is not None else self.default_names()
         return [self.get(name).from_settings(settings) for name in wanted]
+
+    def default_names(self) -> list[str]:
+        """What runs when nobody names analyzers: every registered one but the opt-in ones."""
+        return [name for name in self.names() if not self._classes[name].opt_in]
 
     def assemble(
         self, settings: Settings, names: Iterable[str] | None = None, *, required: Iterable[str] = ()
     ) -> Lineup:
         """Every analyzer that can run here (of ``names``, or all), and the others as ``Unavailable``."""
-        wanted = list(names) if names is not None else sorted({*self._classes, *self.failures})
+        wanted = list(names) if names is not None else sorted({*self.default_names(), *self.failures})
         must = set(required)
         unknown = sorted((set(wanted) | must) - set(self._classes) - set(self.failures))
         if unknown:

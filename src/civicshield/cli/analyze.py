@@ -248,9 +248,15 @@ def list_analyzers(
         for analyzer in lineup.analyzers:
             analyzer.close()
     ready = {a.name for a in lineup.analyzers}
+    off = (
+        []
+        if settings.analyzers is not None
+        else sorted(set(registry.names()) - set(registry.default_names()))
+    )
     if as_json:
         payload = {
             "ready": sorted(ready),
+            "off_by_default": off,
             "unavailable": [u.to_dict() for u in lineup.unavailable],
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -264,6 +270,10 @@ def list_analyzers(
         cls = registry.get(name)
         kinds = ", ".join(sorted(str(k) for k in cls.kinds))
         table.add_row(name, "[green]ready[/]", kinds, cls.description)
+    for name in off:
+        cls = registry.get(name)
+        kinds = ", ".join(sorted(str(k) for k in cls.kinds))
+        table.add_row(name, f"off by default (-a {name})", kinds, cls.description)
     for missing in lineup.unavailable:
         table.add_row(
             missing.analyzer, "[red]unavailable[/]", ", ".join(sorted(missing.kinds)), missing.reason

@@ -76,6 +76,9 @@ class VideoDetector(Analyzer):
         "than chance on face swaps (dev AUC 0.46): evidence for people, never a finding."
     )
     kinds = frozenset({MediaKind.VIDEO})
+    # At chance on face swaps (dev AUC 0.46) and the costliest step of a video's analysis (about a second
+    # per second of video on two cores): it runs only where a deployment asks (``-a video_detector``).
+    opt_in = True
     options = MappingProxyType(
         {
             "fps": Option(
