@@ -23,7 +23,7 @@ OTHERS = [lang for lang in messages.LANGUAGES if lang != "en"]
 @pytest.mark.parametrize("lang", OTHERS)
 def test_every_catalogue_has_the_references_keys_and_placeholders(lang: str) -> None:
     reference, other = messages.catalogue("en"), messages.catalogue(lang)
-    for part in ("headline", "reason"):
+    for part in ("headline", "reason", "tipline"):
         assert other[part].keys() == reference[part].keys(), part
         for key, template in reference[part].items():
             assert messages.placeholders(other[part][key]) == messages.placeholders(template), key

@@ -345,7 +345,7 @@ def test_a_tip_whose_media_cannot_be_fetched_is_retried_not_lost(
     assert again.status_code == 200 and again.json()["new"] == 1
     _run_jobs(world)
     send_pending(rt)
-    assert platforms.sent == [("telegram", "601", tips.WORDS["de"]["received"])]
+    assert platforms.sent == [("telegram", "601", tips.words("de", "received"))]
 
 
 @pytest.fixture
@@ -402,7 +402,7 @@ def test_a_tip_by_email_is_received_over_smtp_and_answered_by_mail(mail_world: W
     _run_jobs(world)
     send_pending(rt)
     (reply,) = mailbox.to("leser@example.org")
-    assert reply.get_content().strip() == tips.WORDS["de"]["received"]
+    assert reply.get_content().strip() == tips.words("de", "received")
 
 
 def _reencoded(source: Path, target: Path, size: tuple[int, int]) -> Path:

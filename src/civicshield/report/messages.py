@@ -25,11 +25,12 @@ LANGUAGES = ("en", "nl", "fr", "de")
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, dict[str, str]]:
-    """``{"headline": {label: text}, "reason": {code: template}}`` of one language (``en`` for others)."""
+    """``{"headline": {label: text}, "reason": {code: template}, "tipline": {key: text}}`` of one language
+    (``en`` for others)."""
     name = lang if lang in LANGUAGES else "en"
     raw = resources.files("civicshield").joinpath(f"data/messages/{name}.toml").read_text(encoding="utf-8")
     data = tomllib.loads(raw)
-    return {"headline": dict(data.get("headline", {})), "reason": dict(data.get("reason", {}))}
+    return {part: dict(data.get(part, {})) for part in ("headline", "reason", "tipline")}
 
 
 def placeholders(template: str) -> set[str]:

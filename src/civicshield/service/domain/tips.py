@@ -33,6 +33,7 @@ from civicshield.banks import Bank, BankEntry, BankKind, BankMatcher
 from civicshield.banks.policy import RESEMBLES_DISTANCE
 from civicshield.errors import BankFormatError, UsageError
 from civicshield.hashing.cache import MediaHashes
+from civicshield.report import messages
 from civicshield.service.domain import reads, store
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
@@ -42,6 +43,7 @@ from civicshield.service.domain.tables import Case, ChannelEvent, Item, TipReply
 from civicshield.sharing.ratings import SUPPORTED_LANGUAGES, rating_label
 
 __all__ = [
+    "LANGUAGES",
     "STOP_WORDS",
     "CaseDemand",
     "answer_case",
@@ -52,6 +54,7 @@ __all__ = [
     "record",
     "replayed",
     "tipline_principal",
+    "words",
 ]
 
 STOP_WORDS = frozenset({"STOP", "STOPP", "ARRET", "ARRÊT", "HALT"})
@@ -63,53 +66,26 @@ SAME_CLAIM = 0.9  # difflib ratio of two normalised claim texts that count as th
 GROUPING_DISTANCE = RESEMBLES_DISTANCE
 CLIP_SCAN = 500  # earlier cased clips compared with a new video or audio tip
 
-#: What a requester is told, per language; ``{rating}`` and ``{url}`` come from the fact-check.
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "received": "Thank you. Fact-checkers will look at this; we will tell you what they find. Reply STOP "
-        "to hear nothing more.",
-        "checked": "Fact-checked: {rating}. {url}",
-        "corrected": "The fact-check you asked about was corrected: {rating}. {url}",
-        "retracted": "The fact-check you asked about was withdrawn: {url}",
-        "stopped": "You will get no more messages about your tips.",
-    },
-    "nl": {
-        "received": "Dank u. Factcheckers bekijken dit; we laten u weten wat ze vinden. Antwoord STOP om "
-        "niets meer te ontvangen.",
-        "checked": "Gefactcheckt: {rating}. {url}",
-        "corrected": "De factcheck waarnaar u vroeg is gecorrigeerd: {rating}. {url}",
-        "retracted": "De factcheck waarnaar u vroeg is ingetrokken: {url}",
-        "stopped": "U ontvangt geen berichten meer over uw tips.",
-    },
-    "fr": {
-        "received": "Merci. Des vérificateurs vont l'examiner ; nous vous dirons ce qu'ils trouvent. "
-        "Répondez STOP pour ne plus rien recevoir.",
-        "checked": "Vérifié : {rating}. {url}",
-        "corrected": "La vérification que vous avez demandée a été corrigée : {rating}. {url}",
-        "retracted": "La vérification que vous avez demandée a été retirée : {url}",
-        "stopped": "Vous ne recevrez plus de messages sur vos signalements.",
-    },
-    "de": {
-        "received": "Danke. Faktenprüfer sehen sich das an; wir sagen Ihnen, was sie finden. Antworten Sie "
-        "STOP, um nichts mehr zu erhalten.",
-        "checked": "Geprüft: {rating}. {url}",
-        "corrected": "Der Faktencheck, nach dem Sie gefragt haben, wurde korrigiert: {rating}. {url}",
-        "retracted": "Der Faktencheck, nach dem Sie gefragt haben, wurde zurückgezogen: {url}",
-        "stopped": "Sie erhalten keine Nachrichten mehr zu Ihren Hinweisen.",
-    },
-}
+#: What a requester is told comes from the ``[tipline]`` part of ``data/messages/<lang>.toml`` (the same
+#: catalogues as the verdict's words); ``{rating}`` and ``{url}`` come from the fact-check.
+LANGUAGES = tuple(lang for lang in messages.LANGUAGES if lang in SUPPORTED_LANGUAGES)
+
+
+def words(lang: str, key: str) -> str:
+    """A tipline message in ``lang`` (one of ``LANGUAGES``)."""
+    return messages.catalogue(lang)["tipline"][key]
 
 
 def _language(code: str) -> str:
     base = code.split("-")[0].split("_")[0].lower()
-    return base if base in SUPPORTED_LANGUAGES and base in WORDS else "en"
+    return base if base in LANGUAGES else "en"
 
 
 def _say(request: TipRequest, key: str, case: Case | None = None, base_url: str = "") -> str:
     lang = _language(request.language)
     rating = rating_label(case.rating, lang) if case is not None and case.rating is not None else ""
     url = fact_check_url(base_url, case) if case is not None and case.slug else ""
-    return WORDS[lang][key].format(rating=rating, url=url).strip()
+    return words(lang, key).format(rating=rating, url=url).strip()
 
 
 def pseudonym(secret: str, channel: str, sender: str) -> str:
@@ -155,7 +131,7 @@ def record(
         for row in earlier:
             row.opted_in = False
         if earlier:
-            _queue(s, earlier[-1], WORDS[_language(language)]["stopped"])
+            _queue(s, earlier[-1], words(_language(language), "stopped"))
         return None
     request = TipRequest(
         org_id=org_id,
