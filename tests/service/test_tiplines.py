@@ -297,7 +297,16 @@ def test_tips_through_both_channels_group_into_one_case_and_everyone_hears_the_o
         and platforms.sent[0][2].startswith("Fact-checked: False")
     )
 
-    # STOP opts out; a correction reaches the others
+    # a text-only tip repeating the case's claim joins it; STOP opts out; a correction reaches the others
+    platforms.sent.clear()
+    _telegram(world, 5, 504, "nl", "Is deze foto echt? Stembussen in brand!", None)
+    with rt.db.reading() as s:
+        joined = s.scalar(
+            select(TipRequest).where(TipRequest.requester == tips.pseudonym("test-secret", "telegram", "504"))
+        )
+        assert joined is not None and joined.case_id == case_id and joined.item_id is None
+    send_pending(rt)
+    assert platforms.sent[0][1] == "504" and platforms.sent[0][2].startswith("Gefactcheckt: Onwaar")
     _telegram(world, 4, 502, "fr", "STOP", None)
     platforms.sent.clear()
     corrected = world.client.post(
@@ -315,8 +324,8 @@ def test_tips_through_both_channels_group_into_one_case_and_everyone_hears_the_o
     assert told[("whatsapp", "31611111111")].startswith("The fact-check you asked about was corrected")
 
     stats = world.client.get("/api/v1/transparency/stats").json()
-    assert stats["requests"] == 4 and stats["channels"] == {"telegram": 3, "whatsapp": 1}
-    assert stats["languages"] == {"": 1, "en": 1, "fr": 1, "nl": 1}  # WhatsApp does not say
+    assert stats["requests"] == 5 and stats["channels"] == {"telegram": 4, "whatsapp": 1}
+    assert stats["languages"] == {"": 1, "en": 1, "fr": 1, "nl": 2}  # WhatsApp does not say
     assert stats["corrections"] == 1 and stats["fact_checks"] == 1
 
     # after the retention period the personal data goes, the counts stay
@@ -324,8 +333,8 @@ def test_tips_through_both_channels_group_into_one_case_and_everyone_hears_the_o
 
     with rt.db.session() as s:
         cleared = tips.purge_expired(s, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=365))
-        assert cleared == 4  # every request (STOP made none)
-        assert tips.demand(s, case_id).requests == 4
+        assert cleared == 5  # every request (STOP made none)
+        assert tips.demand(s, case_id).requests == 5
         assert all(r.address == "" and r.text == "" for r in s.scalars(select(TipRequest)))
 
 

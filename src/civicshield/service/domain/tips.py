@@ -147,6 +147,8 @@ def record(
     s.flush()
     if item_id is None:
         _place_text(s, request)
+        if request.case_id is None:  # nothing to analyze and no case reads the same: still acknowledged
+            _queue(s, request, _say(request, "received"))
     return request
 
 
