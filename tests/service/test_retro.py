@@ -4,6 +4,7 @@ reference ``pdqhash`` library on a re-encoded copy, not by our code. SQLite and 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import numpy as np
@@ -12,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from civicshield.demo import synth
-from civicshield.service.domain.tables import Delivery
+from civicshield.service.domain.tables import Delivery, Item
 from civicshield.service.infra.jobs import run_job
 
 from .conftest import World, auth
@@ -52,6 +53,12 @@ def test_an_earlier_item_is_matched_when_its_fake_is_banked(world: World) -> Non
         "/api/v1/items", files={"file": ("polls.png", buf.getvalue())}, headers=auth(world, "other:analyst")
     ).json()
     assert run_job(world.client.app.state.rt, up["job"]["id"]) == "done"  # type: ignore[attr-defined]
+    with world.client.app.state.rt.db.session() as s:  # type: ignore[attr-defined]
+        earlier = s.get(Item, up["id"])
+        assert earlier is not None
+        earlier.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(
+            days=7
+        )  # submitted a week before the fake was known
     pdq = _reference_pdq(_picture())
 
     red = _bank(world, "RED")  # the owner's own eyes only: nobody else is told
