@@ -102,8 +102,9 @@ def test_the_command_line_speaks_german(testdata: Path, tmp_path: Path) -> None:
     args = ["analyze", str(path), "-a", "c2pa", "-a", "metadata", "-v", "--lang", "de"]
     done = CliRunner().invoke(app, [*args, "--report", str(tmp_path / "r.html")], env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
-    assert "Die Content Credentials erklären eine KI-Erzeugung" in " ".join(done.output.split())
+    assert "erklären" in done.output  # the table wraps at the terminal's width: one word of the German reason
     html = (tmp_path / "r.html").read_text()
+    assert "Die Content Credentials erklären eine KI-Erzeugung" in html
     assert messages.catalogue("de")["headline"]["ai_generated_declared"] in html
     refused = CliRunner().invoke(app, ["analyze", str(path), "--lang", "xx"])
     assert refused.exit_code == 2
