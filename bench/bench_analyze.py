@@ -92,6 +92,36 @@ def main() -> None:
     Console().print(table)
     video = Media.open(items[f"video 720p, {args.video_seconds:.0f} s"])
     _video_detector_cost(video, tmp, args.repeat)
+    _shared_decode(Media.open(items["image 12 MP (4000x3000 JPEG)"]), args.repeat)
+
+
+def _shared_decode(photo: Media, repeat: int) -> None:
+    """The three forensic measures on one photo: each decoding it and computing its luminance itself (the
+    baseline: how they ran before) against one shared decode (``forensics.base.decoded``)."""
+    from civicshield.analyzers.forensics import base
+    from civicshield.analyzers.forensics.ela import ElaAnalyzer
+    from civicshield.analyzers.forensics.noise import NoiseResidualAnalyzer
+    from civicshield.analyzers.forensics.spectral import SpectralAnalyzer
+
+    analyzers = [ElaAnalyzer(), NoiseResidualAnalyzer(), SpectralAnalyzer()]
+
+    def each_decodes() -> None:
+        for analyzer in analyzers:
+            base._last = None  # the benchmark forgets the shared decode on purpose
+            analyzer.analyze(photo)
+
+    def shared() -> None:
+        base._last = None
+        for analyzer in analyzers:
+            analyzer.analyze(photo)
+
+    before, after = _time(each_decodes, repeat), _time(shared, repeat)
+    table = Table(title="ela + noise_residual + spectral on a 12 MP JPEG (same process)")
+    for col in ("decode", "seconds", "ratio to before"):
+        table.add_column(col)
+    table.add_row("one per analyzer (before)", f"{before:.2f}", "1.00")
+    table.add_row("shared (now)", f"{after:.2f}", f"{after / before:.2f}")
+    Console().print(table)
 
 
 def _video_detector_cost(video: Media, tmp: Path, repeat: int) -> None:

@@ -150,3 +150,30 @@ def test_auc_counts_ties_as_half() -> None:
     assert auc_or_nan([0.1, 0.2, 0.9, 0.8], [False, False, True, True]) == 1.0
     assert auc_or_nan([0.5, 0.5], [True, False]) == 0.5
     assert auc_or_nan([0.9, 0.1], [False, True]) == 0.0
+
+
+def test_the_three_measures_share_one_decode_and_get_the_same_answers(
+    photo: Media, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item is decoded once for all three measures (it was three times, with the luminance computed up to
+    twice per measure); each answer is the one it gets from a decode of its own."""
+    from civicshield.analyzers.forensics import base
+
+    alone = []
+    for cls in (ElaAnalyzer, NoiseResidualAnalyzer, SpectralAnalyzer):
+        base._last = None  # forget any shared decode: each measure decodes for itself
+        alone.append(cls().analyze(photo))
+    calls = []
+    real = base.decode_image
+    monkeypatch.setattr(base, "decode_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    base._last = None
+    shared = [cls().analyze(photo) for cls in (ElaAnalyzer, NoiseResidualAnalyzer, SpectralAnalyzer)]
+    assert len(calls) == 1
+    for one, other in zip(alone, shared, strict=True):
+        assert (one.score, one.evidence, one.artefacts[0].data) == (
+            other.score,
+            other.evidence,
+            other.artefacts[0].data,
+        )
+    item = base.decoded(photo)
+    assert not item.rgb.flags.writeable and not item.luma.flags.writeable  # shared: nobody may change them

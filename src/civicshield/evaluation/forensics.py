@@ -40,11 +40,11 @@ def _statistics(
     for row in rows:
         try:
             media = Media.open(row.path)
-            image = analyzer.prepare(media)
-            if isinstance(image, str):
+            item = analyzer.prepare(media)
+            if isinstance(item, str):
                 abstained += 1
                 continue
-            measurement = analyzer.measure(media, image, np.asarray(image, dtype=np.uint8))
+            measurement = analyzer.measure(media, item)
         except MediaError:
             abstained += 1
             continue

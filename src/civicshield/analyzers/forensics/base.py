@@ -9,6 +9,7 @@ are the same for all of them and must stay the same, or fusion would weigh them 
 from __future__ import annotations
 
 import math
+import threading
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,15 @@ from civicshield.report.plots import heatmap_overlay
 from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Signal
 
-__all__ = ["ForensicAnalyzer", "ForensicPolicy", "Measurement", "block_means", "luminance"]
+__all__ = [
+    "Decoded",
+    "ForensicAnalyzer",
+    "ForensicPolicy",
+    "Measurement",
+    "block_means",
+    "decoded",
+    "luminance",
+]
 
 MEASURE_COMMAND = ".venv/bin/python -m civicshield.evaluation.forensics ../shared/datasets/dev"
 
@@ -87,6 +96,38 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(np.asarray(rgb, dtype=np.float64) @ weights, dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """An item decoded once for every forensic measure: the RGB picture, its pixels and their luminance
+    (read-only arrays: the measures share them)."""
+
+    image: Image.Image
+    rgb: np.ndarray = field(repr=False)
+    luma: np.ndarray = field(repr=False)
+
+
+_last: tuple[str, Decoded] | None = None
+_last_lock = threading.Lock()
+
+
+def decoded(media: Media) -> Decoded:
+    """The item's decode and luminance, computed once for the three forensic analyzers that read it in a
+    row (one item kept: the last one asked for, by sha256)."""
+    global _last
+    with _last_lock:
+        if media.sha256 and _last is not None and _last[0] == media.sha256:
+            return _last[1]
+    image = decode_image(media, mode="RGB")
+    rgb = np.asarray(image, dtype=np.uint8)
+    luma = luminance(rgb)
+    rgb.setflags(write=False)
+    luma.setflags(write=False)
+    found = Decoded(image, rgb, luma)
+    with _last_lock:
+        _last = (media.sha256, found)
+    return found
+
+
 def block_means(values: np.ndarray, block: int) -> np.ndarray:
     """Mean of each ``block`` x ``block`` tile (edges that do not fill a tile are dropped)."""
     h, w = values.shape[0] // block * block, values.shape[1] // block * block
@@ -122,26 +163,26 @@ class ForensicAnalyzer(Analyzer):
         return cls(cls.configured(cls.default_policy, settings))
 
     @abstractmethod
-    def measure(self, media: Media, image: Image.Image, rgb: np.ndarray) -> Measurement:
+    def measure(self, media: Media, item: Decoded) -> Measurement:
         """The raw statistic (higher = more suspicious) and its heatmap for one decoded RGB image."""
 
-    def prepare(self, media: Media) -> Image.Image | str:
-        """The decoded RGB image, or the reason to abstain (too small, too large, flat)."""
+    def prepare(self, media: Media) -> Decoded | str:
+        """The decoded item, or the reason to abstain (too small, too large, flat)."""
         reason = self._size_reason(media)
         if reason is not None:
             return reason
-        image = decode_image(media, mode="RGB")
-        if _texture(luminance(np.asarray(image, dtype=np.uint8))) < self.policy.min_texture:
+        item = decoded(media)
+        if _texture(item.luma) < self.policy.min_texture:
             return "image is flat (no texture): nothing to measure"
-        return image
+        return item
 
     def analyze(self, media: Media) -> Signal:
-        image = self.prepare(media)
-        if isinstance(image, str):
-            return Signal.abstain(self.name, image, evidence=self._policy_evidence())
-        m = self.measure(media, image, np.asarray(image, dtype=np.uint8))
+        item = self.prepare(media)
+        if isinstance(item, str):
+            return Signal.abstain(self.name, item, evidence=self._policy_evidence())
+        m = self.measure(media, item)
         artefact = Artefact(
-            f"{self.name}-heatmap.png", "image/png", heatmap_overlay(image, m.heat), caption=m.caption
+            f"{self.name}-heatmap.png", "image/png", heatmap_overlay(item.image, m.heat), caption=m.caption
         )
         return Signal(
             analyzer=self.name,

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from civicshield.analyzers.forensics.base import ForensicAnalyzer, ForensicPolicy, Measurement, block_means
+from civicshield.analyzers.forensics.base import (
+    Decoded,
+    ForensicAnalyzer,
+    ForensicPolicy,
+    Measurement,
+    block_means,
+)
 from civicshield.analyzers.forensics.jpeg import estimate_quality
 from civicshield.media import Media, open_image
 
@@ -63,8 +69,8 @@ class ElaAnalyzer(ForensicAnalyzer):
     )
     default_policy = ELA_POLICY
 
-    def measure(self, media: Media, image: Image.Image, rgb: np.ndarray) -> Measurement:
-        blocks = ela_heatmap(image)
+    def measure(self, media: Media, item: Decoded) -> Measurement:
+        blocks = ela_heatmap(item.image)
         p99, median = float(np.percentile(blocks, 99)), float(np.median(blocks))
         statistic = float(np.log((p99 + EPSILON) / (median + EPSILON)))
         quality = estimate_quality(open_image(media))

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from civicshield.analyzers.forensics.base import (
+    Decoded,
     ForensicAnalyzer,
     ForensicPolicy,
     Measurement,
     block_means,
-    luminance,
 )
 from civicshield.media import Media
 
@@ -33,9 +32,9 @@ FLOOR = 0.1  # grey levels: keeps log() finite on perfectly flat blocks
 NOISE_POLICY = ForensicPolicy(version="noise-2026.11.1", dev_auc=0.51, center=1.37, scale=0.46)
 
 
-def noise_levels(rgb: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """Standard deviation of the median-filter residual of the luminance in each ``block`` tile."""
-    grey = np.clip(np.rint(luminance(rgb)), 0, 255).astype(np.uint8)
+def noise_levels(luma: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """Standard deviation of the median-filter residual of the luminance ``luma`` in each ``block`` tile."""
+    grey = np.clip(np.rint(luma), 0, 255).astype(np.uint8)
     residual = grey.astype(np.float64) - cv2.medianBlur(grey, 3).astype(np.float64)
     return np.asarray(np.sqrt(block_means(residual**2, block)), dtype=np.float64)
 
@@ -49,8 +48,8 @@ class NoiseResidualAnalyzer(ForensicAnalyzer):
     )
     default_policy = NOISE_POLICY
 
-    def measure(self, media: Media, image: Image.Image, rgb: np.ndarray) -> Measurement:
-        levels = noise_levels(rgb)
+    def measure(self, media: Media, item: Decoded) -> Measurement:
+        levels = noise_levels(item.luma)
         logs = np.log(levels + FLOOR)
         q25, q75 = np.percentile(logs, [25, 75])
         statistic = float(q75 - q25)

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PIL import Image
 
-from civicshield.analyzers.forensics.base import ForensicAnalyzer, ForensicPolicy, Measurement, luminance
+from civicshield.analyzers.forensics.base import Decoded, ForensicAnalyzer, ForensicPolicy, Measurement
 from civicshield.media import Media
 
 __all__ = ["SPECTRAL_POLICY", "SpectralAnalyzer", "grid_peak_ratio"]
@@ -36,8 +35,8 @@ CHUNK = 64  # tiles per FFT batch: bounds memory on large images
 SPECTRAL_POLICY = ForensicPolicy(version="spectral-2026.11.1", dev_auc=0.72, center=0.079, scale=0.099)
 
 
-def _residual(rgb: np.ndarray) -> np.ndarray:
-    grey = luminance(rgb)
+def _residual(grey: np.ndarray) -> np.ndarray:
+    """The high-pass residual of a luminance image."""
     return np.asarray(grey - cv2.GaussianBlur(grey, (0, 0), 1.0), dtype=np.float64)
 
 
@@ -85,8 +84,8 @@ class SpectralAnalyzer(ForensicAnalyzer):
     )
     default_policy = SPECTRAL_POLICY
 
-    def measure(self, media: Media, image: Image.Image, rgb: np.ndarray) -> Measurement:
-        residual = _residual(rgb)
+    def measure(self, media: Media, item: Decoded) -> Measurement:
+        residual = _residual(item.luma)
         ratio = float(grid_peak_ratio(_centre_square(residual)[None])[0])
         statistic = float(np.log10(ratio + TINY))
         return Measurement(
