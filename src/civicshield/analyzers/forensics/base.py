@@ -104,6 +104,7 @@ class Decoded:
     image: Image.Image
     rgb: np.ndarray = field(repr=False)
     luma: np.ndarray = field(repr=False)
+    texture: float = 0.0  # spread of the luminance's Laplacian: near 0 on a flat picture
 
 
 _last: tuple[str, Decoded] | None = None
@@ -122,7 +123,7 @@ def decoded(media: Media) -> Decoded:
     luma = luminance(rgb)
     rgb.setflags(write=False)
     luma.setflags(write=False)
-    found = Decoded(image, rgb, luma)
+    found = Decoded(image, rgb, luma, _texture(luma))
     with _last_lock:
         _last = (media.sha256, found)
     return found
@@ -172,7 +173,7 @@ class ForensicAnalyzer(Analyzer):
         if reason is not None:
             return reason
         item = decoded(media)
-        if _texture(item.luma) < self.policy.min_texture:
+        if item.texture < self.policy.min_texture:
             return "image is flat (no texture): nothing to measure"
         return item
 
