@@ -111,8 +111,7 @@ class TrainingSet:
 
 
 def _item_tlp(s: Session, item: Item, default: TLP) -> TLP:
-    cases = s.scalars(select(Case.tlp).where(Case.item_id == item.id)).all()
-    return most_restrictive(cases, default=default) if cases else default
+    return most_restrictive(s.scalars(select(Case.tlp).where(Case.item_id == item.id)), default=default)
 
 
 def training_set(s: Session, *, org_id: int | None = None) -> TrainingSet:

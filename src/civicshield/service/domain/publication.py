@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicshield.banks import BankEntry
-from civicshield.errors import BankFormatError, Conflict, Forbidden, UsageError
-from civicshield.service.domain import alerts, audit, banks, store, tips, transparency
+from civicshield.errors import Conflict, Forbidden, UsageError
+from civicshield.service.domain import alerts, audit, banks, reads, store, tips, transparency
 from civicshield.service.domain.links import fact_check_url
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
@@ -47,34 +46,13 @@ class Published:
     entries_added: int
 
 
-def item_entries(item: Item, label: str, link: str) -> list[BankEntry]:
-    """Bank entries from the hashes the analysis job stored on the item."""
-    out = []
-    for raw in item.hashes.get("entries", []):
-        try:
-            out.append(
-                BankEntry.create(
-                    raw["signal_type"],
-                    raw["hash"],
-                    label,
-                    link=link,
-                    quality=raw.get("quality"),
-                    original_name=item.filename,
-                    original_sha256=item.sha256,
-                )
-            )
-        except (BankFormatError, KeyError, TypeError):
-            continue
-    return out
-
-
 def publish(s: Session, who: Principal, case: Case, base_url: str) -> Published:
     store.transition(s, who, case, CaseState.PUBLISHED)
     item = s.get(Item, case.item_id)
     bank_id, added = None, 0
     if item is not None and case.rating is not None and case.rating.debunks:
         bank = banks.ensure_bank(s, who.org_id, FACT_CHECK_BANK, "known_fake", "GREEN")
-        entries = item_entries(item, case.title, fact_check_url(base_url, case))
+        entries = reads.item_entries(item, case.title, fact_check_url(base_url, case))
         added = len(
             banks.add_entries(s, who, bank, entries, tlp=case.tlp, case_id=case.id, base_url=base_url)
         )

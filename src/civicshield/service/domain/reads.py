@@ -8,13 +8,19 @@ entries, which ``banks.visible`` filters by their TLP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from civicshield.banks import BankEntry
 from civicshield.banks.policy import DEFAULT_POLICY
+from civicshield.errors import BankFormatError, UsageError
+from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import hamming
+from civicshield.media import MediaKind
 from civicshield.service.domain import banks, store
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.reports import plain_sentence
@@ -74,6 +80,47 @@ def members(s: Session, who: Principal) -> list[User]:
 
 def organization(s: Session, who: Principal) -> Organization | None:
     return s.get(Organization, who.org_id)
+
+
+def item_entries(item: Item, label: str, link: str) -> list[BankEntry]:
+    """Bank entries from the hashes the analysis job stored on the item."""
+    out = []
+    for raw in item.hashes.get("entries", []):
+        try:
+            out.append(
+                BankEntry.create(
+                    raw["signal_type"],
+                    raw["hash"],
+                    label,
+                    link=link,
+                    quality=raw.get("quality"),
+                    original_name=item.filename,
+                    original_sha256=item.sha256,
+                )
+            )
+        except (BankFormatError, KeyError, TypeError):
+            continue
+    return out
+
+
+def item_media_hashes(item: Item) -> MediaHashes | None:
+    """The lookup key of a stored item, from the hashes its analysis job kept (``None`` before analysis)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for raw in item.hashes.get("entries", []) if isinstance(item.hashes, Mapping) else []:
+        if isinstance(raw, Mapping) and isinstance(raw.get("hash"), str):
+            found.setdefault(str(raw.get("signal_type")), raw)
+    if not found:
+        return None
+    kind = MediaKind(item.media_kind) if item.media_kind in set(MediaKind) else MediaKind.IMAGE
+    texts = {
+        signal: (str(raw["hash"]), int(raw.get("quality") or 100) if signal == "pdq" else None)
+        for signal, raw in found.items()
+        if signal != "sha256"
+    }
+    try:
+        return MediaHashes.from_texts(texts, sha256=item.sha256 or "", kind=kind)
+    except (UsageError, ValueError):
+        return None
 
 
 def pdq_of(item: Item) -> str | None:

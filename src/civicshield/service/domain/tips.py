@@ -29,10 +29,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civicshield.banks import Bank, BankEntry, BankKind, BankMatcher
+from civicshield.banks import Bank, BankKind, BankMatcher, SignalType
 from civicshield.banks.policy import RESEMBLES_DISTANCE
-from civicshield.errors import BankFormatError, UsageError
-from civicshield.hashing.cache import MediaHashes
 from civicshield.report import messages
 from civicshield.service.domain import reads, store
 from civicshield.service.domain.links import fact_check_url
@@ -209,28 +207,11 @@ def place(s: Session, item: Item, base_url: str) -> list[TipRequest]:
     return waiting
 
 
-def _travelling(item: Item) -> dict[str, tuple[str, int | None]]:
-    found: dict[str, tuple[str, int | None]] = {}
-    for entry in item.hashes.get("entries", []) if isinstance(item.hashes, dict) else []:
-        kind = entry.get("signal_type") if isinstance(entry, dict) else None
-        if (
-            kind in ("pdq", "vpdq", "chromaprint")
-            and kind not in found
-            and isinstance(entry.get("hash"), str)
-        ):
-            found[kind] = (entry["hash"], entry.get("quality"))
-    return found
-
-
 def _case_of_same_clip(s: Session, item: Item) -> Case | None:
     """The case of an earlier video or audio item of the organization that the bank matcher would call the
     same clip (vPDQ: the frames match both ways; audio: the Chromaprint fingerprint), or ``None``."""
-    mine = _travelling(item)
-    if "vpdq" not in mine and "chromaprint" not in mine:
-        return None
-    try:
-        hashes = MediaHashes.from_texts(mine, sha256=item.sha256 or "")
-    except UsageError:
+    hashes = reads.item_media_hashes(item)
+    if hashes is None or (hashes.vpdq is None and hashes.chromaprint is None):
         return None
     cased = s.execute(
         select(Item, Case.id)
@@ -239,17 +220,16 @@ def _case_of_same_clip(s: Session, item: Item) -> Case | None:
         .order_by(Case.id.desc())
         .limit(CLIP_SCAN)
     ).all()
-    entries = []
-    for other, case_id in cased:
-        for kind, (value, quality) in _travelling(other).items():
-            if kind != "pdq":
-                try:
-                    entries.append(BankEntry.create(kind, value, str(case_id), quality=quality))
-                except BankFormatError:
-                    continue  # an unreadable stored hash: that item cannot be compared
+    clips = (SignalType.VPDQ, SignalType.CHROMAPRINT)
+    entries = tuple(
+        e
+        for other, case_id in cased
+        for e in reads.item_entries(other, str(case_id), "")
+        if e.signal_type in clips
+    )
     if not entries:
         return None
-    matches = BankMatcher([Bank("earlier-clips", BankKind.KNOWN_FAKE, tuple(entries))]).match(hashes)
+    matches = BankMatcher([Bank("earlier-clips", BankKind.KNOWN_FAKE, entries)]).match(hashes)
     return s.get(Case, int(matches[0].entry.label)) if matches else None
 
 

@@ -13,9 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicshield.banks.verdict import BankVerdict
-from civicshield.errors import UsageError
-from civicshield.hashing.cache import MediaHashes
-from civicshield.media import MediaKind
 from civicshield.provenance.vocab import credential_status
 from civicshield.service.domain import reads
 from civicshield.service.domain.links import fact_check_url
@@ -101,26 +98,6 @@ class MatchView:
         return BankVerdict.of([self])
 
 
-def item_media_hashes(item: Item) -> MediaHashes | None:
-    """The lookup key of a stored item, from the hashes its analysis job kept (``None`` before analysis)."""
-    found: dict[str, Mapping[str, Any]] = {}
-    for raw in item.hashes.get("entries", []) if isinstance(item.hashes, Mapping) else []:
-        if isinstance(raw, Mapping) and isinstance(raw.get("hash"), str):
-            found.setdefault(str(raw.get("signal_type")), raw)
-    if not found:
-        return None
-    kind = MediaKind(item.media_kind) if item.media_kind in set(MediaKind) else MediaKind.IMAGE
-    texts = {
-        signal: (str(raw["hash"]), int(raw.get("quality") or 100) if signal == "pdq" else None)
-        for signal, raw in found.items()
-        if signal != "sha256"
-    }
-    try:
-        return MediaHashes.from_texts(texts, sha256=item.sha256 or "", kind=kind)
-    except (UsageError, ValueError):
-        return None
-
-
 def match_views(
     s: Session, found: Sequence[LiveMatch], org_id: int, base_url: str, *, public: bool = False
 ) -> list[MatchView]:
@@ -175,7 +152,7 @@ def bank_verdict(matches: Sequence[MatchView], item_id: int | None = None) -> Ba
 
 
 def item_matches(s: Session, live: LiveIndex, item: Item, org_id: int, base_url: str) -> list[MatchView]:
-    hashes = item_media_hashes(item)
+    hashes = reads.item_media_hashes(item)
     if hashes is None:
         return []
     return match_views(s, live.match(org_id, hashes), org_id, base_url)
