@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "catalogue", "headline", "placeholders", "reason", "translated"]
+__all__ = ["LANGUAGES", "catalogue", "headline", "language_of", "placeholders", "reason", "translated"]
 
 LANGUAGES = ("en", "nl", "fr", "de")
 
@@ -38,13 +38,14 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def _base(lang: str) -> str:
-    return lang.split("-")[0].split("_")[0].lower()
+def language_of(code: str) -> str:
+    """The base language of a tag (``nl-BE`` -> ``nl``), lower-case."""
+    return code.split("-")[0].split("_")[0].lower()
 
 
 def headline(label: str, english: str, lang: str) -> str:
     """The headline of a verdict ``label`` in ``lang`` (the policy's English ``english`` otherwise)."""
-    lang = _base(lang)
+    lang = language_of(lang)
     if lang == "en":
         return english
     return catalogue(lang)["headline"].get(label, english)
@@ -72,7 +73,7 @@ def _params(detail: Mapping[str, Any]) -> dict[str, str]:
 
 def reason(code: str | None, detail: Mapping[str, Any] | None, english: str, lang: str) -> str:
     """One reason in ``lang``: the template of ``code`` filled from ``detail``, or ``english``."""
-    lang = _base(lang)
+    lang = language_of(lang)
     if lang == "en" or not code:
         return english
     templates = catalogue(lang)["reason"]
@@ -103,7 +104,7 @@ def _detail(signals: Any, analyzer: str, code: str, text: str) -> Mapping[str, A
 def translated(report: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """A verdict in the shape of ``Verdict.to_dict()`` (a job's stored report) with its headline and reasons
     in ``lang``; every other field as it was. English is returned unchanged."""
-    if _base(lang) == "en" or not isinstance(report.get("verdict"), Mapping):
+    if language_of(lang) == "en" or not isinstance(report.get("verdict"), Mapping):
         return dict(report)
     verdict = dict(report["verdict"])
     verdict["headline"] = headline(str(verdict.get("label", "")), str(verdict.get("headline", "")), lang)

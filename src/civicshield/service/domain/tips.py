@@ -75,7 +75,7 @@ def words(lang: str, key: str) -> str:
 
 
 def _language(code: str) -> str:
-    base = code.split("-")[0].split("_")[0].lower()
+    base = messages.language_of(code)
     return base if base in LANGUAGES else "en"
 
 
