@@ -36,7 +36,14 @@ from civicshield.errors import BankFormatError
 from civicshield.sharing.stix import PERCEPTUAL_MATCH_EXTENSION_ID
 from civicshield.sharing.tlp import TLP, most_restrictive, tlp_from_marking_ref
 
-__all__ = ["Imported", "entries_from_exchange", "exchange_format", "read_bank_text"]
+__all__ = [
+    "Imported",
+    "entries_from_document",
+    "entries_from_exchange",
+    "exchange_format",
+    "parse_json",
+    "read_bank_text",
+]
 
 MISP_OBJECT = "civicshield-perceptual-hash"
 MAX_LABEL = 300
@@ -58,7 +65,8 @@ class Imported:
     format: str  # stix | misp
 
 
-def _document(text: str, source: str) -> Any:
+def parse_json(text: str, source: str) -> Any:
+    """The JSON document in ``text`` (``BankFormatError`` naming ``source`` when it is not JSON)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -207,7 +215,11 @@ def _misp(document: Mapping[str, Any], source: str) -> Imported:
 
 def entries_from_exchange(text: str, *, source: str) -> Imported:
     """The bank entries of a STIX bundle / TAXII envelope or a MISP event (``BankFormatError`` otherwise)."""
-    document = _document(text, source)
+    return entries_from_document(parse_json(text, source), source=source)
+
+
+def entries_from_document(document: Any, *, source: str) -> Imported:
+    """``entries_from_exchange`` of a document already parsed from JSON."""
     kind = exchange_format(document)
     if kind == "stix":
         return _stix(document, source)
@@ -221,8 +233,9 @@ def read_bank_text(text: str, *, source: str) -> Imported:
     event, a bank file or entry list of ours (JSON), a python-threatexchange signal file (labelled with
     ``source``), or CSV with a header row. Only STIX and MISP carry a TLP marking (``CLEAR`` otherwise)."""
     if source.lower().endswith(".json") or text.lstrip("\ufeff \r\n\t")[:1] in {"[", "{"}:
-        if exchange_format(_document(text, source)) is not None:
-            return entries_from_exchange(text, source=source)
+        document = parse_json(text, source)
+        if exchange_format(document) is not None:
+            return entries_from_document(document, source=source)
         return Imported(tuple(entries_from_json(text, source=source)), TLP.CLEAR, {}, "json")
     if looks_like_te(text):
         entries, skipped = entries_from_te(text, source=source, label=f"imported from {source}")

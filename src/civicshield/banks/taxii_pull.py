@@ -9,12 +9,11 @@ addresses, plus the networks the caller allows), bounded in size, pages and time
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from civicshield.banks.exchange import Imported, entries_from_exchange
+from civicshield.banks.exchange import Imported, entries_from_document, parse_json
 from civicshield.egress import GuardedClient
 from civicshield.errors import BankFormatError, RemoteFetchFailed
 from civicshield.sharing.tlp import most_restrictive
@@ -62,9 +61,9 @@ def pull(
         networks, headers=headers, timeout_s=limits.timeout_s, max_bytes=limits.max_page_bytes
     )
     for n in range(limits.max_pages):
-        text = _page(client, url, params)
-        pages.append(entries_from_exchange(text, source=f"{url} page {n + 1}"))
-        envelope = json.loads(text)
+        where = f"{url} page {n + 1}"
+        envelope = parse_json(_page(client, url, params), where)
+        pages.append(entries_from_document(envelope, source=where))
         if not envelope.get("more"):
             break
         following = envelope.get("next")
