@@ -227,6 +227,7 @@ def serve(database_url: str, data_dir: str, port: int, stats_path: str) -> None:
     after, peak = rss_mb()
     stats = app.state.live.stats()
     report = {
+        "pid": os.getpid(),
         "create_app_s": took,
         "load_s": stats.last_sync_s,
         "rss_delta_mb": after - before,

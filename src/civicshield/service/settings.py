@@ -86,6 +86,9 @@ class ServiceSettings:
     embedded_worker: bool = True
     job_lease_s: int = 600
     unauthenticated_rate_per_minute: int = 60
+    # Seconds a resolved API key is trusted without reading it again (``infra.key_cache``): another
+    # process's revocation takes effect within this time, this process's at once. 0: read on every request.
+    key_cache_s: int = 10
     # Networks webhooks may reach although they are not public (CIDRs, e.g. "10.20.0.0/16" or "127.0.0.0/8").
     # Empty: only public addresses, so subscribers cannot aim deliveries at internal services (``egress``).
     webhook_allowed_networks: tuple[str, ...] = ()
@@ -154,6 +157,7 @@ class ServiceSettings:
             base_url=env.get("CIVICSHIELD_BASE_URL", base.base_url),
             secret_key=key or base.secret_key,
             job_lease_s=_int(env, "CIVICSHIELD_JOB_LEASE_S", base.job_lease_s),
+            key_cache_s=_int(env, "CIVICSHIELD_KEY_CACHE_S", base.key_cache_s),
             webhook_allowed_networks=split_networks(env.get("CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS", "")),
             audit_key_file=env.get("CIVICSHIELD_AUDIT_KEY_FILE", ""),
             log_format=_log_format(env.get("CIVICSHIELD_LOG_FORMAT", "")),

@@ -22,6 +22,7 @@ from civicshield.service.api.schemas import FeedbackIn, HashIn, MatchBatch, Matc
 from civicshield.service.domain import alerts, banks, match_rates
 from civicshield.service.domain.matches import LiveMatch
 from civicshield.service.domain.principal import Principal
+from civicshield.service.infra.runtime import Runtime
 from civicshield.service.web.deps import DbDep, Matcher, Reviewer, RuntimeDep
 from civicshield.service.web.uploads import UPLOAD_BODY, uploaded_file
 
@@ -57,39 +58,57 @@ def _filtered(found: list[LiveMatch], query: MatchQuery | None) -> list[LiveMatc
     ]
 
 
-def _lookup(
-    request: Request, s: Session, who: Principal, hashes: MediaHashes, query: MatchQuery | None = None
-) -> MatchResult:
-    """Match, queue ``match.found`` when anything matched, answer."""
+def _found(
+    request: Request, who: Principal, hashes: MediaHashes, query: MatchQuery | None
+) -> list[LiveMatch]:
     found: list[LiveMatch] = _filtered(request.app.state.live.match(who.org_id, hashes), query)
     request.app.state.metrics.match_lookups.labels(outcome="match" if found else "none").inc()
-    base_url = request.app.state.rt.settings.base_url
-    if found:
-        asked = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
-        alerts.matches_found(s, who.org_id, found, base_url=base_url, source={"via": "match_api", **asked})
-        match_rates.record(s, found)
-    return _result(s, base_url, found)
+    return found
+
+
+def _answer(
+    rt: Runtime, who: Principal, looked_up: list[tuple[MediaHashes, list[LiveMatch]]]
+) -> list[MatchResult]:
+    """The answers, queuing ``match.found`` for each item that matched. A look-up that matched nothing
+    touches no database: the live index answers it from memory (most of a platform's traffic)."""
+    if not any(found for _, found in looked_up):
+        return [MatchResult(matches=[], verdict=BankVerdict.of([])) for _ in looked_up]
+    base_url = rt.settings.base_url
+    out = []
+    with rt.db.session() as s:
+        for hashes, found in looked_up:
+            if found:
+                asked = {"sha256": hashes.sha256 or None, "pdq": hashes.pdq.hex if hashes.pdq else None}
+                alerts.matches_found(
+                    s, who.org_id, found, base_url=base_url, source={"via": "match_api", **asked}
+                )
+                match_rates.record(s, found)
+            out.append(_result(s, base_url, found))
+    return out
 
 
 @router.post("/hashes", response_model=MatchResult)
-def match_hashes(body: MatchQuery, request: Request, s: DbDep, who: Matcher) -> MatchResult:
-    return _lookup(request, s, who, hashes_from(body), body)
+def match_hashes(body: MatchQuery, request: Request, rt: RuntimeDep, who: Matcher) -> MatchResult:
+    hashes = hashes_from(body)
+    return _answer(rt, who, [(hashes, _found(request, who, hashes, body))])[0]
 
 
 @router.post("/hashes/batch", response_model=list[MatchResult])
-def match_batch(body: MatchBatch, request: Request, s: DbDep, who: Matcher) -> list[MatchResult]:
+def match_batch(body: MatchBatch, request: Request, rt: RuntimeDep, who: Matcher) -> list[MatchResult]:
     queries = [hashes_from(q) for q in body.items]  # a malformed item refuses the batch before any event
-    return [_lookup(request, s, who, hashes, q) for hashes, q in zip(queries, body.items, strict=True)]
+    looked_up = [(h, _found(request, who, h, q)) for h, q in zip(queries, body.items, strict=True)]
+    return _answer(rt, who, looked_up)
 
 
 @router.post("/file", response_model=MatchResult, openapi_extra=UPLOAD_BODY)
-async def match_file(request: Request, s: DbDep, rt: RuntimeDep, who: Matcher) -> MatchResult:
+async def match_file(request: Request, rt: RuntimeDep, who: Matcher) -> MatchResult:
     """Hash the posted file (it is not stored) and look it up."""
     data, name = await uploaded_file(request, rt.settings.max_upload_bytes)
 
     def hash_and_look_up() -> MatchResult:  # decoding and hashing block: a worker thread, not the loop
         media = Media.from_bytes(data, name=name, limits=rt.settings.analysis.limits)
-        return _lookup(request, s, who, media_hashes(media))
+        hashes = media_hashes(media)
+        return _answer(rt, who, [(hashes, _found(request, who, hashes, None))])[0]
 
     return await run_in_threadpool(hash_and_look_up)
 

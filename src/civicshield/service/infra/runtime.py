@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,6 +21,7 @@ from civicshield.service.infra import transparency_key
 from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.infra.db.engine import Database
+from civicshield.service.infra.key_cache import KeyCache
 from civicshield.service.infra.public_checks import PublicChecker
 from civicshield.service.settings import ServiceSettings
 
@@ -59,6 +60,10 @@ class Runtime:
     _live: LiveIndex | None = None
     _public: PublicChecker | None = None
     _transparency_key: Ed25519PrivateKey | None = None
+    keys: KeyCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyCache(self.settings.key_cache_s)
 
     @property
     def engine(self) -> Engine:

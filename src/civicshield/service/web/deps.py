@@ -82,16 +82,24 @@ def csrf_token(request: Request) -> str:
 
 def current_principal(request: Request) -> Principal:
     """Who is calling: an API key's principal or the signed-in member's. Read in a short transaction of
-    its own, so that a route's writing transaction (``DbDep``) starts only when the route needs it."""
-    db = runtime(request).db
-    with db.reading() as s:
-        return _principal(request, s, db)
-
-
-def _principal(request: Request, s: Session, db: Database) -> Principal:
+    its own, so that a route's writing transaction (``DbDep``) starts only when the route needs it. A key
+    resolved in the last few seconds is not read again (``infra.key_cache``)."""
+    rt = runtime(request)
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        found = store.resolve_api_key(s, auth[7:].strip(), record_use=key_use_recorder(db))
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    if token is not None and (cached := rt.keys.get(token)) is not None:
+        return cached
+    stamp = rt.keys.stamp()
+    with rt.db.reading() as s:
+        who = _principal(request, s, rt.db, token)
+    if token is not None:
+        rt.keys.put(token, who, stamp)
+    return who
+
+
+def _principal(request: Request, s: Session, db: Database, token: str | None) -> Principal:
+    if token is not None:
+        found = store.resolve_api_key(s, token, record_use=key_use_recorder(db))
         if found is None:
             raise Unauthenticated("invalid or revoked API key")
         return found
