@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from civicshield.hashing.index import FlatPdqIndex, IndexHit, MultiHashPdqIndex
+from civicshield.errors import BankFormatError
+from civicshield.hashing.index import (
+    FlatPdqIndex,
+    IndexHit,
+    MappedSortedPdqIndex,
+    MultiHashPdqIndex,
+    SortedMultiHashPdqIndex,
+)
 
 
 def flip(code: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,3 +69,37 @@ def test_bad_arguments() -> None:
         MultiHashPdqIndex(nhash=3)
     with pytest.raises(ValueError, match="ids"):
         FlatPdqIndex().add(["0" * 64], [1, 2])
+
+
+@pytest.mark.parametrize("nhash", [16, 12])
+def test_mapped_index_answers_as_the_flat_scan(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray], nhash: int, tmp_path: Path
+) -> None:
+    stored, ids, queries = data
+    flat, built = FlatPdqIndex(), SortedMultiHashPdqIndex(nhash)
+    flat.add(stored, ids)
+    built.add(stored, ids)
+    built.save(tmp_path / "saved")
+    mapped = MappedSortedPdqIndex(tmp_path / "saved")
+    assert len(mapped) == 20_000 and isinstance(mapped.codes(), np.memmap)
+    for radius in (0, 31, 40):  # 40 with 12 chunks: three flipped bits a chunk, so the scan over the files
+        assert mapped.search_many(queries, radius) == flat.search_many(queries, radius)
+    with pytest.raises(TypeError):
+        mapped.add(stored[:1], ids[:1])
+
+
+def test_damaged_saved_index_is_refused(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    stored, ids, _ = data
+    built = SortedMultiHashPdqIndex()
+    built.add(stored, ids)
+    built.save(tmp_path / "saved")
+    np.save(tmp_path / "saved" / "ids.npy", ids[:-1])  # one id short
+    with pytest.raises(BankFormatError, match="do not fit"):
+        MappedSortedPdqIndex(tmp_path / "saved")
+    (tmp_path / "saved" / "codes.npy").write_bytes(b"not numpy")
+    with pytest.raises(BankFormatError, match="not a saved PDQ index"):
+        MappedSortedPdqIndex(tmp_path / "saved")
+    with pytest.raises(BankFormatError):
+        MappedSortedPdqIndex(tmp_path / "missing")

@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 
 from civicshield.banks import BankEntry
 from civicshield.hashing.cache import MediaHashes, media_hashes
-from civicshield.hashing.index import FlatPdqIndex, SortedMultiHashPdqIndex
+from civicshield.hashing.index import FlatPdqIndex, MappedSortedPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PdqHash
 from civicshield.media import Media, MediaKind
 from civicshield.service.domain import banks, store
@@ -21,6 +21,7 @@ from civicshield.service.domain.tables import BankRow, User
 from civicshield.service.infra import live_index
 from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.db.engine import Database
+from civicshield.service.infra.live_index import PdqSnapshots
 
 from .conftest import World
 
@@ -282,3 +283,65 @@ def test_a_mirrored_copy_matches_in_the_live_index_and_says_so(
     (m,) = live.match(reviewer.org_id, media_hashes(Media.open(dih / "bridge-6-flipy.jpg")))
     assert m.match.turn == "mirrored left to right"
     assert m.match.distance is not None and m.match.distance <= 31
+
+
+def test_processes_share_one_saved_index_and_one_sorts_at_a_time(
+    world: World, db: Database, main_builds: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
+    monkeypatch.setattr(live_index, "DELTA_MAX", 10)
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "shared")
+    hexes = [random_hex() for _ in range(65)]
+    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[:45])])
+    snapshots = PdqSnapshots(tmp_path / "pdq-index")
+    first, second = (LiveIndex(db, snapshots=snapshots, max_lag_s=3600) for _ in range(2))
+    first.rebuild()
+    second.rebuild()  # another process starting: it maps what the first one saved, sorting nothing
+    assert main_builds == [45]
+    saved = sorted(p.name for p in (tmp_path / "pdq-index").iterdir() if p.is_dir())
+    assert saved == [f"bank{bank_id}-q{first.policy.pdq_min_quality}-{first._banks[bank_id].pdq.last_id}"]
+    for live in (first, second):
+        assert isinstance(live._banks[bank_id].pdq.main, MappedSortedPdqIndex)
+        assert labels(live.match(reviewer.org_id, pdq_query(near(hexes[7], 10)))) == ["e7"]
+
+    add(
+        db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[45:], 45)]
+    )  # 20 > DELTA_MAX
+    with snapshots.sorting(bank_id, wait=False) as mine:  # as if a third process were sorting the bank
+        assert mine
+        second.sync()
+        assert main_builds == [45]  # not its turn: the new rows wait in its delta, and are found there
+        assert labels(second.match(reviewer.org_id, pdq_query(hexes[60]))) == ["e60"]
+    first.sync()
+    assert main_builds == [45, 65]  # the first process's turn: it sorts and saves
+    second.sync()  # the second maps the new files instead of sorting again
+    assert main_builds == [45, 65]
+    pdq = second._banks[bank_id].pdq
+    assert isinstance(pdq.main, MappedSortedPdqIndex) and len(pdq.main) == 65 and len(pdq.delta) == 0
+    assert len([p for p in (tmp_path / "pdq-index").iterdir() if p.is_dir()]) == 1  # the older one is gone
+    for i in (3, 50, 64):
+        assert labels(second.match(reviewer.org_id, pdq_query(near(hexes[i], 11)))) == [f"e{i}"]
+
+
+def test_a_saved_index_the_database_does_not_hold_is_not_used(
+    world: World, db: Database, main_builds: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "reused-folder")
+    hexes = [random_hex() for _ in range(45)]
+    ids = add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes)])
+    snapshots = PdqSnapshots(tmp_path / "pdq-index")
+    LiveIndex(db, snapshots=snapshots).rebuild()
+    replaced = random_hex()  # the data folder outlived its database: the same row ids hold other codes
+    with db.session() as s:
+        s.execute(text("UPDATE bank_entries SET value = :v WHERE id = :i"), {"v": replaced, "i": ids[0]})
+    live = LiveIndex(db, snapshots=snapshots)
+    live.rebuild()
+    assert main_builds == [45, 45]  # read again from the database, not from the files
+    assert labels(live.match(reviewer.org_id, pdq_query(replaced))) == ["e0"]
+    assert live.match(reviewer.org_id, pdq_query(hexes[0])) == []
+    again = LiveIndex(db, snapshots=snapshots)
+    again.rebuild()  # and the files now hold what the database holds
+    assert main_builds == [45, 45] and labels(again.match(reviewer.org_id, pdq_query(replaced))) == ["e0"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
@@ -56,11 +60,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     rt = compose.runtime(settings)
     celery = compose.queue(rt)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()  # the server's life: the live index follows the database in a thread
+        rt.live.follow(stop)
+        try:
+            yield
+        finally:
+            stop.set()
+
     app = FastAPI(
         title="CivicShield",
         version=__version__,
         description="Coordinate the response to deepfakes: submissions, cases, fact-checks, "
         "shared banks of known fakes, TLP-aware sharing and alerts.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.rt = rt

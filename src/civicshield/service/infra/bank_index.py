@@ -7,6 +7,7 @@ bank. Visibility is ``domain.banks``' TLP rule, applied to every hit.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -32,8 +33,10 @@ from civicshield.service.domain.banks import (
 from civicshield.service.domain.matches import EntryMeta, LiveMatch
 from civicshield.service.domain.tables import BankEntryRow, BankRow, Case
 from civicshield.service.infra.db.engine import Database
-from civicshield.service.infra.live_index import CHUNK_ROWS, PdqCodes, other_rows, pdq_rows
+from civicshield.service.infra.live_index import CHUNK_ROWS, PdqCodes, PdqSnapshots, other_rows, pdq_rows
 from civicshield.sharing.tlp import TLP
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,12 @@ class LiveIndex:
 
     ``match`` syncs first when this process committed entries since the last sync, or when ``max_lag_s``
     has passed (writes of other processes: API replicas, workers). Readers never wait on another thread's
-    periodic sync, and a bank's new version is swapped in when ready.
+    periodic sync, and a bank's new version is swapped in when ready. An API process calls ``follow``
+    instead, so that the lag syncs (and a large bank's occasional re-sort) run in a thread of their own
+    rather than inside a request.
+
+    With ``snapshots``, large banks' sorted indexes are shared by the processes of this machine
+    (``live_index.PdqSnapshots``).
     """
 
     def __init__(
@@ -114,8 +122,11 @@ class LiveIndex:
         policy: MatchPolicy = DEFAULT_POLICY,
         max_lag_s: float = 0.5,
         chunk_rows: int = CHUNK_ROWS,
+        snapshots: PdqSnapshots | None = None,
     ) -> None:
         self.db = db
+        self.snapshots = snapshots
+        self._following = threading.Event()
         self.policy = policy
         self.max_lag_s = max_lag_s
         self.chunk_rows = chunk_rows
@@ -157,7 +168,7 @@ class LiveIndex:
             banks: dict[int, _LiveBank] = {}
             for info in current:
                 live = old.get(info.id)
-                if live is None or live.info.revision != info.revision:
+                if live is None or live.info.revision != info.revision or live.pdq.outgrown:
                     live, read_rows = self._load(s, info, live), True
                 elif live.info != info:
                     live = _rebanked(live, info)
@@ -167,11 +178,25 @@ class LiveIndex:
         if read_rows:
             self._last_sync_s = time.monotonic() - started
 
+    def follow(self, stop: threading.Event) -> threading.Thread:
+        """Sync every ``max_lag_s`` in a thread of its own until ``stop`` is set; requests then only sync
+        for this process's own writes."""
+
+        def run() -> None:
+            while not stop.wait(self.max_lag_s):
+                try:
+                    self.sync()
+                except Exception:  # the next round tries again; matching goes on with what is loaded
+                    log.exception("live index sync failed")
+
+        self._following.set()
+        thread = threading.Thread(target=run, name="live-index-sync", daemon=True)
+        thread.start()
+        return thread
+
     def _load(self, s: Session, info: _BankInfo, live: _LiveBank | None) -> _LiveBank:
         """``live`` (or an empty bank) plus the rows added since it was read."""
-        pdq = live.pdq if live else PdqCodes()
-        codes, ids = pdq_rows(s, info.id, pdq.last_id, self.policy.pdq_min_quality, self.chunk_rows)
-        pdq = pdq.extended(codes, ids) if live else PdqCodes.build(codes, ids)
+        pdq = self._pdq(s, info.id, live.pdq if live else None)
         entries = live.other_entries if live else ()
         keys = dict(live.other_rows) if live else {}
         last_id = live.others_last_id if live else 0
@@ -186,9 +211,27 @@ class LiveIndex:
         bank = Bank(_safe_name(info), BankKind(info.kind), entries)
         return _LiveBank(info, pdq, BankMatcher([bank], self.policy), entries, keys, last_id)
 
+    def _pdq(self, s: Session, bank_id: int, pdq: PdqCodes | None) -> PdqCodes:
+        """A bank's PDQ codes: ``pdq`` (None: nothing loaded yet) plus the rows added since. With
+        snapshots: a newer index another process saved replaces the main one, and a bank that needs
+        sorting is sorted by one process at a time and saved for the others."""
+        q = self.policy.pdq_min_quality
+        if self.snapshots is None:
+            codes, ids = pdq_rows(s, bank_id, pdq.last_id if pdq else 0, q, self.chunk_rows)
+            return pdq.extended(codes, ids) if pdq else PdqCodes.build(codes, ids)
+        with self.snapshots.sorting(bank_id, wait=pdq is None) as may_sort:
+            newer = self.snapshots.latest(bank_id, q, newer_than=pdq.main_last_id if pdq else 0)
+            if newer is not None and self.snapshots.agrees(s, bank_id, q, newer[0]):
+                pdq = newer[0]  # its rows; the ones added after it are read below
+            codes, ids = pdq_rows(s, bank_id, pdq.last_id if pdq else 0, q, self.chunk_rows)
+            pdq = pdq.extended(codes, ids, resort=may_sort) if pdq else PdqCodes.build(codes, ids)
+            return self.snapshots.save(bank_id, q, pdq) if may_sort else pdq
+
     def _maybe_sync(self) -> None:
         if _local_writes.count != self._seen_writes:
             self.sync()  # this process wrote: wait for a sync that sees it
+        elif self._following.is_set():
+            return
         elif time.monotonic() - self._synced_at >= self.max_lag_s and self._sync_lock.acquire(blocking=False):
             try:
                 self._sync(fresh=False)

@@ -14,23 +14,37 @@ the bank row while they insert (``banks.add_entries``).
 
 ``PdqCodes`` values are immutable: the syncing thread builds the next one while readers search the
 current one, so readers take no lock.
+
+Every process on a machine shares one copy of a large bank's sorted index (``PdqSnapshots``): the first
+process to sort it saves the tables as files under the data folder, and every process (API processes,
+workers, a restart) maps those files instead of sorting and holding its own copy. Only one process at a
+time re-sorts a bank (a file lock); the others keep scanning their delta until the new files appear.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicshield.errors import BankFormatError
-from civicshield.hashing.index import FlatPdqIndex, IndexHit, SortedMultiHashPdqIndex
+from civicshield.hashing.index import FlatPdqIndex, IndexHit, MappedSortedPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PDQ_BYTES, hex_to_codes
 from civicshield.service.domain.tables import BankEntryRow
 
-__all__ = ["CHUNK_ROWS", "DELTA_MAX", "SORTED_MIN", "PdqCodes", "other_rows", "pdq_rows"]
+__all__ = ["CHUNK_ROWS", "DELTA_MAX", "SORTED_MIN", "PdqCodes", "PdqSnapshots", "other_rows", "pdq_rows"]
+
+log = logging.getLogger(__name__)
 
 SORTED_MIN = 50_000  # codes; below this the flat scan is as fast and needs no tables
 # From here on, 12 chunks of 21-22 bits (fewer candidates per look-up, 134 MB of fixed offsets) beat 16 chunks
@@ -70,15 +84,26 @@ class PdqCodes:
         main = self.main.nbytes if isinstance(self.main, SortedMultiHashPdqIndex) else len(self.main) * 40
         return main + len(self.delta) * (PDQ_BYTES + 8)
 
-    def extended(self, codes: np.ndarray, ids: np.ndarray) -> PdqCodes:
-        """These codes plus rows read later (ids above ``last_id``). Cheap while the delta stays small."""
+    @property
+    def outgrown(self) -> bool:
+        """Whether the delta is past the size at which the main index should be re-sorted with it."""
+        return len(self.delta) > DELTA_MAX
+
+    @property
+    def main_last_id(self) -> int:
+        """The last row id in the main index (ids are in row order), 0 when it is empty."""
+        return int(self.main.ids[-1]) if len(self.main) else 0
+
+    def extended(self, codes: np.ndarray, ids: np.ndarray, *, resort: bool = True) -> PdqCodes:
+        """These codes plus rows read later (ids above ``last_id``). Cheap while the delta stays small; once
+        it is not, the main index is re-sorted with the delta in it, unless ``resort`` is false."""
         if len(ids) == 0:
             return self
         last_id = max(self.last_id, int(ids.max()))
         delta_codes = np.concatenate([self.delta.codes(), codes])
         delta_ids = np.concatenate([self.delta.ids, ids])
         outgrown = len(self.main) < SORTED_MIN <= len(self.main) + len(delta_ids)  # time for the sorted index
-        if len(delta_ids) <= DELTA_MAX and not outgrown:
+        if not resort or (len(delta_ids) <= DELTA_MAX and not outgrown):
             delta = FlatPdqIndex()
             delta.add(delta_codes, delta_ids)
             return PdqCodes(self.main, delta, last_id)
@@ -95,6 +120,116 @@ class PdqCodes:
                 hits.extend(more)
                 hits.sort(key=lambda h: (h.distance, h.id))
         return found
+
+
+class PdqSnapshots:
+    """Banks' sorted PDQ indexes saved under ``root``, one folder per bank, quality floor and last row id,
+    mapped read-only by every process that opens them (``MappedSortedPdqIndex``).
+
+    A folder appears whole or not at all (written under a temporary name, then renamed); older folders of
+    the same bank are removed once a newer one exists (processes still mapping them keep their mapping). A
+    folder is only used after ``agrees`` checked it against the database: the number of rows up to its last
+    id and a sample of their codes, so a data folder reused with another database is never trusted.
+    """
+
+    SAMPLE = 16  # rows whose codes are compared with the database when a saved index is opened
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _prefix(self, bank_id: int, min_quality: int) -> str:
+        return f"bank{bank_id}-q{min_quality}-"
+
+    def _saved(self, bank_id: int, min_quality: int) -> list[tuple[int, Path]]:
+        prefix = self._prefix(bank_id, min_quality)
+        try:
+            names = [p for p in self.root.iterdir() if p.name.startswith(prefix)]
+        except FileNotFoundError:
+            return []
+        found = [(int(p.name[len(prefix) :]), p) for p in names if p.name[len(prefix) :].isdigit()]
+        return sorted(found, reverse=True)
+
+    def latest(self, bank_id: int, min_quality: int, *, newer_than: int = 0) -> tuple[PdqCodes, Path] | None:
+        """The newest saved index of the bank (as ``PdqCodes`` with no delta) above row ``newer_than``."""
+        for last_id, folder in self._saved(bank_id, min_quality):
+            if last_id <= newer_than:
+                return None
+            try:
+                main = MappedSortedPdqIndex(folder)
+            except BankFormatError:
+                log.warning("ignoring the damaged saved PDQ index %s", folder)
+                continue
+            if len(main) and int(main.ids[-1]) == last_id:
+                return PdqCodes(main=main, last_id=last_id), folder
+        return None
+
+    def save(self, bank_id: int, min_quality: int, codes: PdqCodes) -> PdqCodes:
+        """``codes`` with its main index saved and mapped (the process's own copy is dropped)."""
+        main = codes.main
+        if not isinstance(main, SortedMultiHashPdqIndex) or isinstance(main, MappedSortedPdqIndex):
+            return codes
+        last_id = codes.main_last_id
+        folder = self.root / f"{self._prefix(bank_id, min_quality)}{last_id}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp, old = (self.root / f".{kind}-{uuid.uuid4().hex}" for kind in ("tmp", "old"))
+        try:
+            main.save(tmp)
+            if folder.exists():  # saved before but not trusted (``agrees``): this one replaces it
+                os.rename(folder, old)
+            os.rename(tmp, folder)
+        except OSError:  # the disk is full, or the folder is not writable: this process keeps its copy
+            log.warning("could not save the PDQ index of bank %s under %s", bank_id, self.root)
+            return codes
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        for older_id, older in self._saved(bank_id, min_quality):
+            if older_id < last_id:
+                shutil.rmtree(older, ignore_errors=True)
+        return PdqCodes(MappedSortedPdqIndex(folder), codes.delta, codes.last_id)
+
+    @contextlib.contextmanager
+    def sorting(self, bank_id: int, *, wait: bool) -> Iterator[bool]:
+        """Whether this process may sort the bank now: one process at a time across the machine. With
+        ``wait`` (a first load, which has nothing to answer with meanwhile) it waits for its turn, and will
+        usually find the index another process just saved."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f"bank{bank_id}.lock").open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def agrees(self, s: Session, bank_id: int, min_quality: int, codes: PdqCodes) -> bool:
+        """Whether the database holds the saved index's rows: as many rows up to its last id, with the
+        same codes at a sample of them (the first, the last, and spread between)."""
+        main = codes.main
+        count = s.scalar(
+            select(func.count())
+            .select_from(BankEntryRow)
+            .where(*_pdq_filter(bank_id, 0, min_quality), BankEntryRow.id <= codes.main_last_id)
+        )
+        if count != len(main):
+            return False
+        picks = np.unique(np.linspace(0, len(main) - 1, self.SAMPLE).astype(np.int64))
+        want = {int(main.ids[p]): main.codes()[p].tobytes().hex() for p in picks}
+        rows = s.execute(select(BankEntryRow.id, BankEntryRow.value).where(BankEntryRow.id.in_(want)))
+        got = {row_id: value.lower() for row_id, value in rows}
+        return got == want
+
+
+def _pdq_filter(bank_id: int, after_id: int, min_quality: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        BankEntryRow.bank_id == bank_id,
+        BankEntryRow.signal_type == "pdq",
+        BankEntryRow.id > after_id,
+        or_(BankEntryRow.quality.is_(None), BankEntryRow.quality >= min_quality),
+    )
 
 
 def pdq_rows(
@@ -142,12 +277,7 @@ def _select_into(
 ) -> None:
     q = (
         select(BankEntryRow.id, BankEntryRow.value)
-        .where(
-            BankEntryRow.bank_id == bank_id,
-            BankEntryRow.signal_type == "pdq",
-            BankEntryRow.id > after_id,
-            or_(BankEntryRow.quality.is_(None), BankEntryRow.quality >= min_quality),
-        )
+        .where(*_pdq_filter(bank_id, after_id, min_quality))
         .order_by(BankEntryRow.id)
         .execution_options(yield_per=chunk_rows)
     )

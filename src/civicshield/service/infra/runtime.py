@@ -22,6 +22,7 @@ from civicshield.service.infra.bank_index import LiveIndex
 from civicshield.service.infra.blobs import BlobStore
 from civicshield.service.infra.db.engine import Database
 from civicshield.service.infra.key_cache import KeyCache
+from civicshield.service.infra.live_index import PdqSnapshots
 from civicshield.service.infra.public_checks import PublicChecker
 from civicshield.service.settings import ServiceSettings
 
@@ -94,6 +95,7 @@ class Runtime:
     def live(self) -> LiveIndex:
         """The live index of this service's database banks."""
         if self._live is None:
-            self._live = LiveIndex(self.db)
+            snapshots = PdqSnapshots(Path(self.settings.data_dir) / "pdq-index")
+            self._live = LiveIndex(self.db, snapshots=snapshots)
             self._live.rebuild()
         return self._live
