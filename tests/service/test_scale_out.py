@@ -6,6 +6,7 @@ answering, and nothing accepted is lost (issue 9, part 5).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
+from civicshield.banks import BankEntry
 from civicshield.demo import synth
-from civicshield.service.domain import store
+from civicshield.service.domain import banks, store
+from civicshield.service.domain.tables import BankRow
 from civicshield.service.infra.db.engine import Database, migrate
 
 from .conftest import _fresh_pg_database, drop_pg_database
@@ -142,3 +146,86 @@ def test_two_apis_two_workers_and_an_api_killed(cluster: Cluster, tmp_path: Path
         time.sleep(0.5)
     assert set(states.values()) == {"done"}, states
     assert httpx.get(f"{survivor}/readyz", timeout=10).json()["database"] == "ok"
+
+
+def _api_processes(pid: int) -> list[int]:
+    """The processes uvicorn started for ``serve --processes`` (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    pids = [int(x) for x in out.split()]
+    return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def test_serve_with_several_processes_answers_from_each_and_follows_the_banks(tmp_path: Path) -> None:
+    """``serve --processes 2``: two API processes on one port, each matching entries that another process
+    added; SIGTERM stops them all."""
+    db_url = _fresh_pg_database()
+    db = Database(db_url)
+    migrate(db.engine)
+    rng = np.random.default_rng(3)
+    first, later = (rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex() for _ in range(2))
+    with db.session() as s:
+        org = store.create_org(s, "match-org", "platform")
+        user = store.create_user(s, org.id, "r@match.test", "R", "reviewer", "correct horse battery")
+        who = store.principal_for(user)
+        key = store.create_api_key(s, who, "k", ["read", "match"]).token
+        bank = banks.create_bank(s, who, "fakes", "known_fake", "AMBER")
+        banks.add_entries(s, who, bank, [BankEntry.create("pdq", first, "first fake")])
+    port = _port()
+    env = {**os.environ, "CIVICSHIELD_DATABASE_URL": db_url, "CIVICSHIELD_SECRET_KEY": "procs"}
+    env["CIVICSHIELD_DATA_DIR"] = str(tmp_path / "data")
+    log = (tmp_path / "serve.log").open("ab")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "civicshield",
+            "serve",
+            "--no-worker",
+            "--processes",
+            "2",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
+
+    def verdicts(code: str, n: int) -> set[str]:
+        body = {"hashes": [{"signal_type": "pdq", "hash": code, "quality": 100}]}
+        return {
+            httpx.post(f"{base}/api/v1/match/hashes", json=body, headers=headers, timeout=10).json()[
+                "verdict"
+            ]
+            for _ in range(n)  # a new connection each time: the kernel spreads them over the processes
+        }
+
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_api_processes(server.pid)) < 2:
+            time.sleep(0.3)
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.3)
+        apis = _api_processes(server.pid)
+        assert len(apis) == 2, (tmp_path / "serve.log").read_text()[-3000:]
+        assert verdicts(first, 30) == {"known_fake"}
+        assert verdicts(later, 5) == {"no_match"}
+        with db.session() as s:  # another process (a worker, an import) adds an entry
+            row = s.get(BankRow, bank.id)
+            assert row is not None
+            banks.add_entries(s, who, row, [BankEntry.create("pdq", later, "later fake")])
+        time.sleep(1.5)  # each API process follows the database every half second
+        assert verdicts(later, 30) == {"known_fake"}
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(30)
+        log.close()
+        db.dispose()
+        drop_pg_database(db_url)
+    for pid in apis:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()

@@ -57,6 +57,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the embedded worker.")] = True,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes answering on the port (match traffic: about one per core). They share large "
+            "banks' indexes through files under the data folder.",
+        ),
+    ] = 1,
     demo: Annotated[
         bool,
         typer.Option(
@@ -85,7 +94,7 @@ def serve(
             + ("" if "CIVICSHIELD_BASE_URL" in os.environ else "; set CIVICSHIELD_BASE_URL to change it"),
             highlight=False,
         )
-        run_service(settings, host=host, port=port, worker=worker)
+        run_service(settings, host=host, port=port, worker=worker, processes=processes)
 
 
 def _seed_demo(settings: Any) -> Any:

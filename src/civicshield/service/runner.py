@@ -110,20 +110,24 @@ def run_worker(
         stop.set()
 
 
+def settings_env(settings: ServiceSettings) -> dict[str, str]:
+    """The variables that give a child process (the embedded worker, further API processes) this
+    process's settings: ``ServiceSettings.from_env`` there reads what this one was started with."""
+    return {
+        "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
+        "CIVICSHIELD_DATABASE_URL": settings.db_url,
+        "CIVICSHIELD_BROKER_URL": settings.broker,
+        "CIVICSHIELD_SECRET_KEY": settings.secret_key,
+        "CIVICSHIELD_BASE_URL": settings.base_url,
+        "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS": ",".join(settings.webhook_allowed_networks),
+    }
+
+
 def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The embedded worker, as a child process sharing the service's settings through the environment."""
     child_env = dict(os.environ if env is None else env)
     child_env.update(
-        {
-            PARENT_ENV: str(os.getpid()),
-            FINGERPRINT_ENV: fingerprint(settings),
-            "CIVICSHIELD_DATA_DIR": str(Path(settings.data_dir).resolve()),
-            "CIVICSHIELD_DATABASE_URL": settings.db_url,
-            "CIVICSHIELD_BROKER_URL": settings.broker,
-            "CIVICSHIELD_SECRET_KEY": settings.secret_key,
-            "CIVICSHIELD_BASE_URL": settings.base_url,
-            "CIVICSHIELD_WEBHOOK_ALLOWED_NETWORKS": ",".join(settings.webhook_allowed_networks),
-        }
+        {PARENT_ENV: str(os.getpid()), FINGERPRINT_ENV: fingerprint(settings), **settings_env(settings)}
     )
     return subprocess.Popen(
         [sys.executable, "-m", "civicshield", "worker"], env=child_env, start_new_session=True
@@ -131,21 +135,47 @@ def spawn_worker(settings: ServiceSettings, env: dict[str, str] | None = None) -
 
 
 def serve(
-    settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, worker: bool = True
+    settings: ServiceSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    worker: bool = True,
+    processes: int = 1,
 ) -> None:
-    """The API under uvicorn, with the embedded worker as a child that ends when the server ends."""
+    """The API under uvicorn, with the embedded worker as a child that ends when the server ends.
+
+    With ``processes`` above 1, uvicorn starts that many API processes on the one socket (each builds
+    the app from ``settings_env``); they share large banks' indexes through files under the data folder
+    (``live_index.PdqSnapshots``) and follow the database like any other replica."""
     import uvicorn
 
     from civicshield.service.app import create_app
 
-    app = create_app(settings)
+    if processes > 1:
+        rt = compose.runtime(settings)  # migrated once, here, before the API processes start
+        app: object = "civicshield.service.app:create_app"
+        os.environ.update(settings_env(settings))
+    else:
+        built = create_app(settings)
+        rt, app = built.state.rt, built
     if settings.analysis.required_analyzers:  # a strict deployment refuses to start without them
-        _ = app.state.rt.engine
+        _ = rt.engine
     write_fingerprint(settings)
-    _print_setup_link(app.state.rt)
+    _print_setup_link(rt)
+    if processes > 1:
+        rt.db.dispose()  # the API processes open their own connections
     child = spawn_worker(settings) if worker else None
     logs.configure(settings.log_format)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None))
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None,
+        factory=processes > 1,
+        workers=processes if processes > 1 else None,
+    )
+    server = uvicorn.Server(config)
 
     def stop_everything(signum: int, _frame: object) -> None:
         # uvicorn calls this after its own graceful shutdown (it re-raises the signal it caught)
@@ -155,7 +185,13 @@ def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop_everything)
     try:
-        server.run()
+        if processes > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            sock = config.bind_socket()
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server.run()
     finally:
         _stop_worker(child)
 
