@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicshield.hashing.index import PDQ_MATCH_DISTANCE
+from civicshield.service.infra import live_index
 from civicshield.service.infra.live_index import PdqCodes
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -264,6 +266,87 @@ def running_server(db_name: str, data_dir: Path, port: int) -> Iterator[dict[str
         proc.wait(timeout=30)
 
 
+def memory_mb(pids: list[int]) -> tuple[float, float]:
+    """(proportional set size summed over ``pids``, private memory summed) in MB. Pages several processes
+    map (a shared index file) count once in the PSS sum, split between them."""
+    pss = private = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name == "Pss":
+                pss += int(value.split()[0])
+            elif name in ("Private_Clean", "Private_Dirty"):
+                private += int(value.split()[0])
+    return pss / 1024, private / 1024
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and the API processes uvicorn started under it (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    kids = [int(x) for x in out.split()]
+    return [pid, *(k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes())]
+
+
+@dataclass
+class Cli:
+    pids: list[int]
+    ready_s: float
+
+
+@contextmanager
+def cli_server(db_name: str, data_dir: Path, port: int, processes: int) -> Iterator[Cli]:
+    """``civicshield serve --no-worker --processes N`` as an operator runs it, on the bench database."""
+    env = {
+        **os.environ,
+        "CIVICSHIELD_DATABASE_URL": f"{SQLA}/{db_name}",
+        "CIVICSHIELD_DATA_DIR": str(data_dir),
+        "CIVICSHIELD_SECRET_KEY": "bench",
+        "CIVICSHIELD_LOG_FORMAT": "json",
+    }
+    cmd = [sys.executable, "-m", "civicshield", "serve", "--no-worker", "--port", str(port)]
+    start = time.perf_counter()
+    with (data_dir / f"serve-{processes}.log").open("wb") as log:
+        proc = subprocess.Popen([*cmd, "--processes", str(processes)], env=env, stdout=log, stderr=log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            while len(process_tree(proc.pid)) < processes + (processes > 1):
+                time.sleep(0.1)
+            wait_healthy(base)
+            for _ in range(20 * processes):  # every process has loaded its live index
+                httpx.get(f"{base}/readyz", timeout=60)
+            yield Cli(process_tree(proc.pid), time.perf_counter() - start)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def add_rows_later(db_name: str, bank_id: int, n: int, after_s: float) -> threading.Thread:
+    """In ``after_s`` seconds, insert ``n`` new PDQ entries (as an import would) and bump the revision:
+    more than the live index's delta holds, so one process re-sorts the bank and saves it for the others."""
+
+    def run() -> None:
+        time.sleep(after_s)
+        rng = np.random.default_rng(secrets.randbits(64))  # new codes on every call
+        values = [c.tobytes().hex() for c in rng.integers(0, 256, size=(n, 32), dtype=np.uint8)]
+        now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
+        columns = "bank_id, signal_type, value, value_key, label, link, tlp, quality, created_at"
+        with psycopg.connect(f"{PG}/{db_name}") as conn:
+            with conn.cursor() as cur, cur.copy(f"COPY bank_entries ({columns}) FROM STDIN") as copy:
+                copy.write(
+                    "".join(
+                        f"{bank_id}\tpdq\t{v}\t{hashlib.sha256(b'pdq:' + v.encode()).hexdigest()}"
+                        f"\tlater {i}\t\tGREEN\t100\t{now}\n"
+                        for i, v in enumerate(values)
+                    )
+                )
+            conn.execute("UPDATE banks SET revision = revision + 1 WHERE id = %s", (bank_id,))
+            conn.commit()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def wait_healthy(base: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -289,8 +372,9 @@ request = function()
   return wrk.format(nil, nil, nil, bodies[i])
 end
 done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests":%%d,"duration_us":%%d,"p50":%%d,"p99":%%d,"errors":%%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+  io.write(string.format(
+    'WRKJSON {"requests":%%d,"duration_us":%%d,"p50":%%d,"p99":%%d,"max":%%d,"errors":%%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
 end
 """
@@ -302,6 +386,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    max_ms: float = 0.0
 
 
 def body(code: np.ndarray) -> dict[str, object]:
@@ -318,7 +403,7 @@ def wrk(base: str, path: str, key: str, bodies: list[str], per_body: int, args: 
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     r = json.loads(line.split(" ", 1)[1])
     rate = r["requests"] / (r["duration_us"] / 1e6)
-    return Load(rate * per_body, r["p50"] / 1000, r["p99"] / 1000, r["errors"])
+    return Load(rate * per_body, r["p50"] / 1000, r["p99"] / 1000, r["errors"], r["max"] / 1000)
 
 
 def check_answers(base: str, key: str, planted: Planted, first_id: int, n: int = 200) -> tuple[int, int, int]:
@@ -398,6 +483,19 @@ def embedded_worker(db_name: str, data_dir: Path) -> Iterator[None]:
 
 
 @dataclass
+class Several:
+    """The API as ``serve --processes N``."""
+
+    processes: int
+    ready_s: float  # start to every process answering, with the bank's index already saved by a first run
+    pss_mb: float
+    private_mb: float
+    single: Load
+    batch: Load
+    reload: Load  # single look-ups while DELTA_MAX + 10,000 entries arrive and one process re-sorts
+
+
+@dataclass
 class Result:
     n: int
     copy_s: float
@@ -408,6 +506,7 @@ class Result:
     batch: Load
     answers: tuple[int, int, int]
     verdict_s: list[float]
+    several: list[Several]
 
 
 def run_size(n: int, args: Args, console: Console) -> Result:
@@ -433,13 +532,29 @@ def run_size(n: int, args: Args, console: Console) -> Result:
             single = wrk(base, "/api/v1/match/hashes", seeded.key, singles, 1, args)
             batch = wrk(base, "/api/v1/match/hashes/batch", seeded.key, batches, args.batch, args)
             answers = check_answers(base, seeded.key, planted, first_id)
+            server["pss_mb"], server["private_mb"] = memory_mb([int(server["pid"])])
             with embedded_worker(db_name, Path(tmp)):
                 verdict = upload_to_verdict(base, seeded.key, args.uploads)
-    return Result(n, copy_s, server, raw, alone, single, batch, answers, verdict)
+        several = []
+        for count in (int(x) for x in args.processes.split(",") if x):
+            port = 18000 + secrets.randbelow(1000)
+            base = f"http://127.0.0.1:{port}"
+            with cli_server(db_name, Path(tmp), port, count) as cli:
+                console.log(f"{n:,}: serve --processes {count} ready in {cli.ready_s:.1f} s")
+                wrk(base, "/api/v1/match/hashes", seeded.key, singles[:50], 1, args.with_(duration=3))
+                pss, private = memory_mb(cli.pids)
+                s1 = wrk(base, "/api/v1/match/hashes", seeded.key, singles, 1, args)
+                b1 = wrk(base, "/api/v1/match/hashes/batch", seeded.key, batches, args.batch, args)
+                adding = add_rows_later(db_name, seeded.bank_id, live_index.DELTA_MAX + 10_000, 2.0)
+                reload = wrk(base, "/api/v1/match/hashes", seeded.key, singles, 1, args)
+                adding.join()
+            several.append(Several(count, cli.ready_s, pss, private, s1, b1, reload))
+    return Result(n, copy_s, server, raw, alone, single, batch, answers, verdict, several)
 
 
 class Args(argparse.Namespace):
     sizes: str
+    processes: str
     duration: int
     connections: int
     batch: int
@@ -490,7 +605,34 @@ def tables(results: list[Result], args: Args) -> list[Table]:
             f"{found}/{asked}", f"{false}/{asked}",
             f"{first:.2f}, {statistics.median(rest):.2f}" if rest else f"{first:.2f}",
         )  # fmt: skip
-    return [lookups, index]
+    several = Table(
+        title="`civicshield serve --no-worker --processes N` (the bank's sorted index mapped from the data "
+        "folder; "
+        f"wrk c={args.connections}; memory: all API processes together; reload: DELTA_MAX + 10,000 entries "
+        "added 2 s into the run, one process re-sorts and saves, the others map the new files)"
+    )
+    cols = ("hashes", "N", "ready s", "PSS MB", "private MB", "single/s", "vs raw", "p99 ms",
+            "batch hashes/s", "vs raw", "p99 ms", "during reload /s", "p99 ms", "max ms",
+            "errors")  # fmt: skip
+    for col in cols:
+        several.add_column(col, justify="right")
+    for r in results:
+        several.add_row(
+            f"{r.n:,}", "1*", "-", f"{r.server['pss_mb']:,.0f}", f"{r.server['private_mb']:,.0f}",
+            f"{r.single.lookups_s:,.0f}", f"{r.single.lookups_s / r.raw.single_qps:.2f}x",
+            f"{r.single.p99_ms:.1f}", f"{r.batch.lookups_s:,.0f}",
+            f"{r.batch.lookups_s / r.raw.single_qps:.2f}x", f"{r.batch.p99_ms:.1f}", "-", "-", "-", "-",
+        )  # fmt: skip
+        for m in r.several:
+            several.add_row(
+                f"{r.n:,}", str(m.processes), f"{m.ready_s:.1f}", f"{m.pss_mb:,.0f}", f"{m.private_mb:,.0f}",
+                f"{m.single.lookups_s:,.0f}", f"{m.single.lookups_s / r.raw.single_qps:.2f}x",
+                f"{m.single.p99_ms:.1f}", f"{m.batch.lookups_s:,.0f}",
+                f"{m.batch.lookups_s / r.raw.single_qps:.2f}x", f"{m.batch.p99_ms:.1f}",
+                f"{m.reload.lookups_s:,.0f}", f"{m.reload.p99_ms:.1f}", f"{m.reload.max_ms:,.0f}",
+                str(m.single.errors + m.batch.errors + m.reload.errors),
+            )  # fmt: skip
+    return [lookups, index, several]
 
 
 def main() -> None:
@@ -509,6 +651,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--batch", type=int, default=100, help="hashes per /batch request")
     parser.add_argument("--uploads", type=int, default=4, help="uploads timed (the first one cold)")
+    parser.add_argument(
+        "--processes", default="1,2", help="also run `serve --processes N` for each N (empty: skip)"
+    )
     args = parser.parse_args(namespace=Args())
     console = Console(width=170)
     results = [run_size(int(n), args, console) for n in args.sizes.split(",")]

@@ -8,6 +8,7 @@ of a matched entry without saying who asked; see ``alerts``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -59,11 +60,17 @@ def _filtered(found: list[LiveMatch], query: MatchQuery | None) -> list[LiveMatc
 
 
 def _found(
-    request: Request, who: Principal, hashes: MediaHashes, query: MatchQuery | None
-) -> list[LiveMatch]:
-    found: list[LiveMatch] = _filtered(request.app.state.live.match(who.org_id, hashes), query)
-    request.app.state.metrics.match_lookups.labels(outcome="match" if found else "none").inc()
-    return found
+    request: Request, who: Principal, items: list[MediaHashes], queries: Sequence[MatchQuery | None]
+) -> list[tuple[MediaHashes, list[LiveMatch]]]:
+    """Each item with what it matched (one search of the live index for them all)."""
+    out = []
+    for hashes, query, found in zip(
+        items, queries, request.app.state.live.match_many(who.org_id, items), strict=True
+    ):
+        kept = _filtered(found, query)
+        request.app.state.metrics.match_lookups.labels(outcome="match" if kept else "none").inc()
+        out.append((hashes, kept))
+    return out
 
 
 def _answer(
@@ -82,22 +89,20 @@ def _answer(
                 alerts.matches_found(
                     s, who.org_id, found, base_url=base_url, source={"via": "match_api", **asked}
                 )
-                match_rates.record(s, found)
             out.append(_result(s, base_url, found))
+        match_rates.record(s, [m for _, found in looked_up for m in found])
     return out
 
 
 @router.post("/hashes", response_model=MatchResult)
 def match_hashes(body: MatchQuery, request: Request, rt: RuntimeDep, who: Matcher) -> MatchResult:
-    hashes = hashes_from(body)
-    return _answer(rt, who, [(hashes, _found(request, who, hashes, body))])[0]
+    return _answer(rt, who, _found(request, who, [hashes_from(body)], [body]))[0]
 
 
 @router.post("/hashes/batch", response_model=list[MatchResult])
 def match_batch(body: MatchBatch, request: Request, rt: RuntimeDep, who: Matcher) -> list[MatchResult]:
     queries = [hashes_from(q) for q in body.items]  # a malformed item refuses the batch before any event
-    looked_up = [(h, _found(request, who, h, q)) for h, q in zip(queries, body.items, strict=True)]
-    return _answer(rt, who, looked_up)
+    return _answer(rt, who, _found(request, who, queries, body.items))
 
 
 @router.post("/file", response_model=MatchResult, openapi_extra=UPLOAD_BODY)
@@ -107,8 +112,7 @@ async def match_file(request: Request, rt: RuntimeDep, who: Matcher) -> MatchRes
 
     def hash_and_look_up() -> MatchResult:  # decoding and hashing block: a worker thread, not the loop
         media = Media.from_bytes(data, name=name, limits=rt.settings.analysis.limits)
-        hashes = media_hashes(media)
-        return _answer(rt, who, [(hashes, _found(request, who, hashes, None))])[0]
+        return _answer(rt, who, _found(request, who, [media_hashes(media)], [None]))[0]
 
     return await run_in_threadpool(hash_and_look_up)
 

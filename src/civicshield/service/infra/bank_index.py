@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from civicshield.banks import Bank, BankEntry, BankKind, BankMatch, BankMatcher, SignalType
 from civicshield.banks.policy import DEFAULT_POLICY, MatchPolicy
 from civicshield.hashing.cache import MediaHashes, PdqQuery
+from civicshield.hashing.index import IndexHit
 from civicshield.hashing.pdq import hex_to_codes
 from civicshield.service.domain import reads
 from civicshield.service.domain.banks import (
@@ -260,30 +261,51 @@ class LiveIndex:
         self, org_id: int, hashes: MediaHashes, kinds: Iterable[str] = tuple(BankKind)
     ) -> list[LiveMatch]:
         """Every entry ``org_id`` may see that the item matches, best first."""
+        return self.match_many(org_id, [hashes], kinds)[0]
+
+    def match_many(
+        self, org_id: int, items: Sequence[MediaHashes], kinds: Iterable[str] = tuple(BankKind)
+    ) -> list[list[LiveMatch]]:
+        """``match`` for several items: each bank's PDQ codes searched once for all of them, and the rows
+        of every hit read in one query."""
         wanted = set(kinds)
         self._maybe_sync()
-        queries = hashes.pdq_queries(self.policy.pdq_min_quality)
-        codes = hex_to_codes([q.hash.hex for q in queries])
-        found: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = []
+        queries = [h.pdq_queries(self.policy.pdq_min_quality) for h in items]
+        owner = np.repeat(np.arange(len(items)), [len(q) for q in queries])
+        flat = [q for item in queries for q in item]
+        codes = hex_to_codes([q.hash.hex for q in flat])
+        found: list[list[tuple[_LiveBank, int, BankMatch | _PdqHit]]] = [[] for _ in items]
         for live in self._banks.values():
             if live.info.kind in wanted and live.info.shared_with(org_id):
                 radius = min(
                     live.info.pdq_max_distance or self.policy.pdq_max_distance, self.policy.pdq_max_distance
                 )
-                found.extend(_bank_matches(live, hashes, codes, queries, radius))
-        if not found:
-            return []
+                hits = live.pdq.search(codes, radius) if len(codes) and len(live.pdq) else [[] for _ in flat]
+                for i, hashes in enumerate(items):
+                    mine = [(q, hits[k]) for k, q in zip(np.flatnonzero(owner == i), queries[i], strict=True)]
+                    found[i].extend(_bank_matches(live, hashes, mine))
+        if not any(found):
+            return [[] for _ in items]
         with self.db.reading() as s:
             rows = {
                 r.id: r
                 for r in s.scalars(
                     select(BankEntryRow).where(
-                        BankEntryRow.id.in_({i for _, i, _ in found}),
+                        BankEntryRow.id.in_({i for item in found for _, i, _ in item}),
                         BankEntryRow.disabled_at.is_(None),  # a disabled entry matches nothing
                     )
                 )
             }
             public_cases = _public_cases(s, rows.values()) if org_id == PUBLIC_ORG else set()
+        return [self._visible(org_id, item, rows, public_cases) for item in found]
+
+    @staticmethod
+    def _visible(
+        org_id: int,
+        found: list[tuple[_LiveBank, int, BankMatch | _PdqHit]],
+        rows: dict[int, BankEntryRow],
+        public_cases: set[int],
+    ) -> list[LiveMatch]:
         out: list[LiveMatch] = []
         for live, row_id, m in found:
             row = rows.get(row_id)
@@ -343,19 +365,19 @@ class _PdqHit:
 
 
 def _bank_matches(
-    live: _LiveBank, hashes: MediaHashes, codes: np.ndarray, queries: list[PdqQuery], radius: int
+    live: _LiveBank, hashes: MediaHashes, pdq_hits: list[tuple[PdqQuery, list[IndexHit]]]
 ) -> list[tuple[_LiveBank, int, BankMatch | _PdqHit]]:
-    """One bank's matches, best first: other signal types from its matcher, PDQ from its codes (one match per
-    row; the picture as stored wins a tie, then the EXIF-oriented one, as in ``BankMatcher``)."""
+    """One bank's matches of one item, best first: other signal types from its matcher, PDQ from the hits
+    of the item's PDQ queries in the bank's codes (one match per row; the picture as stored wins a tie,
+    then the EXIF-oriented one, as in ``BankMatcher``)."""
     out: list[tuple[_LiveBank, int, BankMatch | _PdqHit]] = [
         (live, live.other_rows[m.entry.key], m) for m in live.others.match(hashes)
     ]
     pdq: dict[int, _PdqHit] = {}
-    if len(codes) and len(live.pdq):
-        for query, found in zip(queries, live.pdq.search(codes, radius), strict=True):
-            for hit in found:
-                if hit.id not in pdq or hit.distance < pdq[hit.id].distance:
-                    pdq[hit.id] = _PdqHit(hit.distance, query.oriented, query.turn)
+    for query, found in pdq_hits:
+        for hit in found:
+            if hit.id not in pdq or hit.distance < pdq[hit.id].distance:
+                pdq[hit.id] = _PdqHit(hit.distance, query.oriented, query.turn)
     out.extend(
         (live, row_id, hit) for row_id, hit in sorted(pdq.items(), key=lambda kv: (kv[1].distance, kv[0]))
     )
