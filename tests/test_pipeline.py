@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Self
 
@@ -10,6 +11,7 @@ from civicshield.analyzers.base import Analyzer
 from civicshield.demo import synth
 from civicshield.errors import CorruptMedia
 from civicshield.fusion import Label, Policy
+from civicshield.hashing.cache import clear_hash_cache
 from civicshield.media import Media, MediaKind
 from civicshield.pipeline import Engine
 from civicshield.settings import Settings
@@ -73,3 +75,49 @@ def test_verdict_json_matches_shipped_schema(image: Media) -> None:
     verdict = Engine(Settings(), [_Declares(), _Broken()], Policy.load()).analyze(image)
     jsonschema.validate(verdict.to_dict(), schema)
     assert verdict.to_dict()["verdict"]["label"] == "ai_generated_declared"
+
+
+class _Meets(_Declares):
+    """Waits for its partner: only analyzers running side by side both get past the barrier."""
+
+    name = "meets_a"
+    barrier = threading.Barrier(2, timeout=10)
+
+    def analyze(self, media: Media) -> Signal:
+        self.barrier.wait()
+        return Signal(self.name, 0.1, 0.5, f"met on {threading.current_thread().name}")
+
+
+class _MeetsToo(_Meets):
+    name = "meets_b"
+
+
+def test_analyzers_run_side_by_side_and_keep_the_lineup_order(image: Media) -> None:
+    engine = Engine(Settings(analysis_threads=2), [_MeetsToo(), _Meets(), _Declares()], Policy.load())
+    try:
+        verdict = engine.analyze(image)
+    finally:
+        engine.close()
+    assert [s.analyzer for s in verdict.signals] == ["meets_b", "meets_a", "declares"]
+    assert all(not s.abstained for s in verdict.signals)  # neither waited for the other in vain
+
+
+@pytest.mark.parametrize("name", ["rc_0001.heic", "rc_0002.heic"])
+def test_threads_give_the_same_verdict_as_one_after_another(name: str, tmp_path: Path) -> None:
+    """Every default analyzer on a genuine phone photo (HEIC), side by side and one after another."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "realcam" / name
+    out = {}
+    for threads in (1, 2):
+        clear_hash_cache()
+        engine = Engine.from_settings(Settings(data_dir=tmp_path / "d", analysis_threads=threads))
+        try:
+            verdict = engine.analyze(engine.open(path))
+        finally:
+            engine.close()
+        out[threads] = [
+            (s.analyzer, s.score, s.confidence, s.abstained, sorted(f.code for f in s.findings))
+            for s in verdict.signals
+        ]
+        out[threads].append((verdict.label, verdict.confidence))
+    assert out[2] == out[1]
+    assert len(out[1]) > 8  # the full lineup ran

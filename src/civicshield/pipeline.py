@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from civicshield.analyzers.base import Analyzer
@@ -63,6 +64,8 @@ class Engine:
         self.analyzers = tuple(analyzers)
         self.policy = policy
         self.unavailable = tuple(unavailable)
+        threads = settings.analysis_threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="analyzer") if threads > 1 else None
 
     @classmethod
     def from_settings(
@@ -91,7 +94,11 @@ class Engine:
         runs in place of the engine's analyzer of the same name, or beside the others when the engine has
         none. ``extra_signals`` come from outside and are fused like any other."""
         start = time.perf_counter()
-        signals = tuple(run_analyzer(a, media) for a in self.lineup(substitutes) if a.accepts(media))
+        chosen = [a for a in self.lineup(substitutes) if a.accepts(media)]
+        if self._pool is None or len(chosen) < 2:
+            signals = tuple(run_analyzer(a, media) for a in chosen)
+        else:  # side by side; the signals keep the lineup's order
+            signals = tuple(self._pool.map(lambda a: run_analyzer(a, media), chosen))
         signals += tuple(extra_signals)
         fused = fuse(signals, self.policy)
         return Verdict(
@@ -118,6 +125,8 @@ class Engine:
                 yield path, exc
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         for analyzer in self.analyzers:
             analyzer.close()
 

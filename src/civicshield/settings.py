@@ -75,6 +75,9 @@ class Settings:
     watchlist: Path | None = None
     # Per-analyzer options (``Analyzer.options``), checked when the engine is built.
     analyzer_options: AnalyzerOptions = field(default_factory=dict)
+    # Threads running one item's analyzers side by side (1: one after another). Most of their time is in
+    # numpy, OpenCV and onnxruntime, which release the GIL.
+    analysis_threads: int = 2
 
     @property
     def banks_dir(self) -> Path:
@@ -115,8 +118,14 @@ class Settings:
             n.strip() for n in env.get("CIVICSHIELD_LINK_NETWORKS", "").split(",") if n.strip()
         )
         watchlist = env.get("CIVICSHIELD_WATCHLIST", "").strip()
+        threads = env.get("CIVICSHIELD_ANALYSIS_THREADS", "").strip() or str(base.analysis_threads)
+        if not threads.isdigit() or not 1 <= int(threads) <= 64:
+            from civicshield.errors import ConfigurationError
+
+            raise ConfigurationError(f"CIVICSHIELD_ANALYSIS_THREADS must be 1 to 64, not {threads!r}")
         return replace(
             base,
+            analysis_threads=int(threads),
             watchlist=Path(watchlist) if watchlist else None,
             analyzer_options=_analyzer_options(env),
             fetch_remote_manifests=fetch,

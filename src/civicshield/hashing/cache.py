@@ -23,6 +23,7 @@ from civicshield.hashing.audio import AudioFingerprint, fingerprint_audio, parse
 from civicshield.hashing.pdq import FRAMED, TURNS, ImagePdq, PdqHash, image_pdq, parse_pdq_hex
 from civicshield.hashing.vpdq import VideoHash, hash_video
 from civicshield.media import Media, MediaKind
+from civicshield.once import KeyedOnce
 
 __all__ = ["MediaHashes", "PdqQuery", "clear_hash_cache", "media_hashes"]
 
@@ -98,6 +99,7 @@ class MediaHashes:
 
 _lock = threading.Lock()
 _cache: OrderedDict[str, MediaHashes] = OrderedDict()
+_computing = KeyedOnce()
 
 
 def clear_hash_cache() -> None:
@@ -127,15 +129,25 @@ def media_hashes(media: Media) -> MediaHashes:
     """PDQ (images), vPDQ at one hash per second (+ Chromaprint of the sound track) for videos, Chromaprint
     for audio; cached by sha256. Raises ``MediaError`` for undecodable items and ``AnalyzerUnavailable``
     for audio items when libchromaprint is missing."""
-    with _lock:
-        hit = _cache.get(media.sha256)
+    hit = _cached(media.sha256)
+    if hit is not None:
+        return hit
+    with _computing.held(media.sha256):  # another thread hashing the same item: wait for its result
+        hit = _cached(media.sha256)
         if hit is not None:
-            _cache.move_to_end(media.sha256)
             return hit
-    hashes = _compute(media)  # outside the lock: hashing a video takes seconds
-    with _lock:
-        _cache[media.sha256] = hashes
-        _cache.move_to_end(media.sha256)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        hashes = _compute(media)  # outside the cache's lock: hashing a video takes seconds
+        with _lock:
+            _cache[media.sha256] = hashes
+            _cache.move_to_end(media.sha256)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
     return hashes
+
+
+def _cached(sha256: str) -> MediaHashes | None:
+    with _lock:
+        hit = _cache.get(sha256)
+        if hit is not None:
+            _cache.move_to_end(sha256)
+        return hit

@@ -21,6 +21,7 @@ from PIL import Image
 
 from civicshield.analyzers.base import Analyzer
 from civicshield.media import Media, MediaKind, decode_image
+from civicshield.once import KeyedOnce
 from civicshield.report.plots import heatmap_overlay
 from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Signal
@@ -109,24 +110,26 @@ class Decoded:
 
 _last: tuple[str, Decoded] | None = None
 _last_lock = threading.Lock()
+_decoding = KeyedOnce()
 
 
 def decoded(media: Media) -> Decoded:
     """The item's decode and luminance, computed once for the three forensic analyzers that read it in a
     row (one item kept: the last one asked for, by sha256)."""
     global _last
-    with _last_lock:
-        if media.sha256 and _last is not None and _last[0] == media.sha256:
-            return _last[1]
-    image = decode_image(media, mode="RGB")
-    rgb = np.asarray(image, dtype=np.uint8)
-    luma = luminance(rgb)
-    rgb.setflags(write=False)
-    luma.setflags(write=False)
-    found = Decoded(image, rgb, luma, _texture(luma))
-    with _last_lock:
-        _last = (media.sha256, found)
-    return found
+    with _decoding.held(media.sha256):  # the measures may run on several threads: one decode
+        with _last_lock:
+            if media.sha256 and _last is not None and _last[0] == media.sha256:
+                return _last[1]
+        image = decode_image(media, mode="RGB")
+        rgb = np.asarray(image, dtype=np.uint8)
+        luma = luminance(rgb)
+        rgb.setflags(write=False)
+        luma.setflags(write=False)
+        found = Decoded(image, rgb, luma, _texture(luma))
+        with _last_lock:
+            _last = (media.sha256, found)
+        return found
 
 
 def block_means(values: np.ndarray, block: int) -> np.ndarray:
