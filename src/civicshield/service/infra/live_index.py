@@ -37,6 +37,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from civicshield.banks import SignalType
 from civicshield.errors import BankFormatError
 from civicshield.hashing.index import FlatPdqIndex, IndexHit, MappedSortedPdqIndex, SortedMultiHashPdqIndex
 from civicshield.hashing.pdq import PDQ_BYTES, hex_to_codes
@@ -337,10 +338,15 @@ def _records(pending: bytearray, bank_id: int) -> tuple[np.ndarray, np.ndarray]:
 def other_rows(
     s: Session, bank_id: int, after_id: int, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[BankEntryRow]:
-    """The bank's rows of other signal types (sha256, vPDQ, Chromaprint) above ``after_id``, in id order."""
+    """The bank's rows of other signal types (sha256, vPDQ, Chromaprint) above ``after_id``, in id order.
+    Named with ``IN`` rather than ``!= 'pdq'``: the signal type's index then finds the few of them instead
+    of a scan past every PDQ row (10M rows: ~1 s on every change of the bank)."""
+    others = [t.value for t in SignalType if t is not SignalType.PDQ]
     q = (
         select(BankEntryRow)
-        .where(BankEntryRow.bank_id == bank_id, BankEntryRow.signal_type != "pdq", BankEntryRow.id > after_id)
+        .where(
+            BankEntryRow.bank_id == bank_id, BankEntryRow.signal_type.in_(others), BankEntryRow.id > after_id
+        )
         .order_by(BankEntryRow.id)
         .execution_options(yield_per=chunk_rows)
     )
