@@ -53,10 +53,15 @@ lint: install-dev
 bench-tools:
 	@sh scripts/bench-tools.sh
 
+# Every aim of the speed work (issue 14) with its baseline from the same run; docs/scale-out.md reads them.
 bench: install-dev bench-tools
 	$(BIN)/python bench/bench_pdq.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_analyze.py
+	$(BIN)/python bench/bench_startup.py
+	$(BIN)/python bench/bench_service_lookup.py --sizes 1000000,10000000
+	$(BIN)/python bench/profile_service.py --size 1000000
+	$(BIN)/python bench/bench_load.py --backend postgres --duration 600
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
