@@ -4,7 +4,8 @@
 
 Rows: a 1 MP and a 12 MP JPEG, and 720p video (reported per minute of video). Baseline: decoding only
 (Pillow for images; PyAV decoding every frame for video). Per-analyzer times come from the signals. A second
-table: a video's analysis with the opt-in video detector (as it ran by default before) and without it.
+table: a video's analysis with the opt-in video detector (as it ran by default before) and without it; a
+third, the forensic measures' shared decode; a fourth, the analyzers one after another against two threads.
 """
 
 from __future__ import annotations
@@ -93,6 +94,33 @@ def main() -> None:
     video = Media.open(items[f"video 720p, {args.video_seconds:.0f} s"])
     _video_detector_cost(video, tmp, args.repeat)
     _shared_decode(Media.open(items["image 12 MP (4000x3000 JPEG)"]), args.repeat)
+    _threads(items, tmp, args.repeat)
+
+
+def _threads(items: dict[str, Path], tmp: Path, repeat: int) -> None:
+    """Every default analyzer one after another (``analysis_threads=1``, the baseline: how they ran before)
+    against side by side on two threads (the default now), on each item."""
+    engines = {n: Engine.from_settings(Settings(data_dir=tmp / "data", analysis_threads=n)) for n in (1, 2)}
+    table = Table(
+        title="analyze with the item's analyzers one after another vs on two threads (median of runs)"
+    )
+    for col in ("item", "1 thread (s; baseline)", "2 threads (s)", "ratio"):
+        table.add_column(col, justify="right" if col != "item" else "left")
+    for label, path in items.items():
+        media = Media.open(path)
+        took = {}
+        for n, engine in engines.items():
+
+            def run(engine: Engine = engine, media: Media = media) -> None:
+                clear_hash_cache()
+                engine.analyze(Media.from_bytes(media.data, name=media.name))
+
+            run()  # warm: models loaded, first-call allocations done
+            took[n] = _time(run, repeat)
+        table.add_row(label, f"{took[1]:.2f}", f"{took[2]:.2f}", f"{took[2] / took[1]:.2f}x")
+    for engine in engines.values():
+        engine.close()
+    Console().print(table)
 
 
 def _shared_decode(photo: Media, repeat: int) -> None:

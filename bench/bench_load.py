@@ -46,6 +46,7 @@ from civicshield.demo import synth
 HERE = Path(__file__).resolve().parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CORE = "c2pa,metadata,watermark,phash,known_fakes,official_media"
+LOGIN = "load@load.test:correct horse battery"
 out = Console(width=150)
 
 
@@ -93,7 +94,8 @@ def _seed(db_url: str) -> str:
     migrate(db.engine)
     with db.session() as s:
         org = store.create_org(s, "load-org", "fact_checker")
-        user = store.create_user(s, org.id, "load@load.test", "Load", "reviewer", "correct horse battery")
+        email, password = LOGIN.split(":", 1)
+        user = store.create_user(s, org.id, email, "Load", "reviewer", password)
         key = store.create_api_key(
             s, store.principal_for(user), "load", ["read", "submit", "match", "review"]
         )
@@ -219,7 +221,7 @@ def run(backend: str, users: int, duration: int) -> None:
                 "--stop-timeout",
                 "30",
             ],
-            env={**env, "CS_LOAD_KEY": key, "CS_LOAD_MEDIA": str(media)},
+            env={**env, "CS_LOAD_KEY": key, "CS_LOAD_MEDIA": str(media), "CS_LOAD_LOGIN": LOGIN},
             check=False,
             capture_output=True,
         )

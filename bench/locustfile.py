@@ -1,9 +1,10 @@
 """Mixed traffic for ``bench/bench_load.py`` (run by locust, not imported by the project).
 
-Users sign nothing in: they hold an analyst's API key (``CS_LOAD_KEY``). Weights: about a fifth of the
-requests upload media (``POST /api/v1/items``, one of the generated posters in ``CS_LOAD_MEDIA``), one in
-ten asks the match API to hash a large PNG (``/api/v1/match/file``), the rest read (cases, banks, a job)
-and look hashes up. ``/healthz`` is polled by the driver itself, not here.
+Each user signs in once (``CS_LOAD_LOGIN``, for the member pages) and otherwise sends a reviewer's API key
+(``CS_LOAD_KEY``). Weights: about a sixth of the requests upload media (``POST /api/v1/items``, one of the
+generated posters in ``CS_LOAD_MEDIA``), one in twelve asks the match API to hash a large PNG
+(``/api/v1/match/file``), one in eight views a page (the dashboard, the cases list, the public ``/verify``),
+the rest read the API (cases, banks, a job) and look hashes up. ``/healthz`` is polled by the driver itself.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ KEY = os.environ["CS_LOAD_KEY"]
 MEDIA = sorted(Path(os.environ["CS_LOAD_MEDIA"]).glob("poster-*.jpg"))
 LARGE = Path(os.environ["CS_LOAD_MEDIA"]) / "large.png"
 PDQ = os.environ.get("CS_LOAD_PDQ", "f" * 64)
+EMAIL, PASSWORD = os.environ["CS_LOAD_LOGIN"].split(":", 1)  # the same reviewer, for the member pages
 
 
 class Member(HttpUser):
     wait_time = between(0.1, 0.5)
 
     def on_start(self) -> None:
+        signed_in = self.client.post(
+            "/api/v1/session", json={"email": EMAIL, "password": PASSWORD}, name="sign-in"
+        )
+        signed_in.raise_for_status()  # the session cookie stays on this client for the page views
         self.client.headers["Authorization"] = f"Bearer {KEY}"
         self.jobs: list[int] = []
 
@@ -48,6 +54,16 @@ class Member(HttpUser):
     def match_hash(self) -> None:
         body = {"hashes": [{"signal_type": "pdq", "hash": PDQ, "quality": 100}]}
         self.client.post("/api/v1/match/hashes", json=body, name="match/hashes")
+
+    @task(10)
+    def member_pages(self) -> None:
+        """A member's pages, signed in with the session cookie (the key is not sent)."""
+        path = random.choice(("/ui/", "/ui/cases"))
+        self.client.get(path, headers={"Authorization": ""}, name="page " + path)
+
+    @task(5)
+    def public_page(self) -> None:
+        self.client.get("/verify", headers={"Authorization": ""}, name="page /verify")
 
     @task(20)
     def cases(self) -> None:

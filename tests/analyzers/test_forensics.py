@@ -15,7 +15,7 @@ from PIL import Image
 
 from civicshield.analyzers.forensics import ElaAnalyzer, NoiseResidualAnalyzer, SpectralAnalyzer
 from civicshield.analyzers.forensics.base import ForensicAnalyzer, ForensicPolicy
-from civicshield.analyzers.forensics.ela import ela_heatmap
+from civicshield.analyzers.forensics.ela import ela_heatmap, error_levels
 from civicshield.analyzers.forensics.jpeg import estimate_quality
 from civicshield.analyzers.forensics.spectral import grid_peak_ratio
 from civicshield.evaluation.metrics import auc_or_nan
@@ -177,3 +177,14 @@ def test_the_three_measures_share_one_decode_and_get_the_same_answers(
         )
     item = base.decoded(photo)
     assert not item.rgb.flags.writeable and not item.luma.flags.writeable  # shared: nobody may change them
+
+
+def test_error_levels_are_the_mean_absolute_channel_difference_of_a_resave() -> None:
+    """Against the definition, in integers: Pillow's own re-save at q90, |a - b| averaged over R, G, B."""
+    rng = np.random.default_rng(11)
+    image = Image.fromarray(rng.integers(0, 256, (61, 83, 3), dtype=np.uint8))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=90)
+    resaved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).astype(np.int64)
+    expected = np.abs(np.asarray(image).astype(np.int64) - resaved).sum(axis=2) / 3
+    assert np.array_equal(error_levels(image), expected)

@@ -51,7 +51,12 @@ def error_levels(image: Image.Image, quality: int = ELA_QUALITY) -> np.ndarray:
     # |a - b| of uint8 pixels without widening to int16 first, then the mean of the three channels in
     # float64: the same numbers as before, bit for bit, in three-quarters of the time on a 12 MP picture.
     difference = cv2.absdiff(np.asarray(rgb), resaved)
-    return np.asarray(difference.sum(axis=2, dtype=np.float64) / 3.0, dtype=np.float64)
+    # The channels' sum in 16-bit integers (at most 765) and then one division: the same float64 values as
+    # summing in float64 (whole numbers that small are exact in any order), without numpy's slow
+    # reduction over a three-element axis (12 MP: ~0.1 s).
+    total = np.add(difference[..., 0], difference[..., 1], dtype=np.uint16)
+    total += difference[..., 2]
+    return np.asarray(total / 3.0, dtype=np.float64)
 
 
 def ela_heatmap(image: Image.Image, quality: int = ELA_QUALITY) -> np.ndarray:
