@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from civicshield.errors import CsrfFailed, EnrolmentRequired, Forbidden, RateLimited, Unauthenticated
 from civicshield.service.domain import mfa, sessions, store
@@ -43,8 +44,12 @@ def db_session(request: Request) -> Iterator[Session]:
         yield s
 
 
+async def _runtime(request: Request) -> Runtime:
+    return runtime(request)  # a coroutine: FastAPI runs it on the loop, not in a worker thread
+
+
 DbDep = Annotated[Session, Depends(db_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 def start_session(request: Request, s: Session, user: User) -> None:
@@ -80,15 +85,20 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Who is calling: an API key's principal or the signed-in member's. Read in a short transaction of
     its own, so that a route's writing transaction (``DbDep``) starts only when the route needs it. A key
-    resolved in the last few seconds is not read again (``infra.key_cache``)."""
+    resolved in the last few seconds is not read again (``infra.key_cache``): that answer comes from the
+    event loop without a trip through a worker thread."""
     rt = runtime(request)
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
     if token is not None and (cached := rt.keys.get(token)) is not None:
         return cached
+    return await run_in_threadpool(_read_principal, request, rt, token)
+
+
+def _read_principal(request: Request, rt: Runtime, token: str | None) -> Principal:
     stamp = rt.keys.stamp()
     with rt.db.reading() as s:
         who = _principal(request, s, rt.db, token)
@@ -153,7 +163,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def requires(role: Role, scope: Scope | None = None):  # type: ignore[no-untyped-def]
-    def check(who: PrincipalDep) -> Principal:
+    async def check(who: PrincipalDep) -> Principal:
         if not who.can(role, scope):
             raise Forbidden(f"needs role {role} or above" + (f" and scope {scope}" if scope else ""))
         return who
