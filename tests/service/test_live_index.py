@@ -345,3 +345,27 @@ def test_a_saved_index_the_database_does_not_hold_is_not_used(
     again = LiveIndex(db, snapshots=snapshots)
     again.rebuild()  # and the files now hold what the database holds
     assert main_builds == [45, 45] and labels(again.match(reviewer.org_id, pdq_query(replaced))) == ["e0"]
+
+
+def test_match_many_answers_each_item_as_match_does(world: World, db: Database, tmp_path: Path) -> None:
+    """Items with several PDQ queries each (a picture's turns) searched together get what each gets alone."""
+    from civicshield.demo import synth
+
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, "batch")
+    items = [
+        media_hashes(
+            Media.open(
+                synth.save_image(synth.poster(f"B{i}", size=(300, 200), seed=i), tmp_path / f"{i}.png", "PNG")
+            )
+        )
+        for i in range(3)
+    ]
+    turned = items[1].pdq_queries(0)[-1].hash.hex  # the second picture as banked is one of its turns
+    add(db, reviewer, bank_id, [pdq_entry(items[0].pdq.hex, "first"), pdq_entry(turned, "second, turned")])
+    live = LiveIndex(db)
+    live.rebuild()
+    one_by_one = [live.match(reviewer.org_id, h) for h in items]
+    assert [labels(f) for f in one_by_one] == [["first"], ["second, turned"], []]
+    together = live.match_many(reviewer.org_id, [items[2], *items, items[0]])
+    assert together == [one_by_one[2], *one_by_one, one_by_one[0]]

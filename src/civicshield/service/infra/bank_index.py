@@ -271,7 +271,7 @@ class LiveIndex:
         wanted = set(kinds)
         self._maybe_sync()
         queries = [h.pdq_queries(self.policy.pdq_min_quality) for h in items]
-        owner = np.repeat(np.arange(len(items)), [len(q) for q in queries])
+        starts = np.cumsum([0, *(len(q) for q in queries)])  # item i's queries: flat[starts[i]:starts[i + 1]]
         flat = [q for item in queries for q in item]
         codes = hex_to_codes([q.hash.hex for q in flat])
         found: list[list[tuple[_LiveBank, int, BankMatch | _PdqHit]]] = [[] for _ in items]
@@ -282,7 +282,7 @@ class LiveIndex:
                 )
                 hits = live.pdq.search(codes, radius) if len(codes) and len(live.pdq) else [[] for _ in flat]
                 for i, hashes in enumerate(items):
-                    mine = [(q, hits[k]) for k, q in zip(np.flatnonzero(owner == i), queries[i], strict=True)]
+                    mine = list(zip(queries[i], hits[starts[i] : starts[i + 1]], strict=True))
                     found[i].extend(_bank_matches(live, hashes, mine))
         if not any(found):
             return [[] for _ in items]
