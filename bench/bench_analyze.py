@@ -90,7 +90,7 @@ def main() -> None:
             ", ".join(f"{k} {ms / 1000:.2f}s" for ms, k in slow),
         )
     engine.close()
-    Console().print(table)
+    Console(width=150).print(table)
     video = Media.open(items[f"video 720p, {args.video_seconds:.0f} s"])
     _video_detector_cost(video, tmp, args.repeat)
     _shared_decode(Media.open(items["image 12 MP (4000x3000 JPEG)"]), args.repeat)
@@ -120,7 +120,7 @@ def _threads(items: dict[str, Path], tmp: Path, repeat: int) -> None:
         table.add_row(label, f"{took[1]:.2f}", f"{took[2]:.2f}", f"{took[2] / took[1]:.2f}x")
     for engine in engines.values():
         engine.close()
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 def _shared_decode(photo: Media, repeat: int) -> None:
@@ -149,7 +149,7 @@ def _shared_decode(photo: Media, repeat: int) -> None:
         table.add_column(col)
     table.add_row("one per analyzer (before)", f"{before:.2f}", "1.00")
     table.add_row("shared (now)", f"{after:.2f}", f"{after / before:.2f}")
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 def _video_detector_cost(video: Media, tmp: Path, repeat: int) -> None:
@@ -177,7 +177,7 @@ def _video_detector_cost(video: Media, tmp: Path, repeat: int) -> None:
         table.add_column(col)
     for label, per_minute in rows:
         table.add_row(label, f"{per_minute:.1f}", f"{per_minute / rows[0][1]:.2f}")
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 if __name__ == "__main__":
