@@ -93,3 +93,11 @@ def test_a_broken_settings_file_is_a_configuration_error(tmp_path: Path) -> None
     file.write_text("[analyzers.video_detector\nfps = 2", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="CIVICSHIELD_SETTINGS_FILE"):
         Settings.from_env({"CIVICSHIELD_SETTINGS_FILE": str(file)})
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "65"])
+def test_analysis_threads_outside_one_to_64_are_refused(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="CIVICSHIELD_ANALYSIS_THREADS"):
+        Settings.from_env({"CIVICSHIELD_ANALYSIS_THREADS": value})
+    assert Settings.from_env({"CIVICSHIELD_ANALYSIS_THREADS": "1"}).analysis_threads == 1
+    assert Settings.from_env({}).analysis_threads == 2
