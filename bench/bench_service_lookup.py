@@ -295,7 +295,8 @@ class Cli:
 
 @contextmanager
 def cli_server(db_name: str, data_dir: Path, port: int, processes: int) -> Iterator[Cli]:
-    """``civicshield serve --no-worker --processes N`` as an operator runs it, on the bench database."""
+    """``civicshield serve --no-worker --no-access-log --processes N`` as an operator serving match traffic
+    runs it (the in-process server above logs no requests either), on the bench database."""
     env = {
         **os.environ,
         "CIVICSHIELD_DATABASE_URL": f"{SQLA}/{db_name}",
@@ -303,7 +304,16 @@ def cli_server(db_name: str, data_dir: Path, port: int, processes: int) -> Itera
         "CIVICSHIELD_SECRET_KEY": "bench",
         "CIVICSHIELD_LOG_FORMAT": "json",
     }
-    cmd = [sys.executable, "-m", "civicshield", "serve", "--no-worker", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "civicshield",
+        "serve",
+        "--no-worker",
+        "--no-access-log",
+        "--port",
+        str(port),
+    ]
     start = time.perf_counter()
     with (data_dir / f"serve-{processes}.log").open("wb") as log:
         proc = subprocess.Popen([*cmd, "--processes", str(processes)], env=env, stdout=log, stderr=log)
@@ -606,8 +616,8 @@ def tables(results: list[Result], args: Args) -> list[Table]:
             f"{first:.2f}, {statistics.median(rest):.2f}" if rest else f"{first:.2f}",
         )  # fmt: skip
     several = Table(
-        title="`civicshield serve --no-worker --processes N` (the bank's sorted index mapped from the data "
-        "folder; "
+        title="`civicshield serve --no-worker --no-access-log --processes N` (the bank's sorted index mapped "
+        "from the data folder; "
         f"wrk c={args.connections}; memory: all API processes together; reload: DELTA_MAX + 10,000 entries "
         "added 2 s into the run, one process re-sorts and saves, the others map the new files)"
     )

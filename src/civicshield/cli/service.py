@@ -66,6 +66,14 @@ def serve(
             "banks' indexes through files under the data folder.",
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request, a line each (turn off for high-rate match traffic). Errors and the "
+            "service's own events are logged either way.",
+        ),
+    ] = True,
     demo: Annotated[
         bool,
         typer.Option(
@@ -94,7 +102,7 @@ def serve(
             + ("" if "CIVICSHIELD_BASE_URL" in os.environ else "; set CIVICSHIELD_BASE_URL to change it"),
             highlight=False,
         )
-        run_service(settings, host=host, port=port, worker=worker, processes=processes)
+        run_service(settings, host=host, port=port, worker=worker, processes=processes, access_log=access_log)
 
 
 def _seed_demo(settings: Any) -> Any:

@@ -141,6 +141,7 @@ def serve(
     port: int = 8000,
     worker: bool = True,
     processes: int = 1,
+    access_log: bool = True,
 ) -> None:
     """The API under uvicorn, with the embedded worker as a child that ends when the server ends.
 
@@ -172,6 +173,7 @@ def serve(
         port=port,
         log_level="info",
         log_config=None,
+        access_log=access_log,
         factory=processes > 1,
         workers=processes if processes > 1 else None,
     )
