@@ -40,8 +40,8 @@ class _Generation:
         self._lock = threading.Lock()
 
     def flushed(self, session: Session, _flush: UOWTransaction, _instances: object) -> None:
-        changed = (*session.new, *session.deleted, *(o for o in session.dirty if _changes_who(o)))
-        if any(isinstance(obj, _WATCHED) for obj in changed):
+        added_or_removed = any(isinstance(o, _WATCHED) for o in (*session.new, *session.deleted))
+        if added_or_removed or any(isinstance(o, _WATCHED) and _changes_who(o) for o in session.dirty):
             session.info["key_cache_stale"] = True
 
     def committed(self, session: Session) -> None:
