@@ -90,6 +90,20 @@ def labels(found: list[LiveMatch]) -> list[str]:
     return [m.match.entry.label for m in found]
 
 
+def sorted_bank(
+    world: World, db: Database, monkeypatch: pytest.MonkeyPatch, name: str, n: int
+) -> tuple[Principal, int, list[str]]:
+    """A bank of ``n`` random codes of which the first 45 are stored, with the sorted index from 40 codes
+    on and a delta of at most 10: a reviewer, the bank's id and every code."""
+    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
+    monkeypatch.setattr(live_index, "DELTA_MAX", 10)
+    reviewer = principal(db, world, "factcheck:reviewer")
+    bank_id = make_bank(db, reviewer, name)
+    hexes = [random_hex() for _ in range(n)]
+    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[:45])])
+    return reviewer, bank_id, hexes
+
+
 def test_new_rows_are_read_incrementally_without_resorting(
     world: World, db: Database, main_builds: list[int]
 ) -> None:
@@ -113,12 +127,7 @@ def test_new_rows_are_read_incrementally_without_resorting(
 def test_main_index_grows_into_the_sorted_index_and_absorbs_the_delta(
     world: World, db: Database, main_builds: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
-    monkeypatch.setattr(live_index, "DELTA_MAX", 10)
-    reviewer = principal(db, world, "factcheck:reviewer")
-    bank_id = make_bank(db, reviewer, "big")
-    hexes = [random_hex() for _ in range(60)]
-    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[:45])])
+    reviewer, bank_id, hexes = sorted_bank(world, db, monkeypatch, "big", 60)
     live = LiveIndex(db)
     live.rebuild()
     assert isinstance(live._banks[bank_id].pdq.main, SortedMultiHashPdqIndex)
@@ -288,12 +297,7 @@ def test_a_mirrored_copy_matches_in_the_live_index_and_says_so(
 def test_processes_share_one_saved_index_and_one_sorts_at_a_time(
     world: World, db: Database, main_builds: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(live_index, "SORTED_MIN", 40)
-    monkeypatch.setattr(live_index, "DELTA_MAX", 10)
-    reviewer = principal(db, world, "factcheck:reviewer")
-    bank_id = make_bank(db, reviewer, "shared")
-    hexes = [random_hex() for _ in range(65)]
-    add(db, reviewer, bank_id, [pdq_entry(h, f"e{i}") for i, h in enumerate(hexes[:45])])
+    reviewer, bank_id, hexes = sorted_bank(world, db, monkeypatch, "shared", 65)
     snapshots = PdqSnapshots(tmp_path / "pdq-index")
     first, second = (LiveIndex(db, snapshots=snapshots, max_lag_s=3600) for _ in range(2))
     first.rebuild()
