@@ -89,6 +89,8 @@ def run_worker(
 
     # A forked pool process must not share the parent's pooled connections (the reaper thread uses them).
     worker_process_init.connect(lambda **_: db.engine.dispose(close=False), weak=False)
+    # ... and loads its analyzers while it waits for its first job (the models are the slow part of it).
+    worker_process_init.connect(lambda **_: rt.warm_engine(), weak=False)
     stop = threading.Event()
     threading.Thread(target=_reaper, args=(rt, celery, stop), daemon=True, name="reaper").start()
     ParentWatch(settings, terminate_self).start()  # embedded worker: ends with its server or its settings

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,19 +63,38 @@ class Runtime:
     _public: PublicChecker | None = None
     _transparency_key: Ed25519PrivateKey | None = None
     keys: KeyCache = field(init=False)
+    _engine_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.keys = KeyCache(self.settings.key_cache_s)
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = Engine.from_settings(self.settings.analysis)
-            report_lineup(self.settings, self._engine)
-        return self._engine
+        """The analysis engine, built on first use; a caller arriving while another thread builds it (a
+        worker's warm-up, ``warm_engine``) waits for that one instead of loading the models twice."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = Engine.from_settings(self.settings.analysis)
+                report_lineup(self.settings, self._engine)
+            return self._engine
+
+    def warm_engine(self) -> threading.Thread:
+        """Build the engine in the background, so that the first job does not wait for every model to
+        load; a failure here is logged and left to the first job, which reports it as usual."""
+
+        def build() -> None:
+            try:
+                _ = self.engine
+            except Exception:
+                log.exception("loading the analyzers in the background failed; the first job will try again")
+
+        thread = threading.Thread(target=build, name="engine-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def reset_engine(self) -> None:
-        self._engine = None
+        with self._engine_lock:
+            self._engine = None
 
     @property
     def transparency_key(self) -> Ed25519PrivateKey:
