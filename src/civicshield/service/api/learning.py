@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from civicshield.learning.labels import Origin
-from civicshield.service.domain import learning
+from civicshield.service.domain import learning, reads
 from civicshield.service.domain.tables import ItemLabel, Organization
 from civicshield.service.web.deps import DbDep, IdPath, OrgAdmin, Reviewer, Viewer
 
@@ -71,7 +71,7 @@ def labels(s: DbDep, who: Viewer) -> list[LabelOut]:
 
 @router.get("/api/v1/learning/consent", response_model=ConsentOut)
 def consent(s: DbDep, who: Viewer) -> ConsentOut:
-    org = s.get(Organization, who.org_id)
+    org = reads.organization(s, who)
     assert org is not None  # a principal's organization exists
     return _consent(org)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from civicshield.errors import Forbidden, NotFound
 from civicshield.learning.labels import Origin
 from civicshield.learning.promotion import Tally
-from civicshield.service.domain import audit
+from civicshield.service.domain import audit, store
 from civicshield.service.domain.principal import Principal
 from civicshield.service.domain.security import Role
 from civicshield.service.domain.states import JobState
@@ -82,11 +82,7 @@ def labels_of(s: Session, who: Principal) -> list[ItemLabel]:
 
 def set_consent(s: Session, who: Principal, consent: bool) -> Organization:
     """An admin gives or withdraws the organization's consent to training on its reviewers' labels."""
-    if not who.can(Role.ORG_ADMIN):
-        raise Forbidden("only an organization's admins decide on training consent")
-    org = s.get(Organization, who.org_id)
-    if org is None:
-        raise NotFound("no such organization")
+    org = store.administered_org(s, who, "only an organization's admins decide on training consent")
     org.training_consent_at = utcnow() if consent else None
     org.training_consent_by = who.actor if consent else ""
     audit.record(s, org.id, who.actor, "learning.consent", "organization", org.id, {"consent": consent})

@@ -171,13 +171,20 @@ def set_role(s: Session, who: Principal, user_id: int, role: str) -> User:
     return user
 
 
-def set_mfa_policy(s: Session, who: Principal, required: bool) -> Organization:
-    """Whether every member of the organization needs a second factor (admins always do)."""
+def administered_org(s: Session, who: Principal, refusal: str) -> Organization:
+    """The caller's own organization, for an admin changing one of its settings; ``Forbidden(refusal)``
+    for anyone else."""
     if not who.can(Role.ORG_ADMIN):
-        raise Forbidden("only organization admins set the second-factor policy")
+        raise Forbidden(refusal)
     org = s.get(Organization, who.org_id)
     if org is None:
         raise NotFound("no such organization")
+    return org
+
+
+def set_mfa_policy(s: Session, who: Principal, required: bool) -> Organization:
+    """Whether every member of the organization needs a second factor (admins always do)."""
+    org = administered_org(s, who, "only organization admins set the second-factor policy")
     org.mfa_required = required
     audit.record(s, org.id, who.actor, "org.mfa_policy", "organization", org.id, {"required": required})
     return org
@@ -185,12 +192,8 @@ def set_mfa_policy(s: Session, who: Principal, required: bool) -> Organization:
 
 def set_default_tlp(s: Session, who: Principal, tlp: TLP | str) -> Organization:
     """The TLP label new cases of the organization start with."""
-    if not who.can(Role.ORG_ADMIN):
-        raise Forbidden("only organization admins change the default TLP")
+    org = administered_org(s, who, "only organization admins change the default TLP")
     tlp = TLP.parse(tlp)
-    org = s.get(Organization, who.org_id)
-    if org is None:
-        raise NotFound("no such organization")
     before = org.default_tlp
     org.default_tlp = tlp
     audit.record(
