@@ -300,15 +300,7 @@ class SortedMultiHashPdqIndex(FlatPdqIndex):
         at = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
         candidates = np.take(self._positions, at)
         gathered = np.ascontiguousarray(np.take(words, candidates, axis=0))
-        dist = np.empty(total, dtype=np.int32)
-        cast(Any, faiss).hammings(
-            faiss.swig_ptr(query),
-            faiss.swig_ptr(gathered.view(np.uint8)),
-            1,
-            total,
-            PDQ_BYTES,
-            faiss.swig_ptr(dist),
-        )
+        dist = _hamming(query, gathered.view(np.uint8))
         near = dist <= radius
         found: dict[int, int] = dict(zip(candidates[near].tolist(), dist[near].tolist(), strict=True))
         hits = [IndexHit(int(self._ids[p]), d) for p, d in found.items()]
@@ -365,15 +357,21 @@ class MappedSortedPdqIndex(SortedMultiHashPdqIndex):
             query = np.ascontiguousarray(q)
             hits: list[IndexHit] = []
             for start in range(0, len(self), self.SCAN_SLICE):
-                part = np.ascontiguousarray(self._codes[start : start + self.SCAN_SLICE])
-                dist = np.empty(len(part), dtype=np.int32)
-                cast(Any, faiss).hammings(
-                    faiss.swig_ptr(query), faiss.swig_ptr(part), 1, len(part), PDQ_BYTES, faiss.swig_ptr(dist)
-                )
+                dist = _hamming(query, np.ascontiguousarray(self._codes[start : start + self.SCAN_SLICE]))
                 near = np.flatnonzero(dist <= radius)
                 hits += [IndexHit(int(self._ids[start + p]), int(dist[p])) for p in near]
             out.append(sorted(hits, key=lambda h: (h.distance, h.id)))
         return out
+
+
+def _hamming(query: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Hamming distances from one contiguous 32-byte code to each row of contiguous ``(n, 32)`` codes
+    (faiss' SIMD popcount)."""
+    dist = np.empty(len(codes), dtype=np.int32)
+    cast(Any, faiss).hammings(
+        faiss.swig_ptr(query), faiss.swig_ptr(codes), 1, len(codes), PDQ_BYTES, faiss.swig_ptr(dist)
+    )
+    return dist
 
 
 def _mapped(path: Path) -> np.ndarray:
