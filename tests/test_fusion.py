@@ -153,3 +153,44 @@ def test_an_invalid_credential_comes_first_after_what_decided(policy: Policy) ->
     )
     assert fused.label is Label.LIKELY_AUTHENTIC
     assert [r.code for r in fused.reasons[:2]] == ["detector.authentic", "c2pa.invalid"]
+
+
+def test_weak_signs_from_a_detector_are_uncertain_never_signs_of_generation(policy: Policy) -> None:
+    """Issue 11, graded: a detector score at its 1 % cut (or a weak detector's, or a face crop's) is
+    "uncertain: weak signs", while only the 0.1 % cut reads "signs of AI generation"; stronger evidence
+    in the same item still decides, and weak signs never turn into "no sign found"."""
+    weak = fuse([_sig("clip_detector", "detector.possibly_synthetic", score=0.96)], policy)
+    assert weak.label is Label.POSSIBLY_SYNTHETIC
+    assert weak.confidence == pytest.approx(0.96)
+    assert "Uncertain" in weak.headline and weak.reasons[0].decisive
+    both = fuse(
+        [
+            _sig("clip_detector", "detector.synthetic", score=0.99),
+            _sig("speech_detector", "detector.possibly_synthetic", score=0.7),
+        ],
+        policy,
+    )
+    assert both.label is Label.LIKELY_SYNTHETIC
+    declared = fuse(
+        [_sig("metadata", "metadata.generator"), _sig("faces", "detector.possibly_synthetic")], policy
+    )
+    assert declared.label is Label.AI_GENERATED_DECLARED
+    mixed = fuse(
+        [
+            _sig("faces", "detector.possibly_synthetic"),
+            _sig("clip_detector", "detector.authentic", score=0.1),
+        ],
+        policy,
+    )
+    assert mixed.label is Label.POSSIBLY_SYNTHETIC
+
+
+def test_a_protected_voice_with_weak_signs_of_synthesis_is_a_suspected_impersonation(policy: Policy) -> None:
+    fused = fuse(
+        [
+            _sig("impersonation", "impersonation.voice_match"),
+            _sig("speech_detector", "detector.possibly_synthetic", score=0.7),
+        ],
+        policy,
+    )
+    assert fused.label is Label.IMPERSONATION_SUSPECTED

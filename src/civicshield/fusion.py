@@ -34,6 +34,7 @@ class Label(StrEnum):
     TAMPERED = "tampered"
     AI_GENERATED_DECLARED = "ai_generated_declared"
     LIKELY_SYNTHETIC = "likely_synthetic"
+    POSSIBLY_SYNTHETIC = "possibly_synthetic"
     LIKELY_AUTHENTIC = "likely_authentic"
     AUTHENTIC_PROVENANCE = "authentic_provenance"
     INCONCLUSIVE = "inconclusive"

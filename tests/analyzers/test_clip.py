@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from civicshield.analyzers.ml import clip
-from civicshield.analyzers.ml.clip import AUTHENTIC, SYNTHETIC, ClipDetector
+from civicshield.analyzers.ml.clip import AUTHENTIC, POSSIBLY_SYNTHETIC, SYNTHETIC, ClipDetector
 from civicshield.analyzers.ml.clip_encoder import ENCODER, ClipEncoder
 from civicshield.analyzers.ml.weights import sha256_of
 from civicshield.errors import AnalyzerUnavailable
@@ -113,21 +113,47 @@ def test_scores_development_images_in_place(detector: ClipDetector) -> None:
         assert signal.score is not None, signal.abstain_reason
         assert 0.0 <= signal.score <= 1.0
         assert signal.confidence == pytest.approx(max(signal.score, 1 - signal.score), abs=1e-4)
-        assert signal.has(SYNTHETIC) == (signal.score >= t.synthetic)
+        assert signal.has(SYNTHETIC) == (signal.score >= t.accuses)
+        assert signal.has(POSSIBLY_SYNTHETIC) == (t.synthetic <= signal.score < t.accuses)
         assert signal.has(AUTHENTIC) == (signal.score <= t.authentic)
         assert signal.evidence["model_version"] == detector.version
         assert detector.score_image(decode_image(media)) == pytest.approx(signal.score)
 
 
 def test_findings_follow_the_head_thresholds(detector: ClipDetector) -> None:
+    """Graded (issue 11): "signs of AI generation" from the cut that holds 0.1 % false positives, weak signs
+    from the 1 % cut up to it, nothing between the cuts, "no sign found" at or below the authentic cut."""
     t = detector.head.thresholds
-    (high,) = detector._findings(t.synthetic)
+    assert t.likely is not None and t.likely_target_fpr == 0.001 and t.synthetic_target_fpr == 0.01
+    assert t.authentic < t.synthetic < t.likely == t.accuses
+    (high,) = detector._findings(t.likely)
     assert high.code == SYNTHETIC
-    assert high.detail["threshold"] == t.synthetic
+    assert high.detail["threshold"] == t.likely
     assert set(high.detail) == {"detector", "probability", "threshold", "model_version"}
+    assert "0.1% false positives" in high.message
+    (weak,) = detector._findings(t.synthetic)
+    assert weak.code == POSSIBLY_SYNTHETIC
+    assert (weak.detail["threshold"], weak.detail["likely_threshold"]) == (t.synthetic, t.likely)
+    assert "weak signs only" in weak.message
+    assert detector._findings((t.synthetic + t.likely) / 2)[0].code == POSSIBLY_SYNTHETIC
     (low,) = detector._findings(t.authentic)
     assert low.code == AUTHENTIC
     assert detector._findings((t.synthetic + t.authentic) / 2) == []
+
+
+def test_a_head_without_the_likely_cut_accuses_from_its_synthetic_cut(detector: ClipDetector) -> None:
+    """Heads written before the grading (a deployment's registry) keep their one cut."""
+    from civicshield.analyzers.ml.clip_head import Thresholds
+
+    t = detector.head.thresholds
+    old = Thresholds(t.synthetic, t.authentic, t.synthetic_target_fpr, t.authentic_target_fnr)
+    legacy = ClipDetector(detector.encoder, replace(detector.head, thresholds=old))
+    (high,) = legacy._findings(t.synthetic)
+    assert high.code == SYNTHETIC and high.detail["threshold"] == t.synthetic
+    with pytest.raises(ValueError, match="likely"):
+        Thresholds(0.9, 0.1, 0.01, 0.05, likely=0.8, likely_target_fpr=0.001)
+    with pytest.raises(ValueError, match="target"):
+        Thresholds(0.9, 0.1, 0.01, 0.05, likely=0.95)
 
 
 @pytest.mark.parametrize("size", [12, 16, 24])
@@ -187,25 +213,33 @@ def _held_out_genuine_photos() -> list[Path]:
 
 def test_genuine_photos_as_they_arrive_are_rarely_accused(detector: ClipDetector) -> None:
     """Genuine camera and phone photos the head never saw, as stored (HEIC, JPEG, full size, EXIF) and as
-    a messaging copy (1280 px, JPEG q70, no metadata). Issue 11 asks for at most 1 %; the model card
-    reports one photo of 32 (a sand-dune landscape) and this guards that figure: a head or a decoding
-    change that accuses a second genuine photo fails here."""
+    both messaging copies (1600 px q85 and 1280 px q70, no metadata). Issue 11 asks that at most 1 % get
+    "signs of AI generation": none does. Weak signs (the 1 % cut) reach one photo of 32, a sand-dune
+    landscape, as the model card reports; a head or a decoding change that gives a second genuine photo
+    weak signs, or any one of them signs, fails here."""
     from civicshield.analyzers.ml.clip_views import MESSAGING, messaging_copy
 
     held = _held_out_genuine_photos()
     assert len(held) == detector.head.info["arrivals"]["test"]
     accused: set[str] = set()
+    weak: set[str] = set()
     scored = 0
     for path in held:
         stored = Media.open(path)
-        copy = Media.from_bytes(messaging_copy(decode_image(stored), *MESSAGING["msg1280q70"]), name="c.jpg")
-        for media in (stored, copy):
+        image = decode_image(stored)
+        copies = [
+            Media.from_bytes(messaging_copy(image, *shape), name="c.jpg") for shape in MESSAGING.values()
+        ]
+        for media in (stored, *copies):
             signal = detector.analyze(media)
             scored += signal.score is not None
             if signal.has(SYNTHETIC):
                 accused.add(path.name)
-    assert scored >= 0.9 * 2 * len(held)
-    assert len(accused) <= 1, accused
+            if signal.has(POSSIBLY_SYNTHETIC):
+                weak.add(path.name)
+    assert scored >= 0.9 * 3 * len(held)
+    assert accused == set()
+    assert len(weak) <= 1, weak
 
 
 def _register_variant(registry_root: Path, version: str, synthetic: float) -> None:

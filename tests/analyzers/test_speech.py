@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from civicshield.analyzers.ml import speech_model
-from civicshield.analyzers.ml.speech import AUTHENTIC, SYNTHETIC, SpeechDetector, SpeechPolicy
+from civicshield.analyzers.ml.speech import AUTHENTIC, POSSIBLY_SYNTHETIC, SpeechDetector, SpeechPolicy
 from civicshield.analyzers.ml.speech_model import AASIST, SAMPLE_RATE, WINDOW_SAMPLES
 from civicshield.analyzers.ml.speech_windows import VadConfig, cut, plan_windows, speech_frames
 from civicshield.analyzers.ml.weights import sha256_of
@@ -132,7 +132,7 @@ def test_librispeech_clip_scores_low(detector: SpeechDetector) -> None:
     signal = detector.analyze(media)
     assert signal.score is not None
     assert signal.score <= detector.policy.authentic_threshold
-    assert signal.has(AUTHENTIC) and not signal.has(SYNTHETIC)
+    assert signal.has(AUTHENTIC) and not signal.has(POSSIBLY_SYNTHETIC)
     detail = signal.findings[0].detail
     assert detail["detector"] == "speech_detector" and detail["model_version"] == detector.version
     _check_timeline(signal, round((media.info.duration_s or 0.0) * SAMPLE_RATE))
@@ -143,7 +143,9 @@ def test_griffin_lim_tts_clip_scores_high(detector: SpeechDetector) -> None:
     signal = detector.analyze(media)
     assert signal.score is not None
     assert signal.score >= detector.policy.synthetic_threshold
-    assert signal.has(SYNTHETIC)
+    # A cut that about 5 in 100 genuine recordings reach gives weak signs only, never "signs of AI
+    # generation" (issue 11: a detector alone accuses only at about 1 in 1,000).
+    assert signal.has(POSSIBLY_SYNTHETIC) and not signal.has("detector.synthetic")
     assert signal.findings[0].detail["threshold"] == detector.policy.synthetic_threshold
     _check_timeline(signal, round((media.info.duration_s or 0.0) * SAMPLE_RATE))
 
@@ -172,7 +174,7 @@ def test_espeak_formant_speech_scores_synthetic(detector: SpeechDetector, tmp_pa
     text = "Polling stations open at seven in the morning and close at ten at night."
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), text], check=True)
     signal = detector.analyze(Media.open(wav))
-    assert signal.has(SYNTHETIC), signal.summary
+    assert signal.has(POSSIBLY_SYNTHETIC), signal.summary
 
 
 def test_onnx_matches_the_pytorch_reimplementation() -> None:

@@ -203,6 +203,7 @@ def _label_cell(verdict: Verdict) -> str:
         "tampered": "red",
         "authentic_provenance": "green",
         "likely_authentic": "white",  # a detector's "no sign found" is not a green light
+        "possibly_synthetic": "white",  # weak signs: uncertain, not a warning
         "inconclusive": "white",
     }.get(str(verdict.label), "yellow")
     return f"[bold {colour}]{icon} {text}[/]"

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from civicshield.analyzers.ml.clip import HEAD_FILE, HEAD_SHA256, ClipDetector
-from civicshield.analyzers.ml.clip_head import ProbeHead
+from civicshield.analyzers.ml.clip_head import LIKELY_TARGET_FPR, ProbeHead
 from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.analyzers.ml.weights import sha256_of, shipped_file, verified
 from civicshield.banks.policy import DEFAULT_POLICY, RESEMBLES_DISTANCE
@@ -114,7 +114,10 @@ def evaluate(
         if rows:
             out.print(summary_table(rows))
         flags = [(n, r.abstained, r.flag_rates(items)) for n, r in run.results.items()]
-        out.print("\nAt the shipped thresholds (a detector.synthetic finding):")
+        out.print(
+            "\nAt the shipped thresholds (flagged: a detector.synthetic finding, 'signs of AI generation'; "
+            "weak signs: detector.possibly_synthetic):"
+        )
         out.print(flag_table(flags))
         for name, result in run.results.items():
             groups = result.groups(items, by) if result.measurable(items) else []
@@ -162,16 +165,20 @@ def _write_report(
     if altered:
         text += ["\nSame folds, held-out images re-compressed (JPEG q70) or downscaled (1/2):\n"]
         text += [summary_table(altered)]
-    t = outcome.head.thresholds.synthetic
+    thresholds = outcome.head.thresholds
     labels = shipped.labels(items)
-    caught = float(np.mean(shipped.probability[labels] >= t))
-    wrong = float(np.mean(shipped.probability[~labels] >= t))
-    text += [
-        f"\nAt the shipped synthetic threshold {t:.4f}, leave-one-generator-out: {caught:.1%} of "
-        f"held-out-family AI images flagged, {wrong:.2%} of held-out real photos (the development set's)."
-    ]
+    for what, t in (("likely", thresholds.accuses), ("synthetic (weak signs)", thresholds.synthetic)):
+        caught = float(np.mean(shipped.probability[labels] >= t))
+        wrong = float(np.mean(shipped.probability[~labels] >= t))
+        text += [
+            f"\nAt the shipped {what} threshold {t:.4f}, leave-one-generator-out: {caught:.1%} of "
+            f"held-out-family AI images flagged, {wrong:.2%} of held-out real photos (the development set's)."
+        ]
     if outcome.arrival_checks:
-        text += [f"\nHeld-out genuine photos as they arrive, shipped head, synthetic threshold {t:.4f}:\n"]
+        text += [
+            f"\nHeld-out genuine photos as they arrive, shipped head, thresholds {thresholds.synthetic:.4f} "
+            f"(weak signs) and {thresholds.accuses:.4f} (signs):\n"
+        ]
         text += [arrival_table(outcome.arrival_checks)]
     (report / "report.md").write_text("\n".join(text) + "\n", encoding="utf-8")
     (report / "logo.json").write_text(
@@ -205,7 +212,12 @@ def train_image_probe_cmd(
         bool, typer.Option(help="Also test on re-compressed and downscaled copies of the held-out images.")
     ] = True,
     real_test_share: Annotated[float, typer.Option(help="Share of real images held out of training.")] = 0.3,
-    synthetic_fpr: Annotated[float, typer.Option(help="False-positive target of detector.synthetic.")] = 0.01,
+    synthetic_fpr: Annotated[
+        float, typer.Option(help="False-positive target of detector.possibly_synthetic (weak signs).")
+    ] = 0.01,
+    likely_fpr: Annotated[
+        float, typer.Option(help="False-positive target of detector.synthetic.")
+    ] = LIKELY_TARGET_FPR,
     authentic_fnr: Annotated[float, typer.Option(help="Miss-rate target of detector.authentic.")] = 0.05,
     version: Annotated[str, typer.Option(help="Version string recorded in the head.")] = "clip-probe-2",
     cache: Annotated[Path | None, typer.Option(help="Embedding cache (default: system temp).")] = None,
@@ -231,6 +243,7 @@ def train_image_probe_cmd(
             robustness=robustness,
             real_test_share=real_test_share,
             synthetic_fpr=synthetic_fpr,
+            likely_fpr=likely_fpr,
             authentic_fnr=authentic_fnr,
             version=version,
             data_name=str(target),
@@ -242,7 +255,10 @@ def train_image_probe_cmd(
         head_out.parent.mkdir(parents=True, exist_ok=True)
         outcome.head.save(head_out)
         t = outcome.head.thresholds
-        out.print(f"\nthresholds: synthetic >= {t.synthetic:.4f}, authentic <= {t.authentic:.4f}")
+        out.print(
+            f"\nthresholds: likely >= {t.accuses:.4f}, synthetic >= {t.synthetic:.4f}, "
+            f"authentic <= {t.authentic:.4f}"
+        )
         out.print(f"head: {head_out} sha256 {sha256_of(head_out)}")
 
 

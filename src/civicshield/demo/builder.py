@@ -13,7 +13,7 @@ generated_sd.png          a PNG with a Stable Diffusion ``parameters`` chunk  ai
 watermarked_sdxl.png      an image carrying the SDXL invisible watermark      ai_generated_declared
 reupload_fake.jpg         a resized re-upload of a debunked fake              known_fake
 reupload_clip.mp4         a re-encoded copy of a debunked video               known_fake
-voice_message.wav         a synthetic voice (espeak-ng), when installed       likely_synthetic
+voice_message.wav         a synthetic voice (espeak-ng), when installed       possibly_synthetic
 phishing_poster.png       a QR code to a lookalike of the authority's domain  impersonation_suspected
 ========================  ==================================================  =========================
 
@@ -39,7 +39,7 @@ EXPECTED = {
     "watermarked_sdxl.png": "ai_generated_declared",
     "reupload_fake.jpg": "known_fake",
     "reupload_clip.mp4": "known_fake",
-    "voice_message.wav": "likely_synthetic",
+    "voice_message.wav": "possibly_synthetic",
     "phishing_poster.png": "impersonation_suspected",
 }
 DEMO_WATCHLIST = """# The demo authority's protected domain (civicshield analyze --watchlist; see the README)

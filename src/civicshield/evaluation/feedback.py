@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from civicshield.analyzers.ml.clip_head import ProbeHead, Thresholds
+from civicshield.analyzers.ml.clip_head import LIKELY_TARGET_FPR, ProbeHead, Thresholds
 from civicshield.errors import UsageError
 from civicshield.evaluation import metrics
 from civicshield.evaluation.calibration import fit_platt
@@ -186,6 +186,14 @@ def train_feedback_probe(
     final = fit_logistic(x, y, l2=config.l2, prior=prior)
     synthetic = min(metrics.threshold_at_fpr(p_oof[scored & ~y], config.synthetic_fpr), 0.999)
     authentic = min(metrics.threshold_at_fnr(p_oof[scored & y], config.authentic_fnr), synthetic / 2)
+    # "Signs of AI generation" at 0.1 %: a deployment's few hundred genuine items cannot place that cut, so
+    # it is the same share of them or the model in use's probability cut, whichever is stricter.
+    likely_fpr = active.thresholds.likely_target_fpr or LIKELY_TARGET_FPR
+    likely = max(
+        synthetic,
+        min(metrics.threshold_at_fpr(p_oof[scored & ~y], likely_fpr), 0.999),
+        active.thresholds.likely or 0.0,
+    )
     head = ProbeHead(
         version=config.version,
         encoder_sha256=active.encoder_sha256,
@@ -201,6 +209,8 @@ def train_feedback_probe(
             authentic=round(max(authentic, 0.0), 6),
             synthetic_target_fpr=config.synthetic_fpr,
             authentic_target_fnr=config.authentic_fnr,
+            likely=round(likely, 6),
+            likely_target_fpr=likely_fpr,
         ),
         info={
             "learnt_from": config.active_version,

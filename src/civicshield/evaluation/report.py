@@ -65,9 +65,18 @@ def _share(count: int, total: int) -> str:
 
 
 def flag_table(rows: Sequence[tuple[str, int, FlagRates]]) -> str:
-    """At the shipped thresholds: how many genuine items were accused (with the 95 % upper bound a set of
-    this size allows) and how many AI items were caught, per analyzer and per copy."""
-    header = ("detector [copy]", "abstained", "real flagged", "upper 95 %", "AI flagged")
+    """At the shipped thresholds: how many genuine items were accused (``detector.synthetic``, with the 95 %
+    upper bound a set of this size allows) and how many AI items were caught, per analyzer and per copy;
+    then the same counting weak signs too (``detector.possibly_synthetic``)."""
+    header = (
+        "detector [copy]",
+        "abstained",
+        "real flagged",
+        "upper 95 %",
+        "AI flagged",
+        "real with weak signs or more",
+        "AI with weak signs or more",
+    )
     body = [
         (
             name,
@@ -75,6 +84,8 @@ def flag_table(rows: Sequence[tuple[str, int, FlagRates]]) -> str:
             _share(r.real_flagged, r.real),
             "–" if r.false_positive_upper is None else f"{100 * r.false_positive_upper:.1f} %",
             _share(r.ai_flagged, r.ai),
+            _share(r.real_weak, r.real),
+            _share(r.ai_weak, r.ai),
         )
         for name, abstained, r in rows
     ]
@@ -82,13 +93,21 @@ def flag_table(rows: Sequence[tuple[str, int, FlagRates]]) -> str:
 
 
 def arrival_table(rows: Sequence[ArrivalCheck]) -> str:
-    header = ("copy", "scored", "accused (detector.synthetic)", "upper 95 %", "highest p")
+    header = (
+        "copy",
+        "scored",
+        "signs of AI generation (detector.synthetic)",
+        "upper 95 %",
+        "weak signs or more (detector.possibly_synthetic)",
+        "highest p",
+    )
     body = [
         (
             "as stored" if r.copy == "none" else r.copy,
             str(r.scored),
+            _share(r.likely, r.scored),
+            f"{100 * upper_bound(r.likely, r.scored):.1f} %" if r.scored else "–",
             _share(r.flagged, r.scored),
-            f"{100 * upper_bound(r.flagged, r.scored):.1f} %" if r.scored else "–",
             f"{r.highest:.3f}",
         )
         for r in rows

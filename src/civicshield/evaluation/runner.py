@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from civicshield.analyzers.base import Analyzer
-from civicshield.analyzers.ml.clip import SYNTHETIC
+from civicshield.analyzers.ml.clip import POSSIBLY_SYNTHETIC, SYNTHETIC
 from civicshield.analyzers.ml.clip_views import MESSAGING, messaging_copy
 from civicshield.analyzers.registry import AnalyzerRegistry
 from civicshield.errors import MediaError, UsageError
@@ -68,18 +68,22 @@ class AnalyzerResult:
     failed: int = 0
     flagged: list[bool] = field(
         default_factory=list
-    )  # the shipped decision: a ``detector.synthetic`` finding
+    )  # the shipped decision: a ``detector.synthetic`` finding ("signs of AI generation")
+    weak: list[bool] = field(default_factory=list)  # that, or ``detector.possibly_synthetic`` (weak signs)
 
     def flag_rates(self, items: Sequence[LabelledItem]) -> FlagRates:
         """How often the shipped thresholds accuse: share of scored real items flagged (false positives)
         and of scored AI items flagged (recall)."""
         y = self.labels(items)
         flags = np.array(self.flagged, dtype=bool)
+        weak = np.array(self.weak, dtype=bool) if self.weak else flags
         return FlagRates(
             real=int((~y).sum()),
             real_flagged=int((flags & ~y).sum()),
             ai=int(y.sum()),
             ai_flagged=int((flags & y).sum()),
+            real_weak=int((weak & ~y).sum()),
+            ai_weak=int((weak & y).sum()),
         )
 
     def labels(self, items: Sequence[LabelledItem]) -> np.ndarray:
@@ -105,6 +109,8 @@ class FlagRates:
     real_flagged: int
     ai: int
     ai_flagged: int
+    real_weak: int = 0  # weak signs or more (``detector.possibly_synthetic`` or ``detector.synthetic``)
+    ai_weak: int = 0
 
     @property
     def false_positive_rate(self) -> float | None:
@@ -233,6 +239,7 @@ def _record(result: AnalyzerResult, i: int, signal: Signal) -> None:
         result.index.append(i)
         result.scores.append(signal.score)
         result.flagged.append(any(f.code == SYNTHETIC for f in signal.findings))
+        result.weak.append(any(f.code in (SYNTHETIC, POSSIBLY_SYNTHETIC) for f in signal.findings))
     elif any(f.code.endswith((".undecodable", ".internal_error")) for f in signal.findings):
         result.failed += 1
     else:

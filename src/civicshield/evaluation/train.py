@@ -27,7 +27,7 @@ import numpy as np
 
 from civicshield.analyzers.ml.clip_encoder import ENCODER
 from civicshield.analyzers.ml.clip_features import Block, FeatureRecipe
-from civicshield.analyzers.ml.clip_head import ProbeHead, Thresholds
+from civicshield.analyzers.ml.clip_head import LIKELY_TARGET_FPR, ProbeHead, Thresholds
 from civicshield.analyzers.ml.clip_views import MESSAGING
 from civicshield.errors import UsageError
 from civicshield.evaluation import metrics
@@ -60,6 +60,7 @@ class TrainConfig:
     robustness: bool = True
     real_test_share: float = 0.3
     synthetic_fpr: float = 0.01
+    likely_fpr: float = LIKELY_TARGET_FPR
     authentic_fnr: float = 0.05
     version: str = "clip-probe-2"
     data_name: str = ""
@@ -70,12 +71,13 @@ class TrainConfig:
 @dataclass(frozen=True)
 class ArrivalCheck:
     """The shipped head on the held-out genuine photos: per copy (as stored, messaging copies), how many
-    it scored and how many it accused at its synthetic threshold."""
+    it scored, how many reached its synthetic cut (weak signs) and how many its likely cut."""
 
     copy: str
     scored: int
-    flagged: int
+    flagged: int  # at the synthetic cut: weak signs or more
     highest: float
+    likely: int = 0  # at the likely cut: "signs of AI generation"
 
 
 @dataclass(frozen=True)
@@ -153,18 +155,25 @@ def _thresholds(
     config: TrainConfig,
     arrival_probabilities: np.ndarray,
 ) -> Thresholds:
-    """``synthetic`` keeps the false-positive target on the held-out development photos *and* on the
-    out-of-fold scores of the training arrivals (the stricter of the two); ``authentic`` keeps the miss
-    rate on held-out generators."""
-    synthetic = metrics.threshold_at_fpr(result.real_probabilities(items), config.synthetic_fpr)
-    if arrival_probabilities.size:
-        arrivals = metrics.threshold_at_fpr(arrival_probabilities, config.synthetic_fpr)
-        synthetic = max(synthetic, arrivals)
+    """``synthetic`` (weak signs) and ``likely`` (signs) keep their false-positive targets on the held-out
+    development photos *and* on the out-of-fold scores of the training arrivals (the stricter of the two);
+    ``authentic`` keeps the miss rate on held-out generators."""
+    real = result.real_probabilities(items)
+
+    def cut(fpr: float) -> float:
+        at = metrics.threshold_at_fpr(real, fpr)
+        if arrival_probabilities.size:
+            at = max(at, metrics.threshold_at_fpr(arrival_probabilities, fpr))
+        return round(min(at, 0.999), 6)
+
+    synthetic = cut(config.synthetic_fpr)
     return Thresholds(
-        synthetic=round(min(synthetic, 0.999), 6),
+        synthetic=synthetic,
         authentic=round(metrics.threshold_at_fnr(result.ai_probabilities(items), config.authentic_fnr), 6),
         synthetic_target_fpr=config.synthetic_fpr,
         authentic_target_fnr=config.authentic_fnr,
+        likely=max(synthetic, cut(config.likely_fpr)),
+        likely_target_fpr=config.likely_fpr,
     )
 
 
@@ -187,7 +196,8 @@ def check_arrivals(
         rows = build_features(test, cache, head.recipe, () if copy == "none" else (copy,), tick).rows(copy)
         p = head.probability(rows)
         flagged = int((p >= head.thresholds.synthetic).sum())
-        checks.append(ArrivalCheck(copy, int(p.size), flagged, float(p.max()) if p.size else 0.0))
+        likely = int((p >= head.thresholds.accuses).sum())
+        checks.append(ArrivalCheck(copy, int(p.size), flagged, float(p.max()) if p.size else 0.0, likely))
     return checks
 
 

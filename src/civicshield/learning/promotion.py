@@ -90,7 +90,12 @@ class Comparison:
 @dataclass(frozen=True)
 class Decision:
     approved: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the conditions that failed first, then those that held
+    failed: int = 0  # how many of ``reasons`` failed
+
+    @property
+    def refusals(self) -> tuple[str, ...]:
+        return self.reasons[: self.failed]
 
 
 @dataclass(frozen=True)
@@ -132,4 +137,4 @@ class PromotionPolicy:
                 f"{ca.flagged} ({ca.fpr:.1%}); bound {bound:.0%}"
                 + (" (the model in use is over it: no worse is required)" if ca.fpr > bound else "")
             )
-        return Decision(approved=not problems, reasons=tuple(problems + notes))
+        return Decision(approved=not problems, reasons=tuple(problems + notes), failed=len(problems))

@@ -241,7 +241,7 @@ class ModelRegistry:
                 data["models"][model] = block
         if not decision.approved:
             raise Conflict(
-                f"{model} {version} is not promoted: " + decision.reasons[0],
+                f"{model} {version} is not promoted: " + "; ".join(decision.refusals),
                 detail={"reasons": list(decision.reasons)},
             )
         return decision

@@ -38,11 +38,20 @@ from civicshield.media import Media, MediaKind, decode_image
 from civicshield.settings import Option, Settings
 from civicshield.signals import Finding, Signal
 
-__all__ = ["AUTHENTIC", "HEAD_FILE", "HEAD_SHA256", "SYNTHETIC", "ClipDetector", "ClipPolicy"]
+__all__ = [
+    "AUTHENTIC",
+    "HEAD_FILE",
+    "HEAD_SHA256",
+    "POSSIBLY_SYNTHETIC",
+    "SYNTHETIC",
+    "ClipDetector",
+    "ClipPolicy",
+]
 
 HEAD_FILE = "clip_probe/head.json"
-HEAD_SHA256 = "c33fa6116065803cfcc4c6999d1b8efef5df0864536832244625b166e1895982"
+HEAD_SHA256 = "43eac5197abc62d7dbc06ac7659340e679895cc77a9dbf40b9f4355fcc7eba25"
 SYNTHETIC = "detector.synthetic"
+POSSIBLY_SYNTHETIC = "detector.possibly_synthetic"
 AUTHENTIC = "detector.authentic"
 
 
@@ -193,7 +202,8 @@ class ClipDetector(Analyzer):
         thresholds = self.head.thresholds
         evidence.update(
             probability=round(p, 4),
-            synthetic_threshold=thresholds.synthetic,
+            synthetic_threshold=thresholds.accuses,
+            possibly_synthetic_threshold=thresholds.synthetic,
             authentic_threshold=thresholds.authentic,
         )
         shadow = self._shadow_evidence(image, features)
@@ -211,14 +221,24 @@ class ClipDetector(Analyzer):
     def _findings(self, p: float) -> list[Finding]:
         t = self.head.thresholds
         detail = {"detector": self.name, "probability": round(p, 4), "model_version": self.version}
-        if p >= t.synthetic:
+        if p >= t.accuses:
+            fpr = t.synthetic_target_fpr if t.likely_target_fpr is None else t.likely_target_fpr
             return [
                 Finding(
                     SYNTHETIC,
                     f"CLIP detector: probability {p:.2f} of AI generation, at or above its threshold "
-                    f"{t.synthetic:.2f} (set for {t.synthetic_target_fpr:.0%} false positives "
-                    "on held-out real photos)",
-                    {**detail, "threshold": t.synthetic},
+                    f"{t.accuses:.2f} (set for {fpr:.1%} false positives on held-out real photos)",
+                    {**detail, "threshold": t.accuses},
+                )
+            ]
+        if p >= t.synthetic:
+            return [
+                Finding(
+                    POSSIBLY_SYNTHETIC,
+                    f"CLIP detector: probability {p:.2f} of AI generation, between its threshold "
+                    f"{t.synthetic:.2f} (set for {t.synthetic_target_fpr:.1%} false positives on held-out "
+                    f"real photos) and {t.accuses:.2f}: weak signs only, a genuine photo can score here",
+                    {**detail, "threshold": t.synthetic, "likely_threshold": t.accuses},
                 )
             ]
         if p <= t.authentic:

@@ -20,24 +20,60 @@ import numpy as np
 from civicshield.analyzers.ml.clip_features import FeatureRecipe
 from civicshield.errors import AnalyzerUnavailable
 
-__all__ = ["FORMAT", "ProbeHead", "Thresholds"]
+__all__ = ["FORMAT", "LIKELY_TARGET_FPR", "ProbeHead", "Thresholds"]
 
 FORMAT = "civicshield.clip_probe/1"
 
 
+#: The false-positive target of ``likely``: a detector alone says "signs of AI generation" only where
+#: about 1 genuine photo in 1,000 scores as high.
+LIKELY_TARGET_FPR = 0.001
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated-probability cuts: ``p >= synthetic`` reports ``detector.synthetic``, ``p <= authentic``
-    reports ``detector.authentic``; between them the detector states its score and no finding."""
+    """Calibrated-probability cuts, graded (issue 11: a detector alone is a lead, and how strong a lead
+    depends on how often it is wrong at that score):
+
+    * ``p >= likely`` reports ``detector.synthetic`` (the verdict "signs of AI generation"), a cut set for
+      ``likely_target_fpr`` (0.1 %) false positives on held-out genuine photos;
+    * ``synthetic <= p < likely`` reports ``detector.possibly_synthetic`` (the verdict "uncertain: weak signs
+      of AI generation"), the cut set for ``synthetic_target_fpr`` (1 %);
+    * ``p <= authentic`` reports ``detector.authentic``; between the cuts, the score and no finding.
+
+    A head without ``likely`` (written before the grading) reports ``detector.synthetic`` from ``synthetic``
+    up, as it did."""
 
     synthetic: float
     authentic: float
     synthetic_target_fpr: float
     authentic_target_fnr: float
+    likely: float | None = None
+    likely_target_fpr: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.authentic < self.synthetic <= 1.0:
             raise ValueError(f"thresholds must satisfy 0 <= authentic < synthetic <= 1: {self}")
+        if (self.likely is None) != (self.likely_target_fpr is None):
+            raise ValueError(f"a likely threshold needs its false-positive target, and the reverse: {self}")
+        if self.likely is not None and not self.synthetic <= self.likely <= 1.0:
+            raise ValueError(f"thresholds must satisfy synthetic <= likely <= 1: {self}")
+
+    @property
+    def accuses(self) -> float:
+        """The cut from which the detector reports ``detector.synthetic``."""
+        return self.synthetic if self.likely is None else self.likely
+
+    def to_dict(self) -> dict[str, float]:
+        out = {
+            "synthetic": self.synthetic,
+            "authentic": self.authentic,
+            "synthetic_target_fpr": self.synthetic_target_fpr,
+            "authentic_target_fnr": self.authentic_target_fnr,
+        }
+        if self.likely is not None and self.likely_target_fpr is not None:
+            out |= {"likely": self.likely, "likely_target_fpr": self.likely_target_fpr}
+        return out
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -90,12 +126,7 @@ class ProbeHead:
             "encoder_sha256": self.encoder_sha256,
             "recipe": self.recipe.to_dict(),
             "calibration": {"method": "platt", "a": self.platt_a, "b": self.platt_b},
-            "thresholds": {
-                "synthetic": self.thresholds.synthetic,
-                "authentic": self.thresholds.authentic,
-                "synthetic_target_fpr": self.thresholds.synthetic_target_fpr,
-                "authentic_target_fnr": self.thresholds.authentic_target_fnr,
-            },
+            "thresholds": self.thresholds.to_dict(),
             "info": dict(self.info),
             "bias": self.bias,
             "mean": floats(self.mean),

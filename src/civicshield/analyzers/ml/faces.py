@@ -9,8 +9,9 @@ watchlist of protected people; ``face_embeddings`` gives them to library callers
 What it cannot tell: "no face found" is an abstention, never evidence either way. Face crops are smaller
 and tighter than the whole images the CLIP detector was measured on, so its probabilities on crops are
 weaker evidence (``FacePolicy.confidence``); only a crop at or above the detector's own synthetic
-threshold becomes a ``detector.synthetic`` finding. A low score on a face is not proof it is real, so no
-``detector.authentic`` finding is ever emitted here. Faces under ``min_score_px`` are listed, not scored.
+threshold becomes a finding, and only ``detector.possibly_synthetic`` (weak signs: the cut was measured on
+whole pictures, not on faces). A low score on a face is not proof it is real, so no ``detector.authentic``
+finding is ever emitted here. Faces under ``min_score_px`` are listed, not scored.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from civicshield.media import Media, MediaKind, decode_image
 from civicshield.settings import Option, Settings
 from civicshield.signals import Artefact, Finding, Signal
 
-__all__ = ["FOUND", "SYNTHETIC", "FacePolicy", "FaceScore", "FacesAnalyzer", "score_faces"]
+__all__ = ["FOUND", "POSSIBLY_SYNTHETIC", "FacePolicy", "FaceScore", "FacesAnalyzer", "score_faces"]
 
 FOUND = "faces.found"
-SYNTHETIC = "detector.synthetic"
+# Weak signs only (issue 11): the whole-image detector's cut was measured on whole pictures, not on face
+# crops, so a face crop above it is never "signs of AI generation" (``detector.synthetic``) on its own.
+POSSIBLY_SYNTHETIC = "detector.possibly_synthetic"
 DETECTOR = "faces+clip"
 
 
@@ -196,7 +199,7 @@ class FacesAnalyzer(Analyzer):
     def _synthetic(self, score: FaceScore, scorer: ImageScorer) -> Finding:
         p = float(score.probability or 0.0)
         return Finding(
-            SYNTHETIC,
+            POSSIBLY_SYNTHETIC,
             f"face {score.face.index}: CLIP detector probability {p:.2f} of AI generation on the face crop, "
             f"at or above its threshold {scorer.synthetic_threshold:.2f}",
             {

@@ -17,6 +17,7 @@ VERDICT_WORDS: dict[str, str] = {
     "tampered": N_("Tampered after signing"),
     "ai_generated_declared": N_("AI-generated (declared)"),
     "likely_synthetic": N_("Signs of AI generation"),
+    "possibly_synthetic": N_("Uncertain: weak signs of AI generation"),
     "likely_authentic": N_("No sign of AI generation found"),
     "authentic_provenance": N_("Authentic provenance"),
     "inconclusive": N_("Inconclusive"),
@@ -33,6 +34,7 @@ VERDICT_TONE: dict[str, str] = {
     "tampered": "bad",
     "ai_generated_declared": "warn",
     "likely_synthetic": "warn",
+    "possibly_synthetic": "neutral",  # a genuine file reaches these scores now and then: no warning colour
     "likely_authentic": "neutral",  # no green tick: detectors cannot prove authenticity
     "authentic_provenance": "good",
     "authentic_official": "good",
@@ -133,6 +135,10 @@ PUBLIC_EXPLAIN: dict[str, str] = {
     "likely_synthetic": N_(
         "An automatic detector found signs that this file may have been made with AI. Detectors are "
         "sometimes wrong, on genuine photos too: this is a lead for fact-checkers, not a finding."
+    ),
+    "possibly_synthetic": N_(
+        "A detector found weak signs of AI generation, at a score that genuine photos and recordings "
+        "also reach now and then. Uncertain: this is not a finding, and a fact-checker should look."
     ),
     "likely_authentic": N_(
         "The detectors found no sign of AI generation. That is not proof that the file is authentic."
