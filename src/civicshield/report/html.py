@@ -25,7 +25,7 @@ LABEL_TEXT = {
     # Detector outcomes: graded words, never a claim of proof either way (issue 11: a false "this is AI" on a
     # genuine photo is itself disinformation, and detectors cannot show that a file is authentic).
     "likely_synthetic": ("⚠", "Signs of AI generation"),
-    "possibly_synthetic": ("?", "Uncertain: weak signs of AI generation"),
+    "possibly_synthetic": ("△", "Uncertain: weak signs of AI generation"),  # a weaker warning than ⚠
     "likely_authentic": ("○", "No sign of AI generation found"),
     "authentic_provenance": ("✔", "Authentic provenance"),
     "inconclusive": ("?", "Inconclusive"),
