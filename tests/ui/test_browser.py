@@ -364,3 +364,26 @@ def test_pages_fit_a_phone_screen(site: Site, browser: Any, shots: Path) -> None
     page.goto(f"{site.url}/verify")
     check(page, shots, "18-phone-verify")
     context.close()
+
+
+def test_the_cli_html_report_fits_a_phone_screen(
+    browser: Any, shots: Path, testdata: Path, tmp_path: Path
+) -> None:
+    """The report ``civicshield analyze --report`` writes is mailed and opened on phones too: a long file
+    name and a wide photo must not make the reader scroll sideways."""
+    from typer.testing import CliRunner
+
+    from civicshield.cli import app
+
+    photo = tmp_path / ("a-very-long-file-name-as-messaging-apps-write-them-" * 2 + "IMG_20261206.jpg")
+    photo.write_bytes((testdata / "threatexchange/pdq/images/bridge-mods/aaa-orig.jpg").read_bytes())
+    report = tmp_path / "report.html"
+    env = {"CIVICSHIELD_DATA_DIR": str(tmp_path / "data"), "CIVICSHIELD_ANALYZERS": "c2pa,metadata,phash"}
+    result = CliRunner().invoke(app, ["analyze", str(photo), "--report", str(report)], env=env)
+    assert result.exit_code == 0, result.output
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(report.as_uri())
+    _no_sideways_scroll(page, "the HTML report")
+    page.screenshot(path=str(shots / "19-phone-cli-report.png"), full_page=True)
+    context.close()
