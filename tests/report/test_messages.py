@@ -23,7 +23,7 @@ OTHERS = [lang for lang in messages.LANGUAGES if lang != "en"]
 @pytest.mark.parametrize("lang", OTHERS)
 def test_every_catalogue_has_the_references_keys_and_placeholders(lang: str) -> None:
     reference, other = messages.catalogue("en"), messages.catalogue(lang)
-    for part in ("headline", "reason", "tipline"):
+    for part in messages.PARTS:
         assert other[part].keys() == reference[part].keys(), part
         for key, template in reference[part].items():
             assert messages.placeholders(other[part][key]) == messages.placeholders(template), key
@@ -34,6 +34,16 @@ def test_every_verdict_label_of_the_policy_has_a_headline() -> None:
     policy = json.loads((SRC / "data" / "policy" / "default.json").read_text())
     labels = {r["label"] for r in policy["rules"]} | {policy["fallback"]["label"]}
     assert labels <= messages.catalogue("en")["headline"].keys()
+
+
+def test_every_verdict_label_has_words_in_every_language_and_english_is_the_reports() -> None:
+    from civicshield.fusion import Label
+    from civicshield.report.html import LABEL_TEXT
+
+    english = messages.catalogue("en")["label"]
+    assert english == {label: words for label, (_, words) in LABEL_TEXT.items()}
+    assert set(english) == {str(label) for label in Label}
+    assert messages.label_words("possibly_synthetic", "x", "nl") == "Onzeker: zwakke tekenen van AI-generatie"
 
 
 def _emitted_codes() -> set[str]:
@@ -106,5 +116,7 @@ def test_the_command_line_speaks_german(testdata: Path, tmp_path: Path) -> None:
     html = (tmp_path / "r.html").read_text()
     assert "Die Content Credentials erklären eine KI-Erzeugung" in html
     assert messages.catalogue("de")["headline"]["ai_generated_declared"] in html
+    assert "🤖 KI-erzeugt (erklärt)" in html  # the verdict's badge too
+    assert "KI-erzeugt" in done.output
     refused = CliRunner().invoke(app, ["analyze", str(path), "--lang", "xx"])
     assert refused.exit_code == 2

@@ -192,10 +192,12 @@ def _print_json(items: list[ReportItem]) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
-def _label_cell(verdict: Verdict) -> str:
+def _label_cell(verdict: Verdict, lang: str = "en") -> str:
     from civicshield.report.html import LABEL_TEXT
+    from civicshield.report.messages import label_words
 
-    icon, text = LABEL_TEXT[str(verdict.label)]
+    icon, english = LABEL_TEXT[str(verdict.label)]
+    text = label_words(str(verdict.label), english, lang)
     colour = {
         "known_fake": "red",
         "impersonation_suspected": "red",
@@ -233,7 +235,7 @@ def print_table(items: list[ReportItem], verbose: bool, lang: str = "en") -> Non
         )
         if v.unavailable:
             why += "\n[yellow]not checked:[/] " + ", ".join(u.analyzer for u in v.unavailable)
-        table.add_row(item.source, _label_cell(v), f"{100 * v.confidence:.0f} %", why)
+        table.add_row(item.source, _label_cell(v, lang), f"{100 * v.confidence:.0f} %", why)
     out.print(table)
 
 

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader
 from civicshield import __version__
 from civicshield.errors import MediaError
 from civicshield.report.jinja import html_environment
-from civicshield.report.messages import translated
+from civicshield.report.messages import label_words, translated
 from civicshield.verdict import Verdict
 
 LABEL_TEXT = {
@@ -50,7 +50,6 @@ def _env() -> Environment:
     env = html_environment(PackageLoader("civicshield.report", "templates"))
     env.filters["data_uri"] = _data_uri
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * float(v):.0f} %"
-    env.globals["label_text"] = LABEL_TEXT
     env.tests["mapping"] = lambda v: isinstance(v, dict)
     env.tests["sequence"] = lambda v: isinstance(v, list | tuple)
     return env
@@ -66,6 +65,8 @@ def _item_context(item: ReportItem, lang: str = "en") -> dict[str, Any]:
         return ctx
     ctx["verdict"] = translated(v.to_dict(), lang)
     ctx["label"] = str(v.label)
+    symbol, english = LABEL_TEXT[ctx["label"]]
+    ctx["label_words"] = f"{symbol} {label_words(ctx['label'], english, lang)}"
     ctx["artefacts"] = {s.analyzer: s.artefacts for s in v.signals}
     return ctx
 

@@ -18,19 +18,29 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "catalogue", "headline", "language_of", "placeholders", "reason", "translated"]
+__all__ = [
+    "LANGUAGES",
+    "catalogue",
+    "headline",
+    "label_words",
+    "language_of",
+    "placeholders",
+    "reason",
+    "translated",
+]
 
 LANGUAGES = ("en", "nl", "fr", "de")
+PARTS = ("label", "headline", "reason", "tipline")
 
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, dict[str, str]]:
-    """``{"headline": {label: text}, "reason": {code: template}, "tipline": {key: text}}`` of one language
-    (``en`` for others)."""
+    """``{"label": {label: words}, "headline": {label: text}, "reason": {code: template}, "tipline": {key:
+    text}}`` of one language (``en`` for others)."""
     name = lang if lang in LANGUAGES else "en"
     raw = resources.files("civicshield").joinpath(f"data/messages/{name}.toml").read_text(encoding="utf-8")
     data = tomllib.loads(raw)
-    return {part: dict(data.get(part, {})) for part in ("headline", "reason", "tipline")}
+    return {part: dict(data.get(part, {})) for part in PARTS}
 
 
 def placeholders(template: str) -> set[str]:
@@ -41,6 +51,14 @@ def placeholders(template: str) -> set[str]:
 def language_of(code: str) -> str:
     """The base language of a tag (``nl-BE`` -> ``nl``), lower-case."""
     return code.split("-")[0].split("_")[0].lower()
+
+
+def label_words(label: str, english: str, lang: str) -> str:
+    """The words of a verdict ``label`` (its badge) in ``lang`` (``english`` otherwise)."""
+    lang = language_of(lang)
+    if lang == "en":
+        return english
+    return catalogue(lang)["label"].get(label, english)
 
 
 def headline(label: str, english: str, lang: str) -> str:
