@@ -98,7 +98,8 @@ def test_eval_counts_false_accusations_on_genuine_photos_and_their_messaging_cop
 ) -> None:
     photos = tmp_path / "mine"
     photos.mkdir()
-    for name in ("rc_0003.heic", "rc_0020.jpg"):  # an iPhone 13 Pro HEIC at 12 MP, an iPhone 4 JPEG
+    # an iPhone 13 Pro HEIC at 12 MP, an iPhone 4 JPEG, and the sand-dune landscape that scores 0.965
+    for name in ("rc_0003.heic", "rc_0020.jpg", "rc_0081.jpg"):
         (photos / name).symlink_to(realcam / name)
     args = ["eval", str(photos), "--all-real", "--messaging", "-a", "clip_detector"]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
@@ -112,9 +113,13 @@ def test_eval_counts_false_accusations_on_genuine_photos_and_their_messaging_cop
     }
     for entry in metrics.values():
         rates = entry["flag_rates"]
-        assert rates["real"] + entry["abstained"] == 2
+        assert rates["real"] + entry["abstained"] == 3
         assert rates["ai"] == 0
+        assert rates["real_flagged"] == 0  # no genuine photo reads "signs of AI generation"
         assert entry["summary"] is None  # one class only: no AUC, but the accusation count stands
+    # ... but the landscape, as stored, reaches the weak-signs band, and the table says so
+    assert metrics["clip_detector"]["flag_rates"]["real_weak"] == 1
+    assert "real with weak signs or more" in result.output
 
 
 def test_train_holds_out_whole_devices_of_the_arrivals_and_reports_them(
