@@ -215,7 +215,10 @@ def shadow_report(s: Session, who: Principal, version: str) -> ShadowReport:
             not_scored += 1
             continue
         truth.append(label == "ai")
-        active.append(float(evidence["probability"]) >= float(evidence["synthetic_threshold"]))
+        # Both at the 1 % cut, the one promotion compares: since the grading (issue 11) the evidence names it
+        # ``possibly_synthetic_threshold``; reports stored before name it ``synthetic_threshold``.
+        cut = evidence.get("possibly_synthetic_threshold", evidence["synthetic_threshold"])
+        active.append(float(evidence["probability"]) >= float(cut))
         shadow.append(bool(seen.get("synthetic")))
 
     def tally(flags: list[bool]) -> Tally:
