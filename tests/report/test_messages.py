@@ -43,7 +43,22 @@ def test_every_verdict_label_has_words_in_every_language_and_english_is_the_repo
     english = messages.catalogue("en")["label"]
     assert english == {label: words for label, (_, words) in LABEL_TEXT.items()}
     assert set(english) == {str(label) for label in Label}
-    assert messages.label_words("possibly_synthetic", "x", "nl") == "Onzeker: zwakke tekenen van AI-generatie"
+    assert (
+        messages.label_words("possibly_synthetic", "x", "nl")
+        == "Onzeker: zwakke aanwijzingen voor AI-generatie"
+    )
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr"])
+def test_a_verdict_reads_the_same_in_the_report_and_on_the_pages(lang: str) -> None:
+    """One wording per language: the CLI and its HTML report (message catalogues) and the service's pages
+    (gettext catalogues) name each verdict alike."""
+    from civicshield.service.pages import i18n, labels
+
+    words = messages.catalogue(lang)["label"]
+    for label, english in labels.VERDICT_WORDS.items():
+        if label in words:
+            assert words[label] == i18n.gettext(lang, english), label
 
 
 def _emitted_codes() -> set[str]:
