@@ -53,20 +53,21 @@ def language_of(code: str) -> str:
     return code.split("-")[0].split("_")[0].lower()
 
 
-def label_words(label: str, english: str, lang: str) -> str:
-    """The words of a verdict ``label`` (its badge) in ``lang`` (``english`` otherwise)."""
+def _per_label(part: str, label: str, english: str, lang: str) -> str:
     lang = language_of(lang)
     if lang == "en":
         return english
-    return catalogue(lang)["label"].get(label, english)
+    return catalogue(lang)[part].get(label, english)
+
+
+def label_words(label: str, english: str, lang: str) -> str:
+    """The words of a verdict ``label`` (its badge) in ``lang`` (``english`` otherwise)."""
+    return _per_label("label", label, english, lang)
 
 
 def headline(label: str, english: str, lang: str) -> str:
     """The headline of a verdict ``label`` in ``lang`` (the policy's English ``english`` otherwise)."""
-    lang = language_of(lang)
-    if lang == "en":
-        return english
-    return catalogue(lang)["headline"].get(label, english)
+    return _per_label("headline", label, english, lang)
 
 
 def _value(value: Any) -> str | None:
