@@ -193,11 +193,9 @@ def _print_json(items: list[ReportItem]) -> None:
 
 
 def _label_cell(verdict: Verdict, lang: str = "en") -> str:
-    from civicshield.report.html import LABEL_TEXT
-    from civicshield.report.messages import label_words
+    from civicshield.report.html import badge
 
-    icon, english = LABEL_TEXT[str(verdict.label)]
-    text = label_words(str(verdict.label), english, lang)
+    icon, text = badge(str(verdict.label), lang)
     colour = {
         "known_fake": "red",
         "impersonation_suspected": "red",

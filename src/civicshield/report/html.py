@@ -32,6 +32,12 @@ LABEL_TEXT = {
 }
 
 
+def badge(label: str, lang: str = "en") -> tuple[str, str]:
+    """A verdict label's symbol and its words in ``lang``, as the CLI table and the report show it."""
+    symbol, english = LABEL_TEXT[label]
+    return symbol, label_words(label, english, lang)
+
+
 @dataclass(frozen=True)
 class ReportItem:
     """One row of a report: a verdict, or the error that stopped the item."""
@@ -65,8 +71,7 @@ def _item_context(item: ReportItem, lang: str = "en") -> dict[str, Any]:
         return ctx
     ctx["verdict"] = translated(v.to_dict(), lang)
     ctx["label"] = str(v.label)
-    symbol, english = LABEL_TEXT[ctx["label"]]
-    ctx["label_words"] = f"{symbol} {label_words(ctx['label'], english, lang)}"
+    ctx["label_words"] = " ".join(badge(ctx["label"], lang))
     ctx["artefacts"] = {s.analyzer: s.artefacts for s in v.signals}
     return ctx
 
