@@ -76,7 +76,7 @@ class AnalyzerResult:
         and of scored AI items flagged (recall)."""
         y = self.labels(items)
         flags = np.array(self.flagged, dtype=bool)
-        weak = np.array(self.weak, dtype=bool) if self.weak else flags
+        weak = np.array(self.weak, dtype=bool)  # recorded beside ``flagged`` for every scored item
         return FlagRates(
             real=int((~y).sum()),
             real_flagged=int((flags & ~y).sum()),
