@@ -222,12 +222,12 @@ class ClipDetector(Analyzer):
         t = self.head.thresholds
         detail = {"detector": self.name, "probability": round(p, 4), "model_version": self.version}
         if p >= t.accuses:
-            fpr = t.synthetic_target_fpr if t.likely_target_fpr is None else t.likely_target_fpr
             return [
                 Finding(
                     SYNTHETIC,
                     f"CLIP detector: probability {p:.2f} of AI generation, at or above its threshold "
-                    f"{t.accuses:.2f} (set for {fpr:.1%} false positives on held-out real photos)",
+                    f"{t.accuses:.2f} (set for {t.accuses_target_fpr:.1%} false positives on held-out real "
+                    "photos)",
                     {**detail, "threshold": t.accuses},
                 )
             ]

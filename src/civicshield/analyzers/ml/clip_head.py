@@ -64,6 +64,11 @@ class Thresholds:
         """The cut from which the detector reports ``detector.synthetic``."""
         return self.synthetic if self.likely is None else self.likely
 
+    @property
+    def accuses_target_fpr(self) -> float:
+        """The false-positive target ``accuses`` was set for."""
+        return self.synthetic_target_fpr if self.likely_target_fpr is None else self.likely_target_fpr
+
     def to_dict(self) -> dict[str, float]:
         out = {
             "synthetic": self.synthetic,
