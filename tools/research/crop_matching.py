@@ -22,7 +22,8 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from civicshield.analyzers.ml.clip_encoder import INPUT_SIZE, ClipEncoder, to_tensor
+from civicshield.analyzers.ml.clip_encoder import ClipEncoder, to_tensor
+from civicshield.analyzers.ml.clip_views import CROPS
 from civicshield.evaluation.matching import COPIES as MATCHING_COPIES
 from civicshield.hashing.cache import MediaHashes
 from civicshield.hashing.pdq import picture_pdq
@@ -112,15 +113,6 @@ def pdq_variants(paths: list[Path]) -> None:
         print(f"| {label} | " + " | ".join(recall) + f" | {false} | {closest} |")
 
 
-def _view(image: Image.Image) -> np.ndarray:
-    w, h = image.size
-    scale = INPUT_SIZE / min(w, h)
-    image = image.resize((max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))))
-    w, h = image.size
-    left, top = (w - INPUT_SIZE) // 2, (h - INPUT_SIZE) // 2
-    return to_tensor(image.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE)))
-
-
 def clip_cosines(paths: list[Path]) -> None:
     encoder = ClipEncoder.from_package(threads=2, what="crop research")
     names = ["crop 10 %", "crop 20 %", "mirrored", "phone screenshot"]
@@ -128,7 +120,7 @@ def clip_cosines(paths: list[Path]) -> None:
     for path in paths:
         image = decode_image(Media.open(path)).convert("RGB")
         made = [image] + [MATCHING_COPIES[name](image) for name in names]
-        pooled = encoder.encode(np.stack([_view(x) for x in made])).pooled
+        pooled = encoder.encode(np.stack([to_tensor(CROPS["resize"](x)) for x in made])).pooled
         for name, vector in zip(rows, pooled, strict=True):
             rows[name].append(vector / np.linalg.norm(vector))
     orig = np.stack(rows["orig"])
